@@ -1,0 +1,1 @@
+//! The designs under test. Filled by the model issues.

@@ -1,0 +1,1 @@
+//! HTML reports from run and sweep results. Filled by the reports issue.

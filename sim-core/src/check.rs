@@ -1,0 +1,131 @@
+//! Checkers: the judges of a run. Nodes never check themselves; checkers
+//! are their own types, named after the property they guard.
+//!
+//! - An `Invariant` looks at every node's state (typed, god's-eye) after
+//!   every event that ran a handler, and at the history so far.
+//! - A `HistoryCheck` reads the finished history (linearizability,
+//!   uniqueness).
+//! - Liveness (`liveness.rs`) is judged by the engine itself.
+
+use crate::history::{History, OpId};
+use crate::node::NodeId;
+use crate::world::World;
+use crate::time::SimTime;
+use crate::Node;
+
+/// What a checker found wrong, before the engine stamps it with where and
+/// when.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Breach {
+    /// What is wrong, in a sentence a person can act on.
+    pub message: String,
+    /// The client operations involved, if any.
+    pub ops: Vec<OpId>,
+}
+
+impl Breach {
+    pub fn new(message: impl Into<String>) -> Breach {
+        Breach { message: message.into(), ops: Vec::new() }
+    }
+    pub fn with_ops(mut self, ops: impl IntoIterator<Item = OpId>) -> Breach {
+        self.ops.extend(ops);
+        self
+    }
+}
+
+/// A property of the whole system's state that must hold after every
+/// event, e.g. "no bulk is leased twice".
+pub trait Invariant<N: Node> {
+    /// The property's name, as scenarios' `expect: Violation("...")` use it.
+    fn name(&self) -> &str;
+    /// Checks the world right after `step`. Keep it cheap or incremental:
+    /// it runs after every event.
+    fn check(&mut self, world: &World<'_, N>, step: &Step) -> Result<(), Breach>;
+}
+
+/// The event an invariant is checked after.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Step {
+    pub event: u64,
+    pub time: SimTime,
+    /// The node whose handler ran, if one did.
+    pub node: Option<NodeId>,
+}
+
+/// A property of the finished history, e.g. linearizability.
+pub trait HistoryCheck<N: Node> {
+    fn name(&self) -> &str;
+    fn check(&mut self, history: &History<N::Op, N::Ret>) -> HistoryVerdict;
+}
+
+/// What a history check concluded.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum HistoryVerdict {
+    Pass,
+    Violated(Breach),
+    /// The check ran out of budget (a hard linearizability search).
+    Unknown(String),
+}
+
+/// A safety property that failed: which, where, when, and who was involved.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Violation {
+    /// The invariant or check's name.
+    pub invariant: String,
+    /// The engine step at which it was seen (for a history check, the step
+    /// of the latest operation involved).
+    pub event: u64,
+    pub time: SimTime,
+    pub message: String,
+    pub ops: Vec<OpId>,
+}
+
+/// Operations that did not finish in the liveness phase.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct LivenessFailure {
+    /// When faults stopped and everything healed.
+    pub healed_at: SimTime,
+    /// How long operations had to finish after that.
+    pub bound_ms: u64,
+    pub message: String,
+    pub ops: Vec<OpId>,
+}
+
+/// Which limit a run hit.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub enum Limit {
+    /// More engine events than `Limits::max_events`.
+    Events,
+    /// More events pending at once than `Limits::max_pending`.
+    PendingEvents,
+}
+
+/// The verdict of a run. "Did something wrong" (`Violated`), "did not
+/// finish" (`NotLive`), and "could not tell" (`Unknown`, `LimitReached`)
+/// are different answers.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub enum Verdict {
+    Pass,
+    Violated(Violation),
+    NotLive(LivenessFailure),
+    /// A history check could not decide within its budget.
+    Unknown { check: String, reason: String },
+    LimitReached { limit: Limit, event: u64, time: SimTime },
+}
+
+impl Verdict {
+    pub fn is_pass(&self) -> bool {
+        matches!(self, Verdict::Pass)
+    }
+    /// The name a scenario's expected outcome matches against: `pass`, the
+    /// violated invariant, `liveness`, `unknown`, or `limit`.
+    pub fn label(&self) -> &str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Violated(v) => &v.invariant,
+            Verdict::NotLive(_) => "liveness",
+            Verdict::Unknown { .. } => "unknown",
+            Verdict::LimitReached { .. } => "limit",
+        }
+    }
+}

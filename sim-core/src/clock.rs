@@ -1,0 +1,120 @@
+//! Node clocks. Each node reads its own local clock: true time plus an
+//! offset, running fast or slow by a drift in parts per million, and
+//! stepped by the fault plan. Designs that trust clocks (leases, hold
+//! expiry) fail here the way they fail in production.
+//!
+//! Two clocks, as in an operating system: `now()` is the wall clock, which
+//! steps move; timers run on the node's oscillator, which drift speeds up
+//! or slows down but steps do not touch (a stepped wall clock does not
+//! re-time a sleeping thread).
+
+use std::time::Duration;
+
+use crate::time::{LocalTime, SimTime, duration_nanos};
+
+/// How a node's clock starts: its offset from true time and its drift.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClockConfig {
+    /// Local minus true time at the start of the run, in microseconds.
+    pub offset_us: i64,
+    /// Rate error: +100 means the clock gains 100 µs per true second.
+    pub drift_ppm: i32,
+}
+
+/// The smallest and largest drift we accept: beyond ±50% a "clock" is no
+/// longer a clock, and the arithmetic below stays far from overflow.
+pub const DRIFT_PPM_LIMIT: i32 = 500_000;
+
+#[derive(Clone, Debug)]
+pub struct Clock {
+    /// True time and local reading at the last change of rate or step.
+    anchor_true: SimTime,
+    anchor_local: i64,
+    drift_ppm: i32,
+}
+
+impl Clock {
+    pub fn new(config: ClockConfig) -> Clock {
+        assert!(config.drift_ppm.abs() <= DRIFT_PPM_LIMIT, "drift out of range: {config:?}");
+        Clock {
+            anchor_true: SimTime::ZERO,
+            anchor_local: config.offset_us.saturating_mul(1_000),
+            drift_ppm: config.drift_ppm,
+        }
+    }
+
+    /// The local reading at true time `now`.
+    pub fn local(&self, now: SimTime) -> LocalTime {
+        let elapsed = i128::from(now.as_nanos().saturating_sub(self.anchor_true.as_nanos()));
+        let scaled = elapsed * i128::from(1_000_000 + self.drift_ppm) / 1_000_000;
+        LocalTime::from_nanos(self.anchor_local.saturating_add(i64::try_from(scaled).unwrap_or(i64::MAX)))
+    }
+
+    /// How much true time passes while this clock's oscillator counts
+    /// `local` (rounded up, so a timer never fires early by its own clock).
+    pub fn true_duration(&self, local: Duration) -> Duration {
+        let local_ns = u128::from(duration_nanos(local));
+        let rate = u128::try_from(1_000_000 + i64::from(self.drift_ppm)).expect("drift limited");
+        let true_ns = (local_ns * 1_000_000).div_ceil(rate);
+        Duration::from_nanos(u64::try_from(true_ns).unwrap_or(u64::MAX))
+    }
+
+    /// Moves the reading by `delta_ns` at true time `now` (NTP stepping the
+    /// clock, or an operator's mistake).
+    pub fn step(&mut self, now: SimTime, delta_ns: i64) {
+        let reading = self.local(now).as_nanos();
+        self.anchor_true = now;
+        self.anchor_local = reading.saturating_add(delta_ns);
+    }
+
+    /// Changes the rate from `now` on; the reading does not jump.
+    pub fn set_drift(&mut self, now: SimTime, drift_ppm: i32) {
+        assert!(drift_ppm.abs() <= DRIFT_PPM_LIMIT, "drift out of range: {drift_ppm}");
+        self.anchor_local = self.local(now).as_nanos();
+        self.anchor_true = now;
+        self.drift_ppm = drift_ppm;
+    }
+
+    pub fn drift_ppm(&self) -> i32 {
+        self.drift_ppm
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_and_drift_shape_the_reading() {
+        let clock = Clock::new(ClockConfig { offset_us: -5, drift_ppm: 100 });
+        assert_eq!(clock.local(SimTime::ZERO).as_nanos(), -5_000);
+        // One true second at +100 ppm reads one second and 100 µs later.
+        assert_eq!(clock.local(SimTime::from_secs(1)).as_nanos(), 1_000_100_000 - 5_000);
+    }
+
+    #[test]
+    fn steps_move_the_reading_but_not_the_rate() {
+        let mut clock = Clock::new(ClockConfig { offset_us: 0, drift_ppm: 0 });
+        clock.step(SimTime::from_secs(1), -2_000_000_000);
+        assert_eq!(clock.local(SimTime::from_secs(1)).as_nanos(), -1_000_000_000);
+        assert_eq!(clock.local(SimTime::from_secs(3)).as_nanos(), 1_000_000_000);
+        assert_eq!(clock.true_duration(Duration::from_secs(1)), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_fast_clock_fires_timers_early_in_true_time() {
+        let fast = Clock::new(ClockConfig { offset_us: 0, drift_ppm: 100_000 });
+        let slow = Clock::new(ClockConfig { offset_us: 0, drift_ppm: -100_000 });
+        assert_eq!(fast.true_duration(Duration::from_millis(1100)), Duration::from_millis(1000));
+        assert_eq!(slow.true_duration(Duration::from_millis(900)), Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn changing_drift_keeps_the_reading_continuous() {
+        let mut clock = Clock::new(ClockConfig { offset_us: 0, drift_ppm: 0 });
+        clock.set_drift(SimTime::from_secs(10), 500_000);
+        assert_eq!(clock.local(SimTime::from_secs(10)).as_nanos(), 10_000_000_000);
+        assert_eq!(clock.local(SimTime::from_secs(12)).as_nanos(), 13_000_000_000);
+    }
+}

@@ -1,0 +1,110 @@
+//! A node's only window on the world. Everything a node does (send, set a
+//! timer, read its clock, draw a random number, write its disk, record a
+//! client operation, emit a metric) goes through its `Ctx`, so the engine
+//! sees and orders every effect.
+
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::history::{OpId, Outcome};
+use crate::node::{Node, NodeId};
+use crate::queue::EventKey;
+use crate::rng::SimRng;
+use crate::sim::{Event, Kernel};
+use crate::time::LocalTime;
+use crate::trace::TraceKind;
+
+/// Names a pending timer, so its node can cancel it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct TimerId(pub(crate) EventKey);
+
+pub struct Ctx<'a, N: Node> {
+    pub(crate) id: NodeId,
+    pub(crate) incarnation: u32,
+    pub(crate) kernel: &'a mut Kernel<N>,
+    pub(crate) durable: &'a mut N::Durable,
+    pub(crate) rng: &'a mut SimRng,
+    pub(crate) clock: &'a Clock,
+}
+
+impl<N: Node> std::fmt::Debug for Ctx<'_, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").field("id", &self.id).field("now", &self.kernel.now).finish_non_exhaustive()
+    }
+}
+
+impl<N: Node> Ctx<'_, N> {
+    /// This node.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// How many nodes the simulation has (ids are `0..node_count`).
+    pub fn node_count(&self) -> usize {
+        self.kernel.network.node_count()
+    }
+
+    /// The node's local wall clock: offset, drifting and stepped like a
+    /// real one. The true time is not available to nodes.
+    pub fn now(&self) -> LocalTime {
+        self.clock.local(self.kernel.now)
+    }
+
+    /// How many times this node has crashed; 0 on first boot.
+    pub fn incarnation(&self) -> u32 {
+        self.incarnation
+    }
+
+    /// Sends `msg` to `to` through the simulated network.
+    pub fn send(&mut self, to: NodeId, msg: N::Msg) {
+        self.kernel.send(self.id, to, msg);
+    }
+
+    /// Calls `on_timer(timer)` after `after` has passed on this node's own
+    /// clock (so a fast clock fires early in true time). Lost on a crash.
+    pub fn set_timer(&mut self, after: Duration, timer: N::Timer) -> TimerId {
+        let at = self.kernel.now + self.clock.true_duration(after);
+        let event = Event::Timer { node: self.id, incarnation: self.incarnation, timer };
+        TimerId(self.kernel.schedule(at, event))
+    }
+
+    /// Cancels a pending timer; a timer that already fired is ignored.
+    pub fn cancel_timer(&mut self, timer: TimerId) {
+        self.kernel.queue.remove(timer.0);
+    }
+
+    /// This node's own random stream.
+    pub fn rng(&mut self) -> &mut SimRng {
+        self.rng
+    }
+
+    /// This node's durable state (its disk): survives crashes. Writes are
+    /// durable at once (no lost unsynced writes in this model).
+    pub fn durable(&mut self) -> &mut N::Durable {
+        self.durable
+    }
+
+    /// Records that this client invoked `op`, now.
+    pub fn invoke(&mut self, op: N::Op) -> OpId {
+        let k = &mut *self.kernel;
+        k.trace.push(k.event, k.now, TraceKind::Invoke, Some(self.id), None, &op);
+        k.history.invoke(self.id, op, k.now, k.event)
+    }
+
+    /// Records how operation `op` ended, now.
+    pub fn complete(&mut self, op: OpId, outcome: Outcome<N::Ret>) {
+        let k = &mut *self.kernel;
+        k.trace.push(k.event, k.now, TraceKind::Complete, Some(self.id), None, &(op.0, &outcome));
+        k.history.complete(op, outcome, k.now, k.event);
+    }
+
+    /// Adds `delta` to the counter `name`.
+    pub fn count(&mut self, name: &'static str, delta: u64) {
+        self.kernel.metrics.count(name, delta);
+    }
+
+    /// Records one value of the distribution `name` (e.g. a latency in ns).
+    pub fn observe(&mut self, name: &'static str, value: u64) {
+        self.kernel.metrics.observe(name, value);
+    }
+}

@@ -1,0 +1,150 @@
+//! The run's fingerprint: a blake3 hash over a canonical byte encoding of
+//! every trace event. Two runs with equal digests did the same things in
+//! the same order at the same times.
+//!
+//! Events are encoded into a buffer that is hashed in large blocks, so the
+//! per-event cost is a few byte copies. Payloads (messages, timers,
+//! operations) are fed through `std::hash::Hash` into an encoder that
+//! writes every integer as fixed-width little-endian, so the bytes are the
+//! same on every platform. (`Hash` impls belong to the types' authors; a
+//! Rust release could change how std hashes, say, a `str`, which would
+//! change digests but never a run.)
+
+use std::hash::{Hash, Hasher};
+
+const FLUSH_AT: usize = 16 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct TraceDigest {
+    hasher: blake3::Hasher,
+    buffer: Vec<u8>,
+}
+
+impl Default for TraceDigest {
+    fn default() -> Self {
+        TraceDigest { hasher: blake3::Hasher::new(), buffer: Vec::with_capacity(FLUSH_AT + 1024) }
+    }
+}
+
+impl TraceDigest {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts one event: its kind tag and its fixed fields.
+    pub fn event(&mut self, kind: u8, time_ns: u64, node: u32, peer: u32) {
+        self.buffer.push(kind);
+        self.buffer.extend_from_slice(&time_ns.to_le_bytes());
+        self.buffer.extend_from_slice(&node.to_le_bytes());
+        self.buffer.extend_from_slice(&peer.to_le_bytes());
+    }
+
+    /// Adds a payload to the current event.
+    pub fn payload<T: Hash + ?Sized>(&mut self, value: &T) {
+        value.hash(&mut Encoder(&mut self.buffer));
+    }
+
+    /// Adds raw bytes (a length prefix keeps encodings unambiguous).
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// Ends the current event, flushing the buffer when it is full.
+    pub fn end_event(&mut self) {
+        if self.buffer.len() >= FLUSH_AT {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        self.hasher.update(&self.buffer);
+        self.buffer.clear();
+    }
+
+    /// The digest of everything so far, as 64 hex digits.
+    pub fn hex(&self) -> String {
+        let mut hasher = self.hasher.clone();
+        hasher.update(&self.buffer);
+        hasher.finalize().to_hex().to_string()
+    }
+}
+
+/// A `Hasher` that writes its input as canonical bytes instead of mixing it.
+struct Encoder<'a>(&'a mut Vec<u8>);
+
+impl Hasher for Encoder<'_> {
+    fn finish(&self) -> u64 {
+        0 // never used: the bytes are the output
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0.push(i);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.0.extend_from_slice(&i.to_le_bytes());
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0.extend_from_slice(&i.to_le_bytes());
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0.extend_from_slice(&i.to_le_bytes());
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.0.extend_from_slice(&i.to_le_bytes());
+    }
+    // Sizes differ between platforms; the encoding must not.
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.write_u64(i as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest_of(events: &[(u8, u64, &str)]) -> String {
+        let mut d = TraceDigest::new();
+        for &(kind, time, payload) in events {
+            d.event(kind, time, 1, 2);
+            d.payload(payload);
+            d.end_event();
+        }
+        d.hex()
+    }
+
+    #[test]
+    fn equal_traces_equal_digests_and_any_change_shows() {
+        let base = [(1, 10, "ping"), (2, 20, "pong")];
+        assert_eq!(digest_of(&base), digest_of(&base));
+        assert_ne!(digest_of(&base), digest_of(&[(1, 10, "ping"), (2, 21, "pong")]));
+        assert_ne!(digest_of(&base), digest_of(&[(2, 20, "pong"), (1, 10, "ping")]));
+        assert_ne!(digest_of(&base), digest_of(&[(1, 10, "ping"), (2, 20, "pang")]));
+    }
+
+    #[test]
+    fn flushing_does_not_change_the_digest() {
+        // Enough events to cross the flush threshold several times.
+        let many: Vec<_> = (0..5_000).map(|i| (3u8, i as u64, "payload")).collect();
+        let mut once = TraceDigest::new();
+        for &(k, t, p) in &many {
+            once.event(k, t, 1, 2);
+            once.payload(p);
+            once.end_event();
+        }
+        let mut bytes = Vec::new();
+        for &(k, t, p) in &many {
+            bytes.push(k);
+            bytes.extend_from_slice(&t.to_le_bytes());
+            bytes.extend_from_slice(&1u32.to_le_bytes());
+            bytes.extend_from_slice(&2u32.to_le_bytes());
+            p.hash(&mut Encoder(&mut bytes));
+        }
+        assert_eq!(once.hex(), blake3::hash(&bytes).to_hex().to_string());
+    }
+}

@@ -1,0 +1,82 @@
+//! The fault plan: faults are data. A `TimedFault` says what goes wrong and
+//! when; the engine applies it as an ordinary event, and every fault is a
+//! trace event. Random faults come from the nemesis (`nemesis.rs`).
+
+use crate::link::{ConfigError, LinkConfig};
+use crate::node::NodeId;
+use crate::partition::Partition;
+
+/// One thing that goes wrong.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Fault {
+    /// Cut the network (added to any cuts already in place).
+    Partition(Partition),
+    /// Remove every cut.
+    Heal,
+    /// The node stops at once; its volatile state, its timers and the
+    /// messages in flight to it are lost. Its durable state survives.
+    Crash(NodeId),
+    /// A crashed node boots again from its durable state.
+    Restart(NodeId),
+    /// The node freezes (a GC pause, a VM migration): its timers and
+    /// deliveries wait until it resumes. Nothing is lost.
+    Pause(NodeId),
+    Resume(NodeId),
+    /// The node's wall clock jumps by `delta_us` (negative: backwards).
+    ClockStep {
+        node: NodeId,
+        /// How far the clock jumps, in microseconds.
+        delta_us: i64,
+    },
+    /// The node's clock runs fast or slow from now on.
+    ClockDrift {
+        node: NodeId,
+        /// Rate error in parts per million (+100 gains 100 µs per second).
+        drift_ppm: i32,
+    },
+    /// Links from `from` to `to` (a missing end means every node) behave
+    /// like `link` from now on.
+    Link { from: Option<NodeId>, to: Option<NodeId>, link: LinkConfig },
+    /// Every link returns to its configured behaviour.
+    ResetLinks,
+}
+
+impl Fault {
+    /// Every node the fault names.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        match self {
+            Fault::Partition(p) => p.nodes(),
+            Fault::Crash(n) | Fault::Restart(n) | Fault::Pause(n) | Fault::Resume(n) => vec![*n],
+            Fault::ClockStep { node, .. } | Fault::ClockDrift { node, .. } => vec![*node],
+            Fault::Link { from, to, .. } => from.iter().chain(to).copied().collect(),
+            Fault::Heal | Fault::ResetLinks => Vec::new(),
+        }
+    }
+
+    /// Checks node ids and values; the error names the field.
+    pub fn validate(&self, node_count: usize) -> Result<(), ConfigError> {
+        if let Some(bad) = self.nodes().into_iter().find(|n| n.index() >= node_count) {
+            return Err(ConfigError::new("", format!("names node {}, but there are only {node_count} nodes", bad.0)));
+        }
+        match self {
+            Fault::ClockDrift { drift_ppm, .. } if drift_ppm.abs() > crate::clock::DRIFT_PPM_LIMIT => {
+                Err(ConfigError::new(
+                    "drift_ppm",
+                    format!("{drift_ppm} ppm is beyond ±{} ppm", crate::clock::DRIFT_PPM_LIMIT),
+                ))
+            }
+            Fault::Link { link, .. } => link.validate().map_err(|e| e.within("link")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A fault and the true time it strikes.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimedFault {
+    /// When, in milliseconds since the start of the run.
+    pub at_ms: u64,
+    pub fault: Fault,
+}

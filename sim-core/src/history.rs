@@ -1,0 +1,166 @@
+//! The history: what clients asked and what they were told, with true
+//! times. It is the input of history checkers (linearizability, uniqueness,
+//! liveness) and the one thing a design is judged on.
+//!
+//! Each operation is invoked once and completed at most once: `Ok` with a
+//! result, `Fail` (it certainly did not take effect), or `Info` (the client
+//! does not know: a timeout). An operation with no completion when the run
+//! ends is treated like `Info`. Every invoke and completion gets a
+//! `position`, a counter shared by the whole run, so "A completed before B
+//! was invoked" is `a.completion.position < b.invoke.position`, exact even
+//! when both happened at the same nanosecond.
+
+use crate::node::NodeId;
+use crate::time::SimTime;
+
+/// Index of an operation in its history.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct OpId(pub u32);
+
+/// When something happened: its place in the history's total order, the
+/// true time, and the engine event (step) that recorded it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    pub position: u64,
+    pub time: SimTime,
+    pub event: u64,
+}
+
+/// How an operation ended, as the client saw it.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
+pub enum Outcome<R> {
+    /// It happened, and this is what it returned.
+    Ok(R),
+    /// It certainly did not happen.
+    Fail,
+    /// Unknown: it may have happened (at any point after its invocation) or
+    /// not. A timeout is `Info`.
+    Info,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Completion<R> {
+    pub stamp: Stamp,
+    pub outcome: Outcome<R>,
+}
+
+/// One client operation: what was asked, by whom, when, and how it ended.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Operation<O, R> {
+    pub id: OpId,
+    /// The client node that invoked it.
+    pub node: NodeId,
+    pub op: O,
+    pub invoke: Stamp,
+    /// `None` while pending, and for operations still pending at the end.
+    pub completion: Option<Completion<R>>,
+}
+
+impl<O, R> Operation<O, R> {
+    /// The result if the operation completed `Ok`.
+    pub fn ok_value(&self) -> Option<&R> {
+        match &self.completion {
+            Some(Completion { outcome: Outcome::Ok(r), .. }) => Some(r),
+            _ => None,
+        }
+    }
+    pub fn is_failed(&self) -> bool {
+        matches!(&self.completion, Some(Completion { outcome: Outcome::Fail, .. }))
+    }
+    /// True for `Info` completions and for operations that never completed:
+    /// both may or may not have taken effect.
+    pub fn is_indeterminate(&self) -> bool {
+        matches!(
+            &self.completion,
+            None | Some(Completion { outcome: Outcome::Info, .. })
+        )
+    }
+    /// Did this operation complete (any outcome) before `other` was invoked?
+    pub fn precedes(&self, other: &Operation<O, R>) -> bool {
+        self.completion
+            .as_ref()
+            .is_some_and(|c| c.stamp.position < other.invoke.position)
+    }
+}
+
+/// All operations of a run, in invocation order.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct History<O, R> {
+    ops: Vec<Operation<O, R>>,
+    next_position: u64,
+}
+
+impl<O, R> Default for History<O, R> {
+    fn default() -> Self {
+        History { ops: Vec::new(), next_position: 0 }
+    }
+}
+
+impl<O, R> History<O, R> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an invocation and returns its id.
+    pub fn invoke(&mut self, node: NodeId, op: O, time: SimTime, event: u64) -> OpId {
+        let id = OpId(u32::try_from(self.ops.len()).expect("more than 2^32 operations in one run"));
+        let invoke = self.stamp(time, event);
+        self.ops.push(Operation { id, node, op, invoke, completion: None });
+        id
+    }
+
+    /// Records how `id` ended.
+    ///
+    /// # Panics
+    /// If `id` is unknown or already completed: that is a bug in the model's
+    /// client, and a history with two answers to one question means nothing.
+    pub fn complete(&mut self, id: OpId, outcome: Outcome<R>, time: SimTime, event: u64) {
+        let stamp = self.stamp(time, event);
+        let op = &mut self.ops[id.0 as usize];
+        assert!(op.completion.is_none(), "operation {id:?} completed twice");
+        op.completion = Some(Completion { stamp, outcome });
+    }
+
+    pub fn operations(&self) -> &[Operation<O, R>] {
+        &self.ops
+    }
+    pub fn get(&self, id: OpId) -> &Operation<O, R> {
+        &self.ops[id.0 as usize]
+    }
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+    /// Operations invoked but not (yet) completed.
+    pub fn pending(&self) -> impl Iterator<Item = &Operation<O, R>> {
+        self.ops.iter().filter(|op| op.completion.is_none())
+    }
+
+    fn stamp(&mut self, time: SimTime, event: u64) -> Stamp {
+        let position = self.next_position;
+        self.next_position += 1;
+        Stamp { position, time, event }
+    }
+}
+
+/// Builds histories by hand, for checker tests and for external history
+/// files: positions are assigned in call order.
+impl<O, R> FromIterator<Operation<O, R>> for History<O, R> {
+    fn from_iter<I: IntoIterator<Item = Operation<O, R>>>(iter: I) -> Self {
+        let ops: Vec<_> = iter.into_iter().collect();
+        let next_position = ops
+            .iter()
+            .map(|op| {
+                op.completion
+                    .as_ref()
+                    .map_or(op.invoke.position, |c| c.stamp.position)
+                    + 1
+            })
+            .max()
+            .unwrap_or(0);
+        History { ops, next_position }
+    }
+}

@@ -1,0 +1,55 @@
+//! What a node is: a sans-IO state machine. The engine calls its handlers;
+//! the node acts only through its `Ctx` (see `ctx.rs`).
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::ctx::Ctx;
+
+/// A node's index in the simulation, dense from 0. Clients are nodes too.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "n{}", self.0)
+    }
+}
+
+/// A node of a design: a state machine driven by the engine.
+///
+/// A node's state is split in two, and the split is enforced by types:
+/// `Self` is volatile (lost on a crash) and `Durable` survives (it is the
+/// node's disk and its configuration). `boot` is the only constructor, used
+/// both at the start and at every restart, so a restarted node can only
+/// know what its durable part holds. The node writes durable state through
+/// `Ctx::durable`. A design with several roles makes `Self` an enum of
+/// roles (and `Durable` one too).
+pub trait Node: Sized + 'static {
+    /// What survives a crash: configuration and disk.
+    type Durable: Debug;
+    /// Messages between nodes. `Hash` feeds the trace digest.
+    type Msg: Clone + Debug + Hash;
+    /// A node's own timer kinds (e.g. `Retry { request }`).
+    type Timer: Debug + Hash;
+    /// Client operations recorded in the history, and their results.
+    type Op: Clone + Debug + Hash;
+    type Ret: Clone + Debug + Hash;
+
+    /// Builds the volatile state from the durable state.
+    fn boot(id: NodeId, durable: &Self::Durable) -> Self;
+
+    /// Called once after each boot (the start of the run, and each restart).
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>);
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Msg);
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+}

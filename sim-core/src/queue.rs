@@ -1,0 +1,209 @@
+//! The event queue: pending events ordered by `(time, sequence)`. The
+//! sequence number is a counter bumped on every push, so events due at the
+//! same nanosecond run in the order they were scheduled, on every machine.
+//!
+//! Events live in a slab (a `Vec` with a free list); the binary heap holds
+//! only small `(time, seq, slot)` keys. After warm-up, a push reuses a freed
+//! slot and a heap slot, so the hot loop allocates nothing. Removing an
+//! event (a cancelled timer) frees its slot at once; its key stays in the
+//! heap and is skipped when popped, recognised by its sequence number.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::time::SimTime;
+
+/// Names one scheduled event so it can be removed before it runs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct EventKey {
+    slot: u32,
+    seq: u64,
+}
+
+#[derive(Debug)]
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
+    slots: Vec<Slot<E>>,
+    free: Vec<u32>,
+    next_seq: u64,
+    live: usize,
+}
+
+#[derive(Debug)]
+struct Slot<E> {
+    seq: u64,
+    event: Option<E>,
+}
+
+impl<E> Default for EventQueue<E> {
+    fn default() -> Self {
+        EventQueue { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0, live: 0 }
+    }
+}
+
+impl<E> EventQueue<E> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Schedules `event` at `time`, after everything already scheduled for
+    /// that same time.
+    pub fn push(&mut self, time: SimTime, event: E) -> EventKey {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Slot { seq, event: Some(event) };
+                slot
+            }
+            None => {
+                let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
+                self.slots.push(Slot { seq, event: Some(event) });
+                slot
+            }
+        };
+        self.heap.push(Reverse((time, seq, slot)));
+        self.live += 1;
+        EventKey { slot, seq }
+    }
+
+    /// Removes the earliest event, with its time.
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        while let Some(Reverse((time, seq, slot))) = self.heap.pop() {
+            let entry = &mut self.slots[slot as usize];
+            if entry.seq != seq || entry.event.is_none() {
+                continue; // removed earlier; its slot may since have been reused
+            }
+            let event = entry.event.take().expect("checked above");
+            self.free.push(slot);
+            self.live -= 1;
+            return Some((time, event));
+        }
+        None
+    }
+
+    /// The earliest event without removing it, skipping removed ones.
+    pub fn peek(&mut self) -> Option<(SimTime, EventKey, &E)> {
+        while let Some(&Reverse((time, seq, slot))) = self.heap.peek() {
+            let entry = &self.slots[slot as usize];
+            if entry.seq == seq && entry.event.is_some() {
+                let event = self.slots[slot as usize].event.as_ref().expect("checked above");
+                return Some((time, EventKey { slot, seq }, event));
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// The time of the earliest event, skipping removed ones.
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.peek().map(|(time, _, _)| time)
+    }
+
+    /// Takes the earliest event off the schedule but keeps it (and its
+    /// key) until `release`: a paused node's timers and deliveries wait
+    /// this way, and the node's `TimerId`s stay valid for cancelling.
+    ///
+    /// # Panics
+    /// If the queue is empty.
+    pub fn hold_next(&mut self) -> EventKey {
+        let (_, key, _) = self.peek().expect("hold_next on an empty queue");
+        self.heap.pop();
+        key
+    }
+
+    /// Schedules a held event again, at `time`. Events released together
+    /// keep their original relative order (their sequence numbers).
+    pub fn release(&mut self, key: EventKey, time: SimTime) {
+        let entry = &self.slots[key.slot as usize];
+        if entry.seq == key.seq && entry.event.is_some() {
+            self.heap.push(Reverse((time, key.seq, key.slot)));
+        }
+    }
+
+    /// Removes a scheduled event. Returns it, or `None` if it already ran or
+    /// was removed.
+    pub fn remove(&mut self, key: EventKey) -> Option<E> {
+        let entry = self.slots.get_mut(key.slot as usize)?;
+        if entry.seq != key.seq {
+            return None;
+        }
+        let event = entry.event.take()?;
+        self.free.push(key.slot);
+        self.live -= 1;
+        Some(event)
+    }
+
+    /// Number of events still scheduled.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_times_pop_in_insertion_order() {
+        let mut q = EventQueue::new();
+        let t = SimTime::from_millis(5);
+        for label in ["a", "b", "c", "d"] {
+            q.push(t, label);
+        }
+        q.push(SimTime::from_millis(1), "first");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ["first", "a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn removed_events_never_pop_even_when_their_slot_is_reused() {
+        let mut q = EventQueue::new();
+        let early = q.push(SimTime::from_millis(1), "cancelled");
+        assert_eq!(q.remove(early), Some("cancelled"));
+        assert_eq!(q.remove(early), None);
+        // The freed slot is reused by a later event; the stale heap key for
+        // the removed one must not pop the newcomer early.
+        q.push(SimTime::from_millis(9), "late");
+        q.push(SimTime::from_millis(2), "middle");
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.peek_time(), Some(SimTime::from_millis(2)));
+        assert_eq!(q.pop(), Some((SimTime::from_millis(2), "middle")));
+        assert_eq!(q.pop(), Some((SimTime::from_millis(9), "late")));
+        assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn held_events_keep_their_key_and_order() {
+        let mut q = EventQueue::new();
+        let a = q.push(SimTime::from_millis(1), "a");
+        let b = q.push(SimTime::from_millis(2), "b");
+        q.push(SimTime::from_millis(3), "c");
+        assert_eq!(q.hold_next(), a);
+        assert_eq!(q.hold_next(), b);
+        assert_eq!(q.peek_time(), Some(SimTime::from_millis(3)));
+        q.release(b, SimTime::from_millis(5));
+        q.release(a, SimTime::from_millis(5));
+        assert_eq!(q.pop(), Some((SimTime::from_millis(3), "c")));
+        assert_eq!(q.pop(), Some((SimTime::from_millis(5), "a")), "released together: original order");
+        assert_eq!(q.remove(b), Some("b"), "a held event can still be removed by its key");
+        assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn steady_state_reuses_slots() {
+        let mut q = EventQueue::new();
+        for i in 0..10u64 {
+            q.push(SimTime::from_nanos(i), i);
+        }
+        for i in 10..10_000u64 {
+            let (_, e) = q.pop().expect("non-empty");
+            assert_eq!(e, i - 10);
+            q.push(SimTime::from_nanos(i), i);
+        }
+        assert_eq!(q.slots.len(), 10, "slab grew although at most 10 events were pending");
+    }
+}

@@ -1,0 +1,41 @@
+//! What a run produces: the verdict, the fingerprint, counts, metrics, the
+//! history, and (when recording) the trace.
+
+use crate::check::Verdict;
+use crate::history::History;
+use crate::metrics::Metrics;
+use crate::nemesis::FaultWeights;
+use crate::time::SimTime;
+use crate::trace::TraceEvent;
+
+#[derive(Clone, Debug)]
+pub struct RunResult<O, R> {
+    pub seed: u64,
+    pub verdict: Verdict,
+    /// blake3 of the trace, 64 hex digits: the run's fingerprint.
+    pub digest: String,
+    pub stats: RunStats,
+    pub metrics: Metrics,
+    pub history: History<O, R>,
+    /// The random fault mix drawn for this seed, if a nemesis ran.
+    pub nemesis_weights: Option<FaultWeights>,
+    /// Every trace event, when `SimConfig::record_trace` was set.
+    pub trace: Option<Vec<TraceEvent>>,
+}
+
+/// Counts of what the engine did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct RunStats {
+    /// Engine events processed (queue pops).
+    pub events: u64,
+    /// Trace events written (sends, deliveries, drops, faults, ...).
+    pub trace_events: u64,
+    pub messages_sent: u64,
+    pub messages_delivered: u64,
+    pub messages_dropped: u64,
+    pub messages_duplicated: u64,
+    pub timers_fired: u64,
+    pub faults: u64,
+    /// Simulated time when the run stopped.
+    pub end_time: SimTime,
+}

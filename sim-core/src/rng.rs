@@ -1,0 +1,208 @@
+//! Seeded randomness. One `u64` seed per run; every purpose (the network,
+//! the fault generator, each node, each workload) draws from its own ChaCha8
+//! stream, so adding a node or a fault does not shift anyone else's draws.
+//! That keeps a failing run recognisable while it is being shrunk.
+//!
+//! The samplers are ours, written over `next_u64`, because rand's samplers
+//! may change their values between releases and a run must not.
+//! Probabilities on a run's path are integers per million, never floats.
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+
+/// Which stream a draw comes from. Each value is one independent stream.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Stream {
+    /// Latency, loss and duplication draws of the simulated network.
+    Network,
+    /// The random fault generator (nemesis) and its per-seed rates.
+    Nemesis,
+    /// A node's own draws, by node index. Clients are nodes too.
+    Node(u32),
+    /// Free for callers outside the engine (workload set-up, scenario
+    /// parameters drawn per seed), numbered by the caller.
+    User(u32),
+}
+
+impl Stream {
+    fn id(self) -> u64 {
+        match self {
+            Stream::Network => 1,
+            Stream::Nemesis => 2,
+            Stream::Node(i) => (1 << 32) | u64::from(i),
+            Stream::User(i) => (2 << 32) | u64::from(i),
+        }
+    }
+}
+
+/// A deterministic random stream with our own samplers.
+#[derive(Clone, Debug)]
+pub struct SimRng {
+    inner: ChaCha8Rng,
+}
+
+/// One million: the denominator of every `*_per_million` rate.
+pub const MILLION: u32 = 1_000_000;
+
+impl SimRng {
+    /// The stream `stream` of the run seeded by `seed`.
+    pub fn new(seed: u64, stream: Stream) -> SimRng {
+        let mut inner = ChaCha8Rng::seed_from_u64(seed);
+        inner.set_stream(stream.id());
+        SimRng { inner }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+
+    /// Uniform in `[0, n)`, without modulo bias (Lemire's method).
+    ///
+    /// # Panics
+    /// If `n == 0`: an empty range is a bug in the caller.
+    pub fn below(&mut self, n: u64) -> u64 {
+        assert!(n > 0, "SimRng::below(0)");
+        let threshold = n.wrapping_neg() % n;
+        loop {
+            let product = u128::from(self.next_u64()) * u128::from(n);
+            if (product as u64) >= threshold {
+                return (product >> 64) as u64;
+            }
+        }
+    }
+
+    /// Uniform in `[low, high)`; `low` when the range is empty.
+    pub fn between(&mut self, low: u64, high: u64) -> u64 {
+        if high <= low { low } else { low + self.below(high - low) }
+    }
+
+    /// Uniform index into a slice of length `len` (> 0).
+    pub fn index(&mut self, len: usize) -> usize {
+        self.below(len as u64) as usize
+    }
+
+    /// True with probability `per_million / 1_000_000`.
+    pub fn chance(&mut self, per_million: u32) -> bool {
+        per_million > 0 && self.below(u64::from(MILLION)) < u64::from(per_million)
+    }
+
+    /// Exponentially distributed with the given mean, in the same unit,
+    /// rounded down. Uses our own logarithm so the value depends only on
+    /// IEEE-754 basic arithmetic, which is exact on every platform.
+    pub fn exponential(&mut self, mean: u64) -> u64 {
+        // 53 random bits give u in (0, 1]; -ln(u) is then finite.
+        let u = ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64);
+        let x = -portable_ln(u) * mean as f64;
+        if x >= u64::MAX as f64 { u64::MAX } else { x as u64 }
+    }
+
+    /// Picks an index with probability proportional to its weight. Returns
+    /// `None` when every weight is zero.
+    pub fn weighted(&mut self, weights: &[u32]) -> Option<usize> {
+        let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut pick = self.below(total);
+        for (i, &w) in weights.iter().enumerate() {
+            if pick < u64::from(w) {
+                return Some(i);
+            }
+            pick -= u64::from(w);
+        }
+        unreachable!("pick < total")
+    }
+}
+
+/// Natural logarithm of a positive finite `x`, from basic arithmetic only:
+/// split `x = m * 2^e` with `m` in [1, 2), then
+/// `ln m = 2 atanh((m-1)/(m+1))` by its series. std's `ln` calls the
+/// platform's libm, whose last bit may differ between systems.
+fn portable_ln(x: f64) -> f64 {
+    debug_assert!(x > 0.0 && x.is_finite());
+    let bits = x.to_bits();
+    let mut exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let mut mantissa = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
+    if exponent == -1023 {
+        // Subnormal: normalise by hand. (Unreachable from `exponential`.)
+        let scaled = x * (1u64 << 54) as f64;
+        return portable_ln(scaled) - 54.0 * std::f64::consts::LN_2;
+    }
+    // Centre the mantissa on 1 so the series converges fast: m in [0.75, 1.5).
+    if mantissa > 1.5 {
+        mantissa /= 2.0;
+        exponent += 1;
+    }
+    let s = (mantissa - 1.0) / (mantissa + 1.0);
+    let s2 = s * s;
+    let mut term = s;
+    let mut sum = 0.0;
+    let mut k = 1.0;
+    while k < 40.0 {
+        sum += term / k;
+        term *= s2;
+        k += 2.0;
+    }
+    2.0 * sum + exponent as f64 * std::f64::consts::LN_2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_and_stream_repeat_and_streams_differ() {
+        let draws = |seed, stream| {
+            let mut rng = SimRng::new(seed, stream);
+            (0..8).map(|_| rng.next_u64()).collect::<Vec<_>>()
+        };
+        assert_eq!(draws(7, Stream::Node(3)), draws(7, Stream::Node(3)));
+        assert_ne!(draws(7, Stream::Node(3)), draws(7, Stream::Node(4)));
+        assert_ne!(draws(7, Stream::Network), draws(8, Stream::Network));
+        assert_ne!(draws(7, Stream::Network), draws(7, Stream::Nemesis));
+    }
+
+    #[test]
+    fn below_stays_in_range_and_covers_it() {
+        let mut rng = SimRng::new(1, Stream::User(0));
+        let mut seen = [0u32; 7];
+        for _ in 0..7_000 {
+            seen[rng.below(7) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&c| (800..1200).contains(&c)), "{seen:?}");
+    }
+
+    #[test]
+    fn chance_matches_its_rate() {
+        let mut rng = SimRng::new(2, Stream::User(0));
+        let hits = (0..100_000).filter(|_| rng.chance(250_000)).count();
+        assert!((24_000..26_000).contains(&hits), "{hits}");
+        assert!(!(0..1000).any(|_| rng.chance(0)));
+        assert!((0..1000).all(|_| rng.chance(MILLION)));
+    }
+
+    #[test]
+    fn portable_ln_agrees_with_std() {
+        for &x in &[1e-300, 1e-9, 0.001, 0.3, 0.5, 0.75, 1.0, 1.4, 1.6, 2.0, 10.0, 1e12] {
+            let ours = portable_ln(x);
+            let std = x.ln();
+            assert!((ours - std).abs() <= 1e-12 * std.abs().max(1.0), "ln({x}): {ours} vs {std}");
+        }
+    }
+
+    #[test]
+    fn exponential_has_its_mean() {
+        let mut rng = SimRng::new(3, Stream::User(0));
+        let n = 50_000u64;
+        let total: u64 = (0..n).map(|_| rng.exponential(1_000)).sum();
+        let mean = total / n;
+        assert!((960..1040).contains(&mean), "{mean}");
+    }
+
+    #[test]
+    fn weighted_respects_zero_weights() {
+        let mut rng = SimRng::new(4, Stream::User(0));
+        assert_eq!(rng.weighted(&[0, 0]), None);
+        assert!((0..1000).all(|_| rng.weighted(&[0, 5, 0]) == Some(1)));
+    }
+}

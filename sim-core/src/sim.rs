@@ -1,0 +1,405 @@
+//! The simulation: nodes, the kernel that carries their effects out, and
+//! the run loop. One `Sim` is one run of one seed, single-threaded; sweeps
+//! run many `Sim`s in parallel, never one across threads.
+//!
+//! The loop pops the earliest event, hands it to its node (or applies the
+//! fault), then checks every invariant. It stops at the end time, at the
+//! first violation, or at a limit. Nothing here allocates per event once
+//! the queue's slab and heap have grown to the run's working size.
+
+use crate::check::{HistoryCheck, HistoryVerdict, Invariant, Limit, Step, Verdict, Violation};
+use crate::clock::Clock;
+use crate::config::SimConfig;
+use crate::ctx::Ctx;
+use crate::faults::Fault;
+use crate::history::History;
+use crate::metrics::Metrics;
+use crate::nemesis::Nemesis;
+use crate::network::{DropReason, Network, Route, Topology};
+use crate::node::{Node, NodeId};
+use crate::queue::{EventKey, EventQueue};
+use crate::result::{RunResult, RunStats};
+use crate::rng::{SimRng, Stream};
+use crate::time::SimTime;
+use crate::trace::{Trace, TraceKind};
+use crate::world::World;
+
+/// Something scheduled to happen.
+#[derive(Debug)]
+pub(crate) enum Event<N: Node> {
+    Start(NodeId),
+    /// `incarnation` is the receiver's when the message was sent: a message
+    /// in flight across a crash is lost.
+    Deliver { from: NodeId, to: NodeId, incarnation: u32, msg: N::Msg },
+    Timer { node: NodeId, incarnation: u32, timer: N::Timer },
+    Fault(Fault),
+    NemesisTick,
+    /// Faults stop and everything heals: the liveness phase.
+    Heal,
+}
+
+impl<N: Node> Event<N> {
+    /// The node that must be running (not paused) for this event to run.
+    fn paused_target(&self) -> Option<NodeId> {
+        match self {
+            Event::Deliver { to, .. } => Some(*to),
+            Event::Timer { node, .. } => Some(*node),
+            _ => None,
+        }
+    }
+}
+
+/// Everything except the nodes: what a node's `Ctx` reaches.
+#[derive(Debug)]
+pub(crate) struct Kernel<N: Node> {
+    pub(crate) now: SimTime,
+    /// The current engine step, 1-based (0 = before the first event).
+    pub(crate) event: u64,
+    pub(crate) queue: EventQueue<Event<N>>,
+    pub(crate) network: Network,
+    /// Per node: how many times it crashed.
+    pub(crate) incarnation: Vec<u32>,
+    pub(crate) history: History<N::Op, N::Ret>,
+    pub(crate) trace: Trace,
+    pub(crate) metrics: Metrics,
+    pub(crate) stats: RunStats,
+    max_pending: usize,
+    pending_overflow: bool,
+}
+
+impl<N: Node> Kernel<N> {
+    pub(crate) fn schedule(&mut self, at: SimTime, event: Event<N>) -> EventKey {
+        if self.queue.len() >= self.max_pending {
+            self.pending_overflow = true;
+        }
+        self.queue.push(at, event)
+    }
+
+    pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        self.stats.messages_sent += 1;
+        self.trace.push(self.event, self.now, TraceKind::Send, Some(from), Some(to), &msg);
+        match self.network.route(from, to, self.now) {
+            Route::Drop(reason) => self.dropped(from, to, reason, &msg),
+            Route::Deliver { at, copy_at } => {
+                let incarnation = self.incarnation[to.index()];
+                if let Some(copy_at) = copy_at {
+                    self.stats.messages_duplicated += 1;
+                    self.schedule(copy_at, Event::Deliver { from, to, incarnation, msg: msg.clone() });
+                }
+                self.schedule(at, Event::Deliver { from, to, incarnation, msg });
+            }
+        }
+    }
+
+    pub(crate) fn dropped(&mut self, from: NodeId, to: NodeId, reason: DropReason, msg: &N::Msg) {
+        self.stats.messages_dropped += 1;
+        self.trace.push_described(self.event, self.now, TraceKind::Drop(reason), Some(from), Some(to), &(), msg);
+    }
+}
+
+/// A node slot: the node's volatile state (None while crashed), its durable
+/// state, and what the engine keeps for it.
+#[derive(Debug)]
+pub(crate) struct Slot<N: Node> {
+    pub(crate) node: Option<N>,
+    pub(crate) durable: N::Durable,
+    pub(crate) paused: bool,
+    /// Events that came due while paused, in order; released on resume.
+    pub(crate) held: Vec<EventKey>,
+    pub(crate) clock: Clock,
+    pub(crate) rng: SimRng,
+}
+
+/// One run of a design.
+pub struct Sim<N: Node> {
+    pub(crate) config: SimConfig,
+    pub(crate) slots: Vec<Slot<N>>,
+    pub(crate) kernel: Kernel<N>,
+    pub(crate) invariants: Vec<Box<dyn Invariant<N>>>,
+    pub(crate) history_checks: Vec<Box<dyn HistoryCheck<N>>>,
+    pub(crate) nemesis: Option<Nemesis>,
+    pub(crate) faults_active: bool,
+    pub(crate) finished: bool,
+}
+
+impl<N: Node> std::fmt::Debug for Sim<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim").field("seed", &self.config.seed).field("nodes", &self.slots.len()).finish()
+    }
+}
+
+impl<N: Node> Sim<N> {
+    /// Boots one node per durable state (node `i` gets `durables[i]`).
+    ///
+    /// # Panics
+    /// If `config` does not validate for this many nodes: callers validate
+    /// user input first (`SimConfig::validate`) and report it properly.
+    pub fn new(config: SimConfig, durables: Vec<N::Durable>) -> Sim<N> {
+        let n = durables.len();
+        if let Err(e) = config.validate(n) {
+            panic!("invalid simulation configuration (validate it first): {e}");
+        }
+        let seed = config.seed;
+        let topology = config.topology.clone().unwrap_or_else(|| Topology::full_mesh(n));
+        let network = Network::new(topology, config.network.clone(), SimRng::new(seed, Stream::Network));
+        let slots = durables
+            .into_iter()
+            .enumerate()
+            .map(|(i, durable)| {
+                let id = NodeId(i as u32);
+                Slot {
+                    node: Some(N::boot(id, &durable)),
+                    durable,
+                    paused: false,
+                    held: Vec::new(),
+                    clock: Clock::new(config.clocks.get(i).copied().unwrap_or_default()),
+                    rng: SimRng::new(seed, Stream::Node(i as u32)),
+                }
+            })
+            .collect();
+        let kernel = Kernel {
+            now: SimTime::ZERO,
+            event: 0,
+            queue: EventQueue::new(),
+            network,
+            incarnation: vec![0; n],
+            history: History::new(),
+            trace: Trace::new(config.record_trace),
+            metrics: Metrics::default(),
+            stats: RunStats::default(),
+            max_pending: config.limits.max_pending,
+            pending_overflow: false,
+        };
+        let nemesis = config.nemesis.clone().map(|c| Nemesis::new(c, n, SimRng::new(seed, Stream::Nemesis)));
+        let mut sim = Sim {
+            config,
+            slots,
+            kernel,
+            invariants: Vec::new(),
+            history_checks: Vec::new(),
+            nemesis,
+            faults_active: true,
+            finished: false,
+        };
+        sim.schedule_initial_events();
+        sim
+    }
+
+    fn schedule_initial_events(&mut self) {
+        for i in 0..self.slots.len() {
+            self.kernel.schedule(SimTime::ZERO, Event::Start(NodeId(i as u32)));
+        }
+        let mut faults = self.config.faults.clone();
+        faults.sort_by_key(|f| f.at_ms); // stable: equal times keep file order
+        for f in faults {
+            self.kernel.schedule(SimTime::from_millis(f.at_ms), Event::Fault(f.fault));
+        }
+        if let Some(nemesis) = &mut self.nemesis {
+            let weights = nemesis.weights();
+            self.kernel.trace.push(0, SimTime::ZERO, TraceKind::NemesisRates, None, None, &weights);
+            let first = SimTime::ZERO + nemesis.next_gap();
+            self.kernel.schedule(first, Event::NemesisTick);
+        }
+        if let Some(l) = self.config.liveness {
+            self.kernel.schedule(l.heal_at(), Event::Heal);
+        }
+    }
+
+    /// Adds a state invariant, checked after every event.
+    pub fn add_invariant(&mut self, invariant: impl Invariant<N> + 'static) {
+        self.invariants.push(Box::new(invariant));
+    }
+
+    /// Adds a check of the finished history.
+    pub fn add_history_check(&mut self, check: impl HistoryCheck<N> + 'static) {
+        self.history_checks.push(Box::new(check));
+    }
+
+    /// The god's-eye view: after `run`, the final state (its history is
+    /// empty: `run` hands the history to its result).
+    pub fn world(&self) -> World<'_, N> {
+        World { slots: &self.slots, history: &self.kernel.history, now: self.kernel.now }
+    }
+
+    /// Runs to the end, the first violation, or a limit.
+    ///
+    /// # Panics
+    /// If called twice.
+    pub fn run(&mut self) -> RunResult<N::Op, N::Ret> {
+        assert!(!self.finished, "Sim::run called twice");
+        self.finished = true;
+        let stopped = self.run_loop();
+        self.kernel.stats.end_time = self.kernel.now;
+        self.kernel.stats.events = self.kernel.event;
+        self.kernel.stats.trace_events = self.kernel.trace.len();
+        let verdict = self.final_verdict(stopped);
+        RunResult {
+            seed: self.config.seed,
+            verdict,
+            digest: self.kernel.trace.digest_hex(),
+            stats: self.kernel.stats,
+            metrics: std::mem::take(&mut self.kernel.metrics),
+            history: std::mem::take(&mut self.kernel.history),
+            nemesis_weights: self.nemesis.as_ref().map(Nemesis::weights),
+            trace: self.kernel.trace.take_recorded(),
+        }
+    }
+
+    /// The loop itself. Returns why it stopped early, if it did.
+    fn run_loop(&mut self) -> Option<Verdict> {
+        let end = self.config.end();
+        let max_events = self.config.limits.max_events;
+        loop {
+            if self.kernel.pending_overflow {
+                return Some(self.limit(Limit::PendingEvents));
+            }
+            // An empty queue means nothing can ever happen again: the run is over.
+            let (time, key, event) = self.kernel.queue.peek()?;
+            if time > end {
+                return None;
+            }
+            if let Some(target) = event.paused_target()
+                && self.slots[target.index()].paused
+            {
+                self.kernel.queue.hold_next();
+                self.slots[target.index()].held.push(key);
+                continue;
+            }
+            if self.kernel.event >= max_events {
+                return Some(self.limit(Limit::Events));
+            }
+            let (time, event) = self.kernel.queue.pop().expect("peeked");
+            self.kernel.now = time;
+            self.kernel.event += 1;
+            let node = self.dispatch(event);
+            if let Some(violation) = self.check_invariants(node) {
+                return Some(Verdict::Violated(violation));
+            }
+        }
+    }
+
+    pub(crate) fn limit(&self, limit: Limit) -> Verdict {
+        Verdict::LimitReached { limit, event: self.kernel.event, time: self.kernel.now }
+    }
+
+    /// Runs one event. Returns the node whose state it may have changed.
+    fn dispatch(&mut self, event: Event<N>) -> Option<NodeId> {
+        match event {
+            Event::Start(id) => {
+                self.kernel.trace.push(self.kernel.event, self.kernel.now, TraceKind::Start, Some(id), None, &());
+                self.with_node(id, |node, ctx| node.on_start(ctx))
+            }
+            Event::Deliver { from, to, incarnation, msg } => {
+                let k = &mut self.kernel;
+                if k.incarnation[to.index()] != incarnation || self.slots[to.index()].node.is_none() {
+                    k.dropped(from, to, DropReason::ReceiverCrashed, &msg);
+                    return None;
+                }
+                if k.network.is_cut(from, to) {
+                    k.dropped(from, to, DropReason::Partitioned, &msg);
+                    return None;
+                }
+                k.stats.messages_delivered += 1;
+                k.trace.push_described(k.event, k.now, TraceKind::Deliver, Some(to), Some(from), &(), &msg);
+                self.with_node(to, |node, ctx| node.on_message(ctx, from, msg))
+            }
+            Event::Timer { node: id, incarnation, timer } => {
+                let k = &mut self.kernel;
+                if k.incarnation[id.index()] != incarnation || self.slots[id.index()].node.is_none() {
+                    return None; // lost with the crash
+                }
+                k.stats.timers_fired += 1;
+                k.trace.push(k.event, k.now, TraceKind::Timer, Some(id), None, &timer);
+                self.with_node(id, |node, ctx| node.on_timer(ctx, timer))
+            }
+            Event::Fault(fault) => self.apply_fault(fault),
+            Event::NemesisTick => {
+                self.nemesis_tick();
+                None
+            }
+            Event::Heal => {
+                self.begin_liveness_phase();
+                None
+            }
+        }
+    }
+
+    /// Calls a handler of node `id` with its context, if the node is up.
+    pub(crate) fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) -> Option<NodeId> {
+        let slot = &mut self.slots[id.index()];
+        let node = slot.node.as_mut()?;
+        let mut ctx = Ctx {
+            id,
+            incarnation: self.kernel.incarnation[id.index()],
+            kernel: &mut self.kernel,
+            durable: &mut slot.durable,
+            rng: &mut slot.rng,
+            clock: &slot.clock,
+        };
+        f(node, &mut ctx);
+        Some(id)
+    }
+
+    fn check_invariants(&mut self, node: Option<NodeId>) -> Option<Violation> {
+        if self.invariants.is_empty() {
+            return None;
+        }
+        let step = Step { event: self.kernel.event, time: self.kernel.now, node };
+        let world = World { slots: &self.slots, history: &self.kernel.history, now: self.kernel.now };
+        for invariant in &mut self.invariants {
+            if let Err(breach) = invariant.check(&world, &step) {
+                return Some(Violation {
+                    invariant: invariant.name().to_owned(),
+                    event: step.event,
+                    time: step.time,
+                    message: breach.message,
+                    ops: breach.ops,
+                });
+            }
+        }
+        None
+    }
+
+    fn final_verdict(&mut self, stopped: Option<Verdict>) -> Verdict {
+        if let Some(v @ Verdict::Violated(_)) = stopped {
+            return v;
+        }
+        let mut unknown = None;
+        for check in &mut self.history_checks {
+            match check.check(&self.kernel.history) {
+                HistoryVerdict::Pass => {}
+                HistoryVerdict::Violated(breach) => {
+                    let history = &self.kernel.history;
+                    let latest = breach
+                        .ops
+                        .iter()
+                        .map(|&id| {
+                            let op = history.get(id);
+                            op.completion.as_ref().map_or(op.invoke, |c| c.stamp)
+                        })
+                        .max_by_key(|stamp| stamp.position);
+                    return Verdict::Violated(Violation {
+                        invariant: check.name().to_owned(),
+                        event: latest.map_or(self.kernel.event, |s| s.event),
+                        time: latest.map_or(self.kernel.now, |s| s.time),
+                        message: breach.message,
+                        ops: breach.ops,
+                    });
+                }
+                HistoryVerdict::Unknown(reason) => {
+                    unknown.get_or_insert(Verdict::Unknown { check: check.name().to_owned(), reason });
+                }
+            }
+        }
+        if let Some(limit) = stopped {
+            return limit;
+        }
+        if let Some(l) = self.config.liveness
+            && let Some(failure) =
+                crate::liveness::judge(&self.kernel.history, l.heal_at(), l.bound(), self.config.end())
+        {
+            return Verdict::NotLive(failure);
+        }
+        unknown.unwrap_or(Verdict::Pass)
+    }
+}

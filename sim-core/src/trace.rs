@@ -1,0 +1,154 @@
+//! The trace: everything the engine did, in order. Every event feeds the
+//! run's digest; when recording is on (replay, reports) each is also kept
+//! as a `TraceEvent` with a readable description.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::digest::TraceDigest;
+use crate::network::DropReason;
+use crate::node::NodeId;
+use crate::time::SimTime;
+
+/// What kind of thing happened.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceKind {
+    /// A node booted for the first time.
+    Start,
+    /// `node` sent a message to `peer`.
+    Send,
+    /// A message from `peer` reached `node`.
+    Deliver,
+    /// A message from `node` to `peer` was not delivered.
+    Drop(DropReason),
+    /// A timer of `node` fired.
+    Timer,
+    Crash,
+    Restart,
+    Pause,
+    Resume,
+    ClockStep,
+    ClockDrift,
+    Partition,
+    Heal,
+    LinkChange,
+    /// Random fault rates drawn for this seed (swarm testing).
+    NemesisRates,
+    /// A client invoked an operation.
+    Invoke,
+    /// A client learned how an operation ended.
+    Complete,
+    /// Faults stopped and everything healed: the liveness phase began.
+    LivenessPhase,
+}
+
+impl TraceKind {
+    /// A stable one-byte tag for the digest.
+    fn tag(self) -> u8 {
+        match self {
+            TraceKind::Start => 1,
+            TraceKind::Send => 2,
+            TraceKind::Deliver => 3,
+            TraceKind::Drop(reason) => 0x10 + reason as u8,
+            TraceKind::Timer => 4,
+            TraceKind::Crash => 5,
+            TraceKind::Restart => 6,
+            TraceKind::Pause => 7,
+            TraceKind::Resume => 8,
+            TraceKind::ClockStep => 9,
+            TraceKind::ClockDrift => 10,
+            TraceKind::Partition => 11,
+            TraceKind::Heal => 12,
+            TraceKind::LinkChange => 13,
+            TraceKind::NemesisRates => 14,
+            TraceKind::Invoke => 15,
+            TraceKind::Complete => 16,
+            TraceKind::LivenessPhase => 17,
+        }
+    }
+}
+
+/// One recorded trace event.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TraceEvent {
+    /// The engine step (queue pop) this happened in; violations name it.
+    pub event: u64,
+    pub time: SimTime,
+    pub kind: TraceKind,
+    /// The node it happened at (the sender, for sends and drops).
+    pub node: Option<NodeId>,
+    /// The other end of a message.
+    pub peer: Option<NodeId>,
+    /// A readable description of the payload (the message, the timer, the
+    /// fault), from its `Debug` form.
+    pub detail: String,
+}
+
+/// The digest, and the recorded events if recording is on.
+#[derive(Debug, Default)]
+pub struct Trace {
+    digest: TraceDigest,
+    recorded: Option<Vec<TraceEvent>>,
+    count: u64,
+}
+
+const NO_NODE: u32 = u32::MAX;
+
+impl Trace {
+    pub fn new(record: bool) -> Trace {
+        Trace { digest: TraceDigest::new(), recorded: record.then(Vec::new), count: 0 }
+    }
+
+    /// Appends an event with a payload (hashed into the digest; rendered
+    /// with `Debug` only when recording).
+    pub fn push<P: Hash + Debug + ?Sized>(
+        &mut self,
+        event: u64,
+        time: SimTime,
+        kind: TraceKind,
+        node: Option<NodeId>,
+        peer: Option<NodeId>,
+        payload: &P,
+    ) {
+        self.push_described(event, time, kind, node, peer, payload, payload);
+    }
+
+    /// Appends an event whose digest payload (`hashed`) differs from its
+    /// description (`detail`): a delivery is described by its message but
+    /// not hashed again (the send already was).
+    #[allow(clippy::too_many_arguments)] // one event's fields, spelled out
+    pub fn push_described<H: Hash + ?Sized, D: Debug + ?Sized>(
+        &mut self,
+        event: u64,
+        time: SimTime,
+        kind: TraceKind,
+        node: Option<NodeId>,
+        peer: Option<NodeId>,
+        hashed: &H,
+        detail: &D,
+    ) {
+        self.count += 1;
+        let id = |n: Option<NodeId>| n.map_or(NO_NODE, |n| n.0);
+        self.digest.event(kind.tag(), time.as_nanos(), id(node), id(peer));
+        self.digest.payload(hashed);
+        self.digest.end_event();
+        if let Some(recorded) = &mut self.recorded {
+            recorded.push(TraceEvent { event, time, kind, node, peer, detail: format!("{detail:?}") });
+        }
+    }
+
+    pub fn digest_hex(&self) -> String {
+        self.digest.hex()
+    }
+    /// Number of trace events so far.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+    pub fn take_recorded(&mut self) -> Option<Vec<TraceEvent>> {
+        self.recorded.take()
+    }
+}
