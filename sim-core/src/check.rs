@@ -7,11 +7,11 @@
 //!   uniqueness).
 //! - Liveness (`liveness.rs`) is judged by the engine itself.
 
+use crate::Node;
 use crate::history::{History, OpId};
 use crate::node::NodeId;
-use crate::world::World;
 use crate::time::SimTime;
-use crate::Node;
+use crate::world::World;
 
 /// What a checker found wrong, before the engine stamps it with where and
 /// when.
@@ -25,7 +25,10 @@ pub struct Breach {
 
 impl Breach {
     pub fn new(message: impl Into<String>) -> Breach {
-        Breach { message: message.into(), ops: Vec::new() }
+        Breach {
+            message: message.into(),
+            ops: Vec::new(),
+        }
     }
     pub fn with_ops(mut self, ops: impl IntoIterator<Item = OpId>) -> Breach {
         self.ops.extend(ops);
@@ -109,8 +112,15 @@ pub enum Verdict {
     Violated(Violation),
     NotLive(LivenessFailure),
     /// A history check could not decide within its budget.
-    Unknown { check: String, reason: String },
-    LimitReached { limit: Limit, event: u64, time: SimTime },
+    Unknown {
+        check: String,
+        reason: String,
+    },
+    LimitReached {
+        limit: Limit,
+        event: u64,
+        time: SimTime,
+    },
 }
 
 impl Verdict {

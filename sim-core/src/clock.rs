@@ -36,7 +36,10 @@ pub struct Clock {
 
 impl Clock {
     pub fn new(config: ClockConfig) -> Clock {
-        assert!(config.drift_ppm.abs() <= DRIFT_PPM_LIMIT, "drift out of range: {config:?}");
+        assert!(
+            config.drift_ppm.abs() <= DRIFT_PPM_LIMIT,
+            "drift out of range: {config:?}"
+        );
         Clock {
             anchor_true: SimTime::ZERO,
             anchor_local: config.offset_us.saturating_mul(1_000),
@@ -48,7 +51,10 @@ impl Clock {
     pub fn local(&self, now: SimTime) -> LocalTime {
         let elapsed = i128::from(now.as_nanos().saturating_sub(self.anchor_true.as_nanos()));
         let scaled = elapsed * i128::from(1_000_000 + self.drift_ppm) / 1_000_000;
-        LocalTime::from_nanos(self.anchor_local.saturating_add(i64::try_from(scaled).unwrap_or(i64::MAX)))
+        LocalTime::from_nanos(
+            self.anchor_local
+                .saturating_add(i64::try_from(scaled).unwrap_or(i64::MAX)),
+        )
     }
 
     /// How much true time passes while this clock's oscillator counts
@@ -70,7 +76,10 @@ impl Clock {
 
     /// Changes the rate from `now` on; the reading does not jump.
     pub fn set_drift(&mut self, now: SimTime, drift_ppm: i32) {
-        assert!(drift_ppm.abs() <= DRIFT_PPM_LIMIT, "drift out of range: {drift_ppm}");
+        assert!(
+            drift_ppm.abs() <= DRIFT_PPM_LIMIT,
+            "drift out of range: {drift_ppm}"
+        );
         self.anchor_local = self.local(now).as_nanos();
         self.anchor_true = now;
         self.drift_ppm = drift_ppm;
@@ -87,34 +96,70 @@ mod tests {
 
     #[test]
     fn offset_and_drift_shape_the_reading() {
-        let clock = Clock::new(ClockConfig { offset_us: -5, drift_ppm: 100 });
+        let clock = Clock::new(ClockConfig {
+            offset_us: -5,
+            drift_ppm: 100,
+        });
         assert_eq!(clock.local(SimTime::ZERO).as_nanos(), -5_000);
         // One true second at +100 ppm reads one second and 100 µs later.
-        assert_eq!(clock.local(SimTime::from_secs(1)).as_nanos(), 1_000_100_000 - 5_000);
+        assert_eq!(
+            clock.local(SimTime::from_secs(1)).as_nanos(),
+            1_000_100_000 - 5_000
+        );
     }
 
     #[test]
     fn steps_move_the_reading_but_not_the_rate() {
-        let mut clock = Clock::new(ClockConfig { offset_us: 0, drift_ppm: 0 });
+        let mut clock = Clock::new(ClockConfig {
+            offset_us: 0,
+            drift_ppm: 0,
+        });
         clock.step(SimTime::from_secs(1), -2_000_000_000);
-        assert_eq!(clock.local(SimTime::from_secs(1)).as_nanos(), -1_000_000_000);
+        assert_eq!(
+            clock.local(SimTime::from_secs(1)).as_nanos(),
+            -1_000_000_000
+        );
         assert_eq!(clock.local(SimTime::from_secs(3)).as_nanos(), 1_000_000_000);
-        assert_eq!(clock.true_duration(Duration::from_secs(1)), Duration::from_secs(1));
+        assert_eq!(
+            clock.true_duration(Duration::from_secs(1)),
+            Duration::from_secs(1)
+        );
     }
 
     #[test]
     fn a_fast_clock_fires_timers_early_in_true_time() {
-        let fast = Clock::new(ClockConfig { offset_us: 0, drift_ppm: 100_000 });
-        let slow = Clock::new(ClockConfig { offset_us: 0, drift_ppm: -100_000 });
-        assert_eq!(fast.true_duration(Duration::from_millis(1100)), Duration::from_millis(1000));
-        assert_eq!(slow.true_duration(Duration::from_millis(900)), Duration::from_millis(1000));
+        let fast = Clock::new(ClockConfig {
+            offset_us: 0,
+            drift_ppm: 100_000,
+        });
+        let slow = Clock::new(ClockConfig {
+            offset_us: 0,
+            drift_ppm: -100_000,
+        });
+        assert_eq!(
+            fast.true_duration(Duration::from_millis(1100)),
+            Duration::from_millis(1000)
+        );
+        assert_eq!(
+            slow.true_duration(Duration::from_millis(900)),
+            Duration::from_millis(1000)
+        );
     }
 
     #[test]
     fn changing_drift_keeps_the_reading_continuous() {
-        let mut clock = Clock::new(ClockConfig { offset_us: 0, drift_ppm: 0 });
+        let mut clock = Clock::new(ClockConfig {
+            offset_us: 0,
+            drift_ppm: 0,
+        });
         clock.set_drift(SimTime::from_secs(10), 500_000);
-        assert_eq!(clock.local(SimTime::from_secs(10)).as_nanos(), 10_000_000_000);
-        assert_eq!(clock.local(SimTime::from_secs(12)).as_nanos(), 13_000_000_000);
+        assert_eq!(
+            clock.local(SimTime::from_secs(10)).as_nanos(),
+            10_000_000_000
+        );
+        assert_eq!(
+            clock.local(SimTime::from_secs(12)).as_nanos(),
+            13_000_000_000
+        );
     }
 }

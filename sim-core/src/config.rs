@@ -63,10 +63,15 @@ impl SimConfig {
                 format!("has {} nodes, the design has {node_count}", t.node_count()),
             ));
         }
-        self.network.validate(node_count).map_err(|e| e.within("network"))?;
+        self.network
+            .validate(node_count)
+            .map_err(|e| e.within("network"))?;
         for (i, c) in self.clocks.iter().enumerate() {
             if i >= node_count {
-                return Err(ConfigError::new(&format!("clocks[{i}]"), format!("there are only {node_count} nodes")));
+                return Err(ConfigError::new(
+                    &format!("clocks[{i}]"),
+                    format!("there are only {node_count} nodes"),
+                ));
             }
             if c.drift_ppm.abs() > DRIFT_PPM_LIMIT {
                 return Err(ConfigError::new(
@@ -79,9 +84,15 @@ impl SimConfig {
         let faults_until_ms = self.liveness.map_or(end_ms, |l| u128::from(l.heal_at_ms));
         for (i, f) in self.faults.iter().enumerate() {
             let at = format!("faults[{i}]");
-            f.fault.validate(node_count).map_err(|e| e.within("fault").within(&at))?;
+            f.fault
+                .validate(node_count)
+                .map_err(|e| e.within("fault").within(&at))?;
             if u128::from(f.at_ms) >= faults_until_ms {
-                let why = if self.liveness.is_some() { "the liveness phase starts" } else { "the run ends" };
+                let why = if self.liveness.is_some() {
+                    "the liveness phase starts"
+                } else {
+                    "the run ends"
+                };
                 return Err(ConfigError::new(
                     "at_ms",
                     format!("{} ms is not before {why} ({faults_until_ms} ms)", f.at_ms),
@@ -140,6 +151,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_events: 50_000_000, max_pending: 1_000_000 }
+        Limits {
+            max_events: 50_000_000,
+            max_pending: 1_000_000,
+        }
     }
 }

@@ -29,7 +29,10 @@ pub struct Ctx<'a, N: Node> {
 
 impl<N: Node> std::fmt::Debug for Ctx<'_, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("id", &self.id).field("now", &self.kernel.now).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("id", &self.id)
+            .field("now", &self.kernel.now)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,7 +67,11 @@ impl<N: Node> Ctx<'_, N> {
     /// clock (so a fast clock fires early in true time). Lost on a crash.
     pub fn set_timer(&mut self, after: Duration, timer: N::Timer) -> TimerId {
         let at = self.kernel.now + self.clock.true_duration(after);
-        let event = Event::Timer { node: self.id, incarnation: self.incarnation, timer };
+        let event = Event::Timer {
+            node: self.id,
+            incarnation: self.incarnation,
+            timer,
+        };
         TimerId(self.kernel.schedule(at, event))
     }
 
@@ -87,14 +94,22 @@ impl<N: Node> Ctx<'_, N> {
     /// Records that this client invoked `op`, now.
     pub fn invoke(&mut self, op: N::Op) -> OpId {
         let k = &mut *self.kernel;
-        k.trace.push(k.event, k.now, TraceKind::Invoke, Some(self.id), None, &op);
+        k.trace
+            .push(k.event, k.now, TraceKind::Invoke, Some(self.id), None, &op);
         k.history.invoke(self.id, op, k.now, k.event)
     }
 
     /// Records how operation `op` ended, now.
     pub fn complete(&mut self, op: OpId, outcome: Outcome<N::Ret>) {
         let k = &mut *self.kernel;
-        k.trace.push(k.event, k.now, TraceKind::Complete, Some(self.id), None, &(op.0, &outcome));
+        k.trace.push(
+            k.event,
+            k.now,
+            TraceKind::Complete,
+            Some(self.id),
+            None,
+            &(op.0, &outcome),
+        );
         k.history.complete(op, outcome, k.now, k.event);
     }
 

@@ -22,7 +22,10 @@ pub struct TraceDigest {
 
 impl Default for TraceDigest {
     fn default() -> Self {
-        TraceDigest { hasher: blake3::Hasher::new(), buffer: Vec::with_capacity(FLUSH_AT + 1024) }
+        TraceDigest {
+            hasher: blake3::Hasher::new(),
+            buffer: Vec::with_capacity(FLUSH_AT + 1024),
+        }
     }
 }
 
@@ -46,7 +49,8 @@ impl TraceDigest {
 
     /// Adds raw bytes (a length prefix keeps encodings unambiguous).
     pub fn bytes(&mut self, bytes: &[u8]) {
-        self.buffer.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        self.buffer
+            .extend_from_slice(&(bytes.len() as u64).to_le_bytes());
         self.buffer.extend_from_slice(bytes);
     }
 
@@ -122,9 +126,18 @@ mod tests {
     fn equal_traces_equal_digests_and_any_change_shows() {
         let base = [(1, 10, "ping"), (2, 20, "pong")];
         assert_eq!(digest_of(&base), digest_of(&base));
-        assert_ne!(digest_of(&base), digest_of(&[(1, 10, "ping"), (2, 21, "pong")]));
-        assert_ne!(digest_of(&base), digest_of(&[(2, 20, "pong"), (1, 10, "ping")]));
-        assert_ne!(digest_of(&base), digest_of(&[(1, 10, "ping"), (2, 20, "pang")]));
+        assert_ne!(
+            digest_of(&base),
+            digest_of(&[(1, 10, "ping"), (2, 21, "pong")])
+        );
+        assert_ne!(
+            digest_of(&base),
+            digest_of(&[(2, 20, "pong"), (1, 10, "ping")])
+        );
+        assert_ne!(
+            digest_of(&base),
+            digest_of(&[(1, 10, "ping"), (2, 20, "pang")])
+        );
     }
 
     #[test]

@@ -37,7 +37,11 @@ pub enum Fault {
     },
     /// Links from `from` to `to` (a missing end means every node) behave
     /// like `link` from now on.
-    Link { from: Option<NodeId>, to: Option<NodeId>, link: LinkConfig },
+    Link {
+        from: Option<NodeId>,
+        to: Option<NodeId>,
+        link: LinkConfig,
+    },
     /// Every link returns to its configured behaviour.
     ResetLinks,
 }
@@ -57,13 +61,24 @@ impl Fault {
     /// Checks node ids and values; the error names the field.
     pub fn validate(&self, node_count: usize) -> Result<(), ConfigError> {
         if let Some(bad) = self.nodes().into_iter().find(|n| n.index() >= node_count) {
-            return Err(ConfigError::new("", format!("names node {}, but there are only {node_count} nodes", bad.0)));
+            return Err(ConfigError::new(
+                "",
+                format!(
+                    "names node {}, but there are only {node_count} nodes",
+                    bad.0
+                ),
+            ));
         }
         match self {
-            Fault::ClockDrift { drift_ppm, .. } if drift_ppm.abs() > crate::clock::DRIFT_PPM_LIMIT => {
+            Fault::ClockDrift { drift_ppm, .. }
+                if drift_ppm.abs() > crate::clock::DRIFT_PPM_LIMIT =>
+            {
                 Err(ConfigError::new(
                     "drift_ppm",
-                    format!("{drift_ppm} ppm is beyond ±{} ppm", crate::clock::DRIFT_PPM_LIMIT),
+                    format!(
+                        "{drift_ppm} ppm is beyond ±{} ppm",
+                        crate::clock::DRIFT_PPM_LIMIT
+                    ),
                 ))
             }
             Fault::Link { link, .. } => link.validate().map_err(|e| e.within("link")),

@@ -14,7 +14,9 @@ use crate::node::NodeId;
 use crate::time::SimTime;
 
 /// Index of an operation in its history.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct OpId(pub u32);
 
@@ -61,19 +63,31 @@ impl<O, R> Operation<O, R> {
     /// The result if the operation completed `Ok`.
     pub fn ok_value(&self) -> Option<&R> {
         match &self.completion {
-            Some(Completion { outcome: Outcome::Ok(r), .. }) => Some(r),
+            Some(Completion {
+                outcome: Outcome::Ok(r),
+                ..
+            }) => Some(r),
             _ => None,
         }
     }
     pub fn is_failed(&self) -> bool {
-        matches!(&self.completion, Some(Completion { outcome: Outcome::Fail, .. }))
+        matches!(
+            &self.completion,
+            Some(Completion {
+                outcome: Outcome::Fail,
+                ..
+            })
+        )
     }
     /// True for `Info` completions and for operations that never completed:
     /// both may or may not have taken effect.
     pub fn is_indeterminate(&self) -> bool {
         matches!(
             &self.completion,
-            None | Some(Completion { outcome: Outcome::Info, .. })
+            None | Some(Completion {
+                outcome: Outcome::Info,
+                ..
+            })
         )
     }
     /// Did this operation complete (any outcome) before `other` was invoked?
@@ -93,7 +107,10 @@ pub struct History<O, R> {
 
 impl<O, R> Default for History<O, R> {
     fn default() -> Self {
-        History { ops: Vec::new(), next_position: 0 }
+        History {
+            ops: Vec::new(),
+            next_position: 0,
+        }
     }
 }
 
@@ -106,7 +123,13 @@ impl<O, R> History<O, R> {
     pub fn invoke(&mut self, node: NodeId, op: O, time: SimTime, event: u64) -> OpId {
         let id = OpId(u32::try_from(self.ops.len()).expect("more than 2^32 operations in one run"));
         let invoke = self.stamp(time, event);
-        self.ops.push(Operation { id, node, op, invoke, completion: None });
+        self.ops.push(Operation {
+            id,
+            node,
+            op,
+            invoke,
+            completion: None,
+        });
         id
     }
 
@@ -142,7 +165,11 @@ impl<O, R> History<O, R> {
     fn stamp(&mut self, time: SimTime, event: u64) -> Stamp {
         let position = self.next_position;
         self.next_position += 1;
-        Stamp { position, time, event }
+        Stamp {
+            position,
+            time,
+            event,
+        }
     }
 }
 

@@ -14,7 +14,8 @@ impl<N: Node> Sim<N> {
     pub(crate) fn begin_liveness_phase(&mut self) {
         self.faults_active = false;
         let k = &mut self.kernel;
-        k.trace.push(k.event, k.now, TraceKind::LivenessPhase, None, None, &());
+        k.trace
+            .push(k.event, k.now, TraceKind::LivenessPhase, None, None, &());
         self.apply_fault(Fault::Heal);
         self.apply_fault(Fault::ResetLinks);
         for i in 0..self.slots.len() {
@@ -33,9 +34,14 @@ impl<N: Node> Sim<N> {
             return;
         }
         let node_count = self.slots.len();
-        let Some(nemesis) = &mut self.nemesis else { return };
+        let Some(nemesis) = &mut self.nemesis else {
+            return;
+        };
         let slots = &self.slots;
-        let strike = nemesis.strike(|n| slots[n.index()].node.is_none() || slots[n.index()].paused, node_count);
+        let strike = nemesis.strike(
+            |n| slots[n.index()].node.is_none() || slots[n.index()].paused,
+            node_count,
+        );
         let gap = nemesis.next_gap();
         if let Some(strike) = strike {
             self.apply_fault(strike.fault);
@@ -89,7 +95,9 @@ impl<N: Node> Sim<N> {
                 (TraceKind::Resume, Some(*id))
             }
             Fault::ClockStep { node, delta_us } => {
-                self.slots[node.index()].clock.step(now, delta_us.saturating_mul(1_000));
+                self.slots[node.index()]
+                    .clock
+                    .step(now, delta_us.saturating_mul(1_000));
                 (TraceKind::ClockStep, Some(*node))
             }
             Fault::ClockDrift { node, drift_ppm } => {

@@ -34,7 +34,10 @@ pub enum Latency {
 
 impl Default for Latency {
     fn default() -> Self {
-        Latency::Uniform { min_us: 1_000, max_us: 10_000 }
+        Latency::Uniform {
+            min_us: 1_000,
+            max_us: 10_000,
+        }
     }
 }
 
@@ -44,7 +47,11 @@ impl Latency {
         match *self {
             Latency::Constant { us } => us * 1_000,
             Latency::Uniform { min_us, max_us } => rng.between(min_us * 1_000, max_us * 1_000),
-            Latency::Exponential { min_us, mean_extra_us, max_us } => {
+            Latency::Exponential {
+                min_us,
+                mean_extra_us,
+                max_us,
+            } => {
                 let tail = rng.exponential(mean_extra_us * 1_000);
                 (min_us * 1_000).saturating_add(tail).min(max_us * 1_000)
             }
@@ -59,17 +66,21 @@ impl Latency {
                 "max_us",
                 format!("the range is inverted: max_us ({max_us}) < min_us ({min_us})"),
             )),
-            Latency::Exponential { min_us, max_us, .. } if max_us < min_us => Err(ConfigError::new(
-                "max_us",
-                format!("the range is inverted: max_us ({max_us}) < min_us ({min_us})"),
-            )),
+            Latency::Exponential { min_us, max_us, .. } if max_us < min_us => {
+                Err(ConfigError::new(
+                    "max_us",
+                    format!("the range is inverted: max_us ({max_us}) < min_us ({min_us})"),
+                ))
+            }
             _ => Ok(()),
         }
     }
 }
 
 /// Everything about one directed link.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, Debug, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(deny_unknown_fields, default)]
 pub struct LinkConfig {
     /// One-way latency of each message.
@@ -112,11 +123,18 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(field: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError { path: field.to_owned(), message: message.into() }
+        ConfigError {
+            path: field.to_owned(),
+            message: message.into(),
+        }
     }
     /// Prefixes the path with the enclosing field.
     pub fn within(mut self, outer: &str) -> ConfigError {
-        self.path = if self.path.is_empty() { outer.to_owned() } else { format!("{outer}.{}", self.path) };
+        self.path = if self.path.is_empty() {
+            outer.to_owned()
+        } else {
+            format!("{outer}.{}", self.path)
+        };
         self
     }
 }
@@ -129,8 +147,15 @@ mod tests {
     #[test]
     fn samples_stay_in_their_ranges() {
         let mut rng = SimRng::new(9, Stream::Network);
-        let uniform = Latency::Uniform { min_us: 1_000, max_us: 10_000 };
-        let tail = Latency::Exponential { min_us: 100, mean_extra_us: 500, max_us: 2_000 };
+        let uniform = Latency::Uniform {
+            min_us: 1_000,
+            max_us: 10_000,
+        };
+        let tail = Latency::Exponential {
+            min_us: 100,
+            mean_extra_us: 500,
+            max_us: 2_000,
+        };
         for _ in 0..10_000 {
             assert!((1_000_000..10_000_000).contains(&uniform.sample_ns(&mut rng)));
             assert!((100_000..=2_000_000).contains(&tail.sample_ns(&mut rng)));
@@ -140,9 +165,18 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let inverted = LinkConfig { latency: Latency::Uniform { min_us: 9, max_us: 3 }, ..LinkConfig::default() };
+        let inverted = LinkConfig {
+            latency: Latency::Uniform {
+                min_us: 9,
+                max_us: 3,
+            },
+            ..LinkConfig::default()
+        };
         assert_eq!(inverted.validate().unwrap_err().path, "latency.max_us");
-        let lossy = LinkConfig { loss_per_million: 2_000_000, ..LinkConfig::default() };
+        let lossy = LinkConfig {
+            loss_per_million: 2_000_000,
+            ..LinkConfig::default()
+        };
         assert_eq!(lossy.validate().unwrap_err().path, "loss_per_million");
         assert!(LinkConfig::default().validate().is_ok());
     }

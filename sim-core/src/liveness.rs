@@ -17,7 +17,12 @@ use crate::history::{Completion, History, OpId, Outcome};
 use crate::time::SimTime;
 
 /// Returns the operations that did not finish in time, if any.
-pub fn judge<O, R>(history: &History<O, R>, healed_at: SimTime, bound: Duration, end: SimTime) -> Option<LivenessFailure> {
+pub fn judge<O, R>(
+    history: &History<O, R>,
+    healed_at: SimTime,
+    bound: Duration,
+    end: SimTime,
+) -> Option<LivenessFailure> {
     let mut late: Vec<OpId> = Vec::new();
     for op in history.operations() {
         let invoked_before_heal = op.invoke.time < healed_at;
@@ -39,7 +44,9 @@ pub fn judge<O, R>(history: &History<O, R>, healed_at: SimTime, bound: Duration,
     let op = history.get(first);
     let what = match &op.completion {
         None => "never completed".to_owned(),
-        Some(c) if matches!(c.outcome, Outcome::Info) => format!("timed out (info) at {}", c.stamp.time),
+        Some(c) if matches!(c.outcome, Outcome::Info) => {
+            format!("timed out (info) at {}", c.stamp.time)
+        }
         Some(c) => format!("completed only at {}", c.stamp.time),
     };
     Some(LivenessFailure {
@@ -84,20 +91,33 @@ mod tests {
                 Some(o) => h.complete(ids[i], o, SimTime::from_millis(t), 0),
             }
         }
-        judge(&h, SimTime::from_millis(10_000), BOUND, SimTime::from_millis(20_000)).map(|f| f.ops)
+        judge(
+            &h,
+            SimTime::from_millis(10_000),
+            BOUND,
+            SimTime::from_millis(20_000),
+        )
+        .map(|f| f.ops)
     }
 
     #[test]
     fn info_before_heal_is_excused_but_not_after() {
         assert_eq!(run(&[(1_000, Some((3_000, Outcome::Info)))]), None);
-        assert_eq!(run(&[(12_000, Some((12_500, Outcome::Info)))]), Some(vec![OpId(0)]));
+        assert_eq!(
+            run(&[(12_000, Some((12_500, Outcome::Info)))]),
+            Some(vec![OpId(0)])
+        );
         assert_eq!(run(&[(12_000, Some((12_500, Outcome::Ok(()))))]), None);
     }
 
     #[test]
     fn pending_past_the_deadline_is_not_live() {
         assert_eq!(run(&[(9_000, None)]), Some(vec![OpId(0)]));
-        assert_eq!(run(&[(9_000, Some((11_500, Outcome::Ok(()))))]), Some(vec![OpId(0)]), "finished after heal+bound");
+        assert_eq!(
+            run(&[(9_000, Some((11_500, Outcome::Ok(()))))]),
+            Some(vec![OpId(0)]),
+            "finished after heal+bound"
+        );
         assert_eq!(run(&[(9_000, Some((10_900, Outcome::Fail)))]), None);
     }
 

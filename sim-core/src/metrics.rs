@@ -49,7 +49,10 @@ impl Metrics {
 
     /// Summaries of every distribution, by name.
     pub fn summaries(&self) -> BTreeMap<&'static str, Summary> {
-        self.distributions.iter().map(|(&name, h)| (name, summarize(h))).collect()
+        self.distributions
+            .iter()
+            .map(|(&name, h)| (name, summarize(h)))
+            .collect()
     }
 }
 

@@ -53,16 +53,34 @@ pub struct FaultWeights {
 
 impl Default for FaultWeights {
     fn default() -> Self {
-        FaultWeights { partition: 1, crash: 1, pause: 1, clock_step: 1, link: 1 }
+        FaultWeights {
+            partition: 1,
+            crash: 1,
+            pause: 1,
+            clock_step: 1,
+            link: 1,
+        }
     }
 }
 
 impl FaultWeights {
     fn as_array(self) -> [u32; 5] {
-        [self.partition, self.crash, self.pause, self.clock_step, self.link]
+        [
+            self.partition,
+            self.crash,
+            self.pause,
+            self.clock_step,
+            self.link,
+        ]
     }
     fn from_array(a: [u32; 5]) -> FaultWeights {
-        FaultWeights { partition: a[0], crash: a[1], pause: a[2], clock_step: a[3], link: a[4] }
+        FaultWeights {
+            partition: a[0],
+            crash: a[1],
+            pause: a[2],
+            clock_step: a[3],
+            link: a[4],
+        }
     }
 }
 
@@ -78,7 +96,11 @@ impl Default for NemesisConfig {
             weights: FaultWeights::default(),
             clock_step_us_max: 500_000,
             degraded_link: LinkConfig {
-                latency: crate::link::Latency::Exponential { min_us: 1_000, mean_extra_us: 50_000, max_us: 500_000 },
+                latency: crate::link::Latency::Exponential {
+                    min_us: 1_000,
+                    mean_extra_us: 50_000,
+                    max_us: 500_000,
+                },
                 loss_per_million: 200_000,
                 duplicate_per_million: 50_000,
                 fifo: false,
@@ -91,24 +113,38 @@ impl Default for NemesisConfig {
 impl NemesisConfig {
     pub fn validate(&self, node_count: usize) -> Result<(), ConfigError> {
         if let Some(bad) = self.targets.iter().find(|n| n.index() >= node_count) {
-            return Err(ConfigError::new("targets", format!("no node {} (there are {node_count})", bad.0)));
+            return Err(ConfigError::new(
+                "targets",
+                format!("no node {} (there are {node_count})", bad.0),
+            ));
         }
         if self.interval_ms_max < self.interval_ms_min || self.interval_ms_max == 0 {
             return Err(ConfigError::new(
                 "interval_ms_max",
-                format!("must be positive and at least interval_ms_min ({})", self.interval_ms_min),
+                format!(
+                    "must be positive and at least interval_ms_min ({})",
+                    self.interval_ms_min
+                ),
             ));
         }
         if self.duration_ms_max < self.duration_ms_min {
             return Err(ConfigError::new(
                 "duration_ms_max",
-                format!("must be at least duration_ms_min ({})", self.duration_ms_min),
+                format!(
+                    "must be at least duration_ms_min ({})",
+                    self.duration_ms_min
+                ),
             ));
         }
         if self.weights.as_array().iter().all(|&w| w == 0) {
-            return Err(ConfigError::new("weights", "every weight is zero: the nemesis would do nothing"));
+            return Err(ConfigError::new(
+                "weights",
+                "every weight is zero: the nemesis would do nothing",
+            ));
         }
-        self.degraded_link.validate().map_err(|e| e.within("degraded_link"))
+        self.degraded_link
+            .validate()
+            .map_err(|e| e.within("degraded_link"))
     }
 }
 
@@ -135,8 +171,17 @@ impl Nemesis {
         } else {
             config.targets.clone()
         };
-        let weights = if config.swarm { draw_swarm(config.weights, &mut rng) } else { config.weights };
-        Nemesis { config, weights, targets, rng }
+        let weights = if config.swarm {
+            draw_swarm(config.weights, &mut rng)
+        } else {
+            config.weights
+        };
+        Nemesis {
+            config,
+            weights,
+            targets,
+            rng,
+        }
     }
 
     /// The mix in force for this seed.
@@ -146,21 +191,36 @@ impl Nemesis {
 
     /// Time until the next strike.
     pub fn next_gap(&mut self) -> Duration {
-        let ms = self.rng.between(self.config.interval_ms_min, self.config.interval_ms_max + 1);
+        let ms = self
+            .rng
+            .between(self.config.interval_ms_min, self.config.interval_ms_max + 1);
         Duration::from_millis(ms)
     }
 
     /// Picks the next fault. `is_down` tells which targets are crashed or
     /// paused now. Returns `None` when the chosen kind has nothing to act on.
-    pub fn strike(&mut self, is_down: impl Fn(NodeId) -> bool, node_count: usize) -> Option<NemesisStrike> {
+    pub fn strike(
+        &mut self,
+        is_down: impl Fn(NodeId) -> bool,
+        node_count: usize,
+    ) -> Option<NemesisStrike> {
         let kind = self.rng.weighted(&self.weights.as_array())?;
         let undo_after = Duration::from_millis(
-            self.rng.between(self.config.duration_ms_min, self.config.duration_ms_max + 1),
+            self.rng
+                .between(self.config.duration_ms_min, self.config.duration_ms_max + 1),
         );
         let down = self.targets.iter().filter(|&&n| is_down(n)).count() as u32;
-        let up: Vec<NodeId> = self.targets.iter().copied().filter(|&n| !is_down(n)).collect();
+        let up: Vec<NodeId> = self
+            .targets
+            .iter()
+            .copied()
+            .filter(|&n| !is_down(n))
+            .collect();
         let (fault, undo) = match kind {
-            0 => (Fault::Partition(self.pick_partition(node_count)), Fault::Heal),
+            0 => (
+                Fault::Partition(self.pick_partition(node_count)),
+                Fault::Heal,
+            ),
             1 | 2 if down >= self.config.max_down || up.is_empty() => return None,
             1 => {
                 let node = up[self.rng.index(up.len())];
@@ -172,17 +232,41 @@ impl Nemesis {
             }
             3 => {
                 let node = self.targets[self.rng.index(self.targets.len())];
-                let magnitude = self.rng.between(1, self.config.clock_step_us_max.max(1) + 1) as i64;
-                let delta_us = if self.rng.chance(500_000) { magnitude } else { -magnitude };
-                (Fault::ClockStep { node, delta_us }, Fault::ClockStep { node, delta_us: -delta_us })
+                let magnitude = self
+                    .rng
+                    .between(1, self.config.clock_step_us_max.max(1) + 1)
+                    as i64;
+                let delta_us = if self.rng.chance(500_000) {
+                    magnitude
+                } else {
+                    -magnitude
+                };
+                (
+                    Fault::ClockStep { node, delta_us },
+                    Fault::ClockStep {
+                        node,
+                        delta_us: -delta_us,
+                    },
+                )
             }
             _ => {
                 let node = self.targets[self.rng.index(self.targets.len())];
                 let link = self.config.degraded_link;
-                (Fault::Link { from: Some(node), to: None, link }, Fault::ResetLinks)
+                (
+                    Fault::Link {
+                        from: Some(node),
+                        to: None,
+                        link,
+                    },
+                    Fault::ResetLinks,
+                )
             }
         };
-        Some(NemesisStrike { fault, undo_after, undo })
+        Some(NemesisStrike {
+            fault,
+            undo_after,
+            undo,
+        })
     }
 
     /// Isolates one target, or splits the targets in two (a bridge when
@@ -199,14 +283,25 @@ impl Nemesis {
             1 if shuffled.len() >= 3 => {
                 let bridge = shuffled.pop().expect("at least 3");
                 let right = shuffled.split_off(shuffled.len() / 2);
-                Partition::Bridge { left: shuffled, bridge, right }
+                Partition::Bridge {
+                    left: shuffled,
+                    bridge,
+                    right,
+                }
             }
             _ => {
                 let cut = 1 + self.rng.index(shuffled.len().max(2) - 1);
                 let mut right = shuffled.split_off(cut.min(shuffled.len()));
                 let mut left = shuffled;
-                for other in (0..node_count as u32).map(NodeId).filter(|n| !self.targets.contains(n)) {
-                    if self.rng.chance(500_000) { left.push(other) } else { right.push(other) }
+                for other in (0..node_count as u32)
+                    .map(NodeId)
+                    .filter(|n| !self.targets.contains(n))
+                {
+                    if self.rng.chance(500_000) {
+                        left.push(other)
+                    } else {
+                        right.push(other)
+                    }
                 }
                 Partition::Groups(vec![left, right])
             }

@@ -35,14 +35,21 @@ pub struct LinkOverride {
 
 impl NetworkConfig {
     pub fn validate(&self, node_count: usize) -> Result<(), ConfigError> {
-        self.default_link.validate().map_err(|e| e.within("default_link"))?;
+        self.default_link
+            .validate()
+            .map_err(|e| e.within("default_link"))?;
         for (i, o) in self.links.iter().enumerate() {
             let at = format!("links[{i}]");
-            o.link.validate().map_err(|e| e.within("link").within(&at))?;
+            o.link
+                .validate()
+                .map_err(|e| e.within("link").within(&at))?;
             for (field, node) in [("from", o.from), ("to", o.to)] {
                 if node.is_some_and(|n| n.index() >= node_count) {
-                    return Err(ConfigError::new(field, format!("no node {} (there are {node_count})", node.unwrap().0))
-                        .within(&at));
+                    return Err(ConfigError::new(
+                        field,
+                        format!("no node {} (there are {node_count})", node.unwrap().0),
+                    )
+                    .within(&at));
                 }
             }
         }
@@ -58,12 +65,19 @@ pub struct Topology {
 
 impl Topology {
     pub fn full_mesh(node_count: usize) -> Topology {
-        let edges = (0..node_count).flat_map(|a| (0..node_count).filter(move |&b| a != b).map(move |b| (a, b)));
+        let edges = (0..node_count).flat_map(|a| {
+            (0..node_count)
+                .filter(move |&b| a != b)
+                .map(move |b| (a, b))
+        });
         Topology::from_edges(node_count, edges)
     }
 
     /// Only the given directed links exist.
-    pub fn from_edges(node_count: usize, edges: impl IntoIterator<Item = (usize, usize)>) -> Topology {
+    pub fn from_edges(
+        node_count: usize,
+        edges: impl IntoIterator<Item = (usize, usize)>,
+    ) -> Topology {
         let mut graph = DiGraph::with_capacity(node_count, node_count * node_count);
         for i in 0..node_count {
             graph.add_node(NodeId(u32::try_from(i).expect("node count fits u32")));
@@ -78,7 +92,8 @@ impl Topology {
         self.graph.node_count()
     }
     pub fn has_link(&self, from: NodeId, to: NodeId) -> bool {
-        self.graph.contains_edge(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
+        self.graph
+            .contains_edge(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
     }
 }
 
@@ -98,7 +113,10 @@ pub enum DropReason {
 /// A message's fate, decided when it is sent.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Route {
-    Deliver { at: SimTime, copy_at: Option<SimTime> },
+    Deliver {
+        at: SimTime,
+        copy_at: Option<SimTime>,
+    },
     Drop(DropReason),
 }
 
@@ -121,7 +139,9 @@ pub struct Network {
 impl Network {
     pub fn new(topology: Topology, config: NetworkConfig, rng: SimRng) -> Network {
         let node_count = topology.node_count();
-        config.validate(node_count).expect("network configuration validated before the run");
+        config
+            .validate(node_count)
+            .expect("network configuration validated before the run");
         let mut network = Network {
             node_count,
             topology,
@@ -151,12 +171,18 @@ impl Network {
             return Route::Drop(DropReason::Lost);
         }
         let at = self.arrival(pair, &link, now);
-        let copy_at = self.rng.chance(link.duplicate_per_million).then(|| self.arrival(pair, &link, now));
+        let copy_at = self
+            .rng
+            .chance(link.duplicate_per_million)
+            .then(|| self.arrival(pair, &link, now));
         Route::Deliver { at, copy_at }
     }
 
     fn arrival(&mut self, pair: usize, link: &LinkConfig, now: SimTime) -> SimTime {
-        let at = SimTime::from_nanos(now.as_nanos().saturating_add(link.latency.sample_ns(&mut self.rng)));
+        let at = SimTime::from_nanos(
+            now.as_nanos()
+                .saturating_add(link.latency.sample_ns(&mut self.rng)),
+        );
         if !link.fifo {
             return at;
         }
@@ -198,7 +224,8 @@ impl Network {
         let index = u32::try_from(index).expect("fewer than 2^32 link behaviours");
         for a in 0..self.node_count {
             for b in 0..self.node_count {
-                let matches = from.is_none_or(|f| f.index() == a) && to.is_none_or(|t| t.index() == b);
+                let matches =
+                    from.is_none_or(|f| f.index() == a) && to.is_none_or(|t| t.index() == b);
                 if matches && self.topology.has_link(NodeId(a as u32), NodeId(b as u32)) {
                     self.pair_config[a * self.node_count + b] = index;
                 }
@@ -221,7 +248,10 @@ impl Network {
     /// reports.
     pub fn components(&self) -> Vec<Vec<NodeId>> {
         let view = EdgeFiltered::from_fn(&self.topology.graph, |edge| {
-            let (a, b) = (self.topology.graph[edge.source()], self.topology.graph[edge.target()]);
+            let (a, b) = (
+                self.topology.graph[edge.source()],
+                self.topology.graph[edge.target()],
+            );
             !self.cut.is_blocked(a, b)
         });
         let mut groups: Vec<Vec<NodeId>> = tarjan_scc(&view)

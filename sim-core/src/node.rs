@@ -7,7 +7,9 @@ use std::hash::Hash;
 use crate::ctx::Ctx;
 
 /// A node's index in the simulation, dense from 0. Clients are nodes too.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct NodeId(pub u32);
 

@@ -16,7 +16,11 @@ pub enum Partition {
     OneWay { from: Vec<NodeId>, to: Vec<NodeId> },
     /// `left` and `right` cannot reach each other, but `bridge` reaches
     /// both: each side sees a majority that the other side also sees.
-    Bridge { left: Vec<NodeId>, bridge: NodeId, right: Vec<NodeId> },
+    Bridge {
+        left: Vec<NodeId>,
+        bridge: NodeId,
+        right: Vec<NodeId>,
+    },
     /// One node cut off from everyone, both ways.
     Isolate(NodeId),
 }
@@ -27,9 +31,16 @@ impl Partition {
         match self {
             Partition::Groups(groups) => groups.iter().flatten().copied().collect(),
             Partition::OneWay { from, to } => from.iter().chain(to).copied().collect(),
-            Partition::Bridge { left, bridge, right } => {
-                left.iter().chain(right).chain(std::iter::once(bridge)).copied().collect()
-            }
+            Partition::Bridge {
+                left,
+                bridge,
+                right,
+            } => left
+                .iter()
+                .chain(right)
+                .chain(std::iter::once(bridge))
+                .copied()
+                .collect(),
             Partition::Isolate(node) => vec![*node],
         }
     }
@@ -46,7 +57,11 @@ pub struct CutSet {
 
 impl CutSet {
     pub fn new(node_count: usize) -> CutSet {
-        CutSet { node_count, bits: vec![0; (node_count * node_count).div_ceil(64)], blocked_pairs: 0 }
+        CutSet {
+            node_count,
+            bits: vec![0; (node_count * node_count).div_ceil(64)],
+            blocked_pairs: 0,
+        }
     }
 
     pub fn is_blocked(&self, from: NodeId, to: NodeId) -> bool {
@@ -118,7 +133,10 @@ impl CutSet {
     }
 
     fn block(&mut self, from: usize, to: usize) {
-        assert!(from < self.node_count && to < self.node_count, "partition names an unknown node");
+        assert!(
+            from < self.node_count && to < self.node_count,
+            "partition names an unknown node"
+        );
         let bit = from * self.node_count + to;
         let word = &mut self.bits[bit / 64];
         if *word & (1 << (bit % 64)) == 0 {
@@ -142,7 +160,10 @@ mod tests {
         cut.apply(&Partition::Groups(vec![ids(&[0, 1]), ids(&[2])]));
         assert!(!cut.is_blocked(NodeId(0), NodeId(1)));
         assert!(cut.is_blocked(NodeId(0), NodeId(2)) && cut.is_blocked(NodeId(2), NodeId(0)));
-        assert!(!cut.is_blocked(NodeId(3), NodeId(4)), "3 and 4 are unlisted: one group");
+        assert!(
+            !cut.is_blocked(NodeId(3), NodeId(4)),
+            "3 and 4 are unlisted: one group"
+        );
         assert!(cut.is_blocked(NodeId(3), NodeId(2)));
         cut.heal();
         assert!(!cut.is_blocked(NodeId(0), NodeId(2)));
@@ -151,7 +172,10 @@ mod tests {
     #[test]
     fn one_way_blocks_one_direction() {
         let mut cut = CutSet::new(3);
-        cut.apply(&Partition::OneWay { from: ids(&[0]), to: ids(&[1, 2]) });
+        cut.apply(&Partition::OneWay {
+            from: ids(&[0]),
+            to: ids(&[1, 2]),
+        });
         assert!(cut.is_blocked(NodeId(0), NodeId(1)));
         assert!(!cut.is_blocked(NodeId(1), NodeId(0)));
     }
@@ -159,7 +183,11 @@ mod tests {
     #[test]
     fn bridge_reaches_both_sides() {
         let mut cut = CutSet::new(5);
-        cut.apply(&Partition::Bridge { left: ids(&[0, 1]), bridge: NodeId(2), right: ids(&[3, 4]) });
+        cut.apply(&Partition::Bridge {
+            left: ids(&[0, 1]),
+            bridge: NodeId(2),
+            right: ids(&[3, 4]),
+        });
         assert!(cut.is_blocked(NodeId(0), NodeId(3)) && cut.is_blocked(NodeId(4), NodeId(1)));
         assert!(!cut.is_blocked(NodeId(2), NodeId(0)) && !cut.is_blocked(NodeId(3), NodeId(2)));
     }

@@ -37,7 +37,13 @@ struct Slot<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0, live: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_seq: 0,
+            live: 0,
+        }
     }
 }
 
@@ -53,12 +59,18 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Slot { seq, event: Some(event) };
+                self.slots[slot as usize] = Slot {
+                    seq,
+                    event: Some(event),
+                };
                 slot
             }
             None => {
                 let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
-                self.slots.push(Slot { seq, event: Some(event) });
+                self.slots.push(Slot {
+                    seq,
+                    event: Some(event),
+                });
                 slot
             }
         };
@@ -87,7 +99,10 @@ impl<E> EventQueue<E> {
         while let Some(&Reverse((time, seq, slot))) = self.heap.peek() {
             let entry = &self.slots[slot as usize];
             if entry.seq == seq && entry.event.is_some() {
-                let event = self.slots[slot as usize].event.as_ref().expect("checked above");
+                let event = self.slots[slot as usize]
+                    .event
+                    .as_ref()
+                    .expect("checked above");
                 return Some((time, EventKey { slot, seq }, event));
             }
             self.heap.pop();
@@ -188,8 +203,16 @@ mod tests {
         q.release(b, SimTime::from_millis(5));
         q.release(a, SimTime::from_millis(5));
         assert_eq!(q.pop(), Some((SimTime::from_millis(3), "c")));
-        assert_eq!(q.pop(), Some((SimTime::from_millis(5), "a")), "released together: original order");
-        assert_eq!(q.remove(b), Some("b"), "a held event can still be removed by its key");
+        assert_eq!(
+            q.pop(),
+            Some((SimTime::from_millis(5), "a")),
+            "released together: original order"
+        );
+        assert_eq!(
+            q.remove(b),
+            Some("b"),
+            "a held event can still be removed by its key"
+        );
         assert_eq!(q.pop(), None);
     }
 
@@ -204,6 +227,10 @@ mod tests {
             assert_eq!(e, i - 10);
             q.push(SimTime::from_nanos(i), i);
         }
-        assert_eq!(q.slots.len(), 10, "slab grew although at most 10 events were pending");
+        assert_eq!(
+            q.slots.len(),
+            10,
+            "slab grew although at most 10 events were pending"
+        );
     }
 }

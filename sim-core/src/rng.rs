@@ -73,7 +73,11 @@ impl SimRng {
 
     /// Uniform in `[low, high)`; `low` when the range is empty.
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
-        if high <= low { low } else { low + self.below(high - low) }
+        if high <= low {
+            low
+        } else {
+            low + self.below(high - low)
+        }
     }
 
     /// Uniform index into a slice of length `len` (> 0).
@@ -93,7 +97,11 @@ impl SimRng {
         // 53 random bits give u in (0, 1]; -ln(u) is then finite.
         let u = ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64);
         let x = -portable_ln(u) * mean as f64;
-        if x >= u64::MAX as f64 { u64::MAX } else { x as u64 }
+        if x >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            x as u64
+        }
     }
 
     /// Picks an index with probability proportional to its weight. Returns
@@ -183,10 +191,15 @@ mod tests {
 
     #[test]
     fn portable_ln_agrees_with_std() {
-        for &x in &[1e-300, 1e-9, 0.001, 0.3, 0.5, 0.75, 1.0, 1.4, 1.6, 2.0, 10.0, 1e12] {
+        for &x in &[
+            1e-300, 1e-9, 0.001, 0.3, 0.5, 0.75, 1.0, 1.4, 1.6, 2.0, 10.0, 1e12,
+        ] {
             let ours = portable_ln(x);
             let std = x.ln();
-            assert!((ours - std).abs() <= 1e-12 * std.abs().max(1.0), "ln({x}): {ours} vs {std}");
+            assert!(
+                (ours - std).abs() <= 1e-12 * std.abs().max(1.0),
+                "ln({x}): {ours} vs {std}"
+            );
         }
     }
 

@@ -30,8 +30,17 @@ pub(crate) enum Event<N: Node> {
     Start(NodeId),
     /// `incarnation` is the receiver's when the message was sent: a message
     /// in flight across a crash is lost.
-    Deliver { from: NodeId, to: NodeId, incarnation: u32, msg: N::Msg },
-    Timer { node: NodeId, incarnation: u32, timer: N::Timer },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        incarnation: u32,
+        msg: N::Msg,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: N::Timer,
+    },
     Fault(Fault),
     NemesisTick,
     /// Faults stop and everything heals: the liveness phase.
@@ -77,23 +86,54 @@ impl<N: Node> Kernel<N> {
 
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
         self.stats.messages_sent += 1;
-        self.trace.push(self.event, self.now, TraceKind::Send, Some(from), Some(to), &msg);
+        self.trace.push(
+            self.event,
+            self.now,
+            TraceKind::Send,
+            Some(from),
+            Some(to),
+            &msg,
+        );
         match self.network.route(from, to, self.now) {
             Route::Drop(reason) => self.dropped(from, to, reason, &msg),
             Route::Deliver { at, copy_at } => {
                 let incarnation = self.incarnation[to.index()];
                 if let Some(copy_at) = copy_at {
                     self.stats.messages_duplicated += 1;
-                    self.schedule(copy_at, Event::Deliver { from, to, incarnation, msg: msg.clone() });
+                    self.schedule(
+                        copy_at,
+                        Event::Deliver {
+                            from,
+                            to,
+                            incarnation,
+                            msg: msg.clone(),
+                        },
+                    );
                 }
-                self.schedule(at, Event::Deliver { from, to, incarnation, msg });
+                self.schedule(
+                    at,
+                    Event::Deliver {
+                        from,
+                        to,
+                        incarnation,
+                        msg,
+                    },
+                );
             }
         }
     }
 
     pub(crate) fn dropped(&mut self, from: NodeId, to: NodeId, reason: DropReason, msg: &N::Msg) {
         self.stats.messages_dropped += 1;
-        self.trace.push_described(self.event, self.now, TraceKind::Drop(reason), Some(from), Some(to), &(), msg);
+        self.trace.push_described(
+            self.event,
+            self.now,
+            TraceKind::Drop(reason),
+            Some(from),
+            Some(to),
+            &(),
+            msg,
+        );
     }
 }
 
@@ -124,7 +164,10 @@ pub struct Sim<N: Node> {
 
 impl<N: Node> std::fmt::Debug for Sim<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sim").field("seed", &self.config.seed).field("nodes", &self.slots.len()).finish()
+        f.debug_struct("Sim")
+            .field("seed", &self.config.seed)
+            .field("nodes", &self.slots.len())
+            .finish()
     }
 }
 
@@ -140,8 +183,15 @@ impl<N: Node> Sim<N> {
             panic!("invalid simulation configuration (validate it first): {e}");
         }
         let seed = config.seed;
-        let topology = config.topology.clone().unwrap_or_else(|| Topology::full_mesh(n));
-        let network = Network::new(topology, config.network.clone(), SimRng::new(seed, Stream::Network));
+        let topology = config
+            .topology
+            .clone()
+            .unwrap_or_else(|| Topology::full_mesh(n));
+        let network = Network::new(
+            topology,
+            config.network.clone(),
+            SimRng::new(seed, Stream::Network),
+        );
         let slots = durables
             .into_iter()
             .enumerate()
@@ -170,7 +220,10 @@ impl<N: Node> Sim<N> {
             max_pending: config.limits.max_pending,
             pending_overflow: false,
         };
-        let nemesis = config.nemesis.clone().map(|c| Nemesis::new(c, n, SimRng::new(seed, Stream::Nemesis)));
+        let nemesis = config
+            .nemesis
+            .clone()
+            .map(|c| Nemesis::new(c, n, SimRng::new(seed, Stream::Nemesis)));
         let mut sim = Sim {
             config,
             slots,
@@ -187,16 +240,25 @@ impl<N: Node> Sim<N> {
 
     fn schedule_initial_events(&mut self) {
         for i in 0..self.slots.len() {
-            self.kernel.schedule(SimTime::ZERO, Event::Start(NodeId(i as u32)));
+            self.kernel
+                .schedule(SimTime::ZERO, Event::Start(NodeId(i as u32)));
         }
         let mut faults = self.config.faults.clone();
         faults.sort_by_key(|f| f.at_ms); // stable: equal times keep file order
         for f in faults {
-            self.kernel.schedule(SimTime::from_millis(f.at_ms), Event::Fault(f.fault));
+            self.kernel
+                .schedule(SimTime::from_millis(f.at_ms), Event::Fault(f.fault));
         }
         if let Some(nemesis) = &mut self.nemesis {
             let weights = nemesis.weights();
-            self.kernel.trace.push(0, SimTime::ZERO, TraceKind::NemesisRates, None, None, &weights);
+            self.kernel.trace.push(
+                0,
+                SimTime::ZERO,
+                TraceKind::NemesisRates,
+                None,
+                None,
+                &weights,
+            );
             let first = SimTime::ZERO + nemesis.next_gap();
             self.kernel.schedule(first, Event::NemesisTick);
         }
@@ -218,7 +280,11 @@ impl<N: Node> Sim<N> {
     /// The god's-eye view: after `run`, the final state (its history is
     /// empty: `run` hands the history to its result).
     pub fn world(&self) -> World<'_, N> {
-        World { slots: &self.slots, history: &self.kernel.history, now: self.kernel.now }
+        World {
+            slots: &self.slots,
+            history: &self.kernel.history,
+            now: self.kernel.now,
+        }
     }
 
     /// Runs to the end, the first violation, or a limit.
@@ -279,19 +345,36 @@ impl<N: Node> Sim<N> {
     }
 
     pub(crate) fn limit(&self, limit: Limit) -> Verdict {
-        Verdict::LimitReached { limit, event: self.kernel.event, time: self.kernel.now }
+        Verdict::LimitReached {
+            limit,
+            event: self.kernel.event,
+            time: self.kernel.now,
+        }
     }
 
     /// Runs one event. Returns the node whose state it may have changed.
     fn dispatch(&mut self, event: Event<N>) -> Option<NodeId> {
         match event {
             Event::Start(id) => {
-                self.kernel.trace.push(self.kernel.event, self.kernel.now, TraceKind::Start, Some(id), None, &());
+                self.kernel.trace.push(
+                    self.kernel.event,
+                    self.kernel.now,
+                    TraceKind::Start,
+                    Some(id),
+                    None,
+                    &(),
+                );
                 self.with_node(id, |node, ctx| node.on_start(ctx))
             }
-            Event::Deliver { from, to, incarnation, msg } => {
+            Event::Deliver {
+                from,
+                to,
+                incarnation,
+                msg,
+            } => {
                 let k = &mut self.kernel;
-                if k.incarnation[to.index()] != incarnation || self.slots[to.index()].node.is_none() {
+                if k.incarnation[to.index()] != incarnation || self.slots[to.index()].node.is_none()
+                {
                     k.dropped(from, to, DropReason::ReceiverCrashed, &msg);
                     return None;
                 }
@@ -300,16 +383,30 @@ impl<N: Node> Sim<N> {
                     return None;
                 }
                 k.stats.messages_delivered += 1;
-                k.trace.push_described(k.event, k.now, TraceKind::Deliver, Some(to), Some(from), &(), &msg);
+                k.trace.push_described(
+                    k.event,
+                    k.now,
+                    TraceKind::Deliver,
+                    Some(to),
+                    Some(from),
+                    &(),
+                    &msg,
+                );
                 self.with_node(to, |node, ctx| node.on_message(ctx, from, msg))
             }
-            Event::Timer { node: id, incarnation, timer } => {
+            Event::Timer {
+                node: id,
+                incarnation,
+                timer,
+            } => {
                 let k = &mut self.kernel;
-                if k.incarnation[id.index()] != incarnation || self.slots[id.index()].node.is_none() {
+                if k.incarnation[id.index()] != incarnation || self.slots[id.index()].node.is_none()
+                {
                     return None; // lost with the crash
                 }
                 k.stats.timers_fired += 1;
-                k.trace.push(k.event, k.now, TraceKind::Timer, Some(id), None, &timer);
+                k.trace
+                    .push(k.event, k.now, TraceKind::Timer, Some(id), None, &timer);
                 self.with_node(id, |node, ctx| node.on_timer(ctx, timer))
             }
             Event::Fault(fault) => self.apply_fault(fault),
@@ -325,7 +422,11 @@ impl<N: Node> Sim<N> {
     }
 
     /// Calls a handler of node `id` with its context, if the node is up.
-    pub(crate) fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) -> Option<NodeId> {
+    pub(crate) fn with_node(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut N, &mut Ctx<'_, N>),
+    ) -> Option<NodeId> {
         let slot = &mut self.slots[id.index()];
         let node = slot.node.as_mut()?;
         let mut ctx = Ctx {
@@ -344,8 +445,16 @@ impl<N: Node> Sim<N> {
         if self.invariants.is_empty() {
             return None;
         }
-        let step = Step { event: self.kernel.event, time: self.kernel.now, node };
-        let world = World { slots: &self.slots, history: &self.kernel.history, now: self.kernel.now };
+        let step = Step {
+            event: self.kernel.event,
+            time: self.kernel.now,
+            node,
+        };
+        let world = World {
+            slots: &self.slots,
+            history: &self.kernel.history,
+            now: self.kernel.now,
+        };
         for invariant in &mut self.invariants {
             if let Err(breach) = invariant.check(&world, &step) {
                 return Some(Violation {
@@ -387,7 +496,10 @@ impl<N: Node> Sim<N> {
                     });
                 }
                 HistoryVerdict::Unknown(reason) => {
-                    unknown.get_or_insert(Verdict::Unknown { check: check.name().to_owned(), reason });
+                    unknown.get_or_insert(Verdict::Unknown {
+                        check: check.name().to_owned(),
+                        reason,
+                    });
                 }
             }
         }
@@ -395,8 +507,12 @@ impl<N: Node> Sim<N> {
             return limit;
         }
         if let Some(l) = self.config.liveness
-            && let Some(failure) =
-                crate::liveness::judge(&self.kernel.history, l.heal_at(), l.bound(), self.config.end())
+            && let Some(failure) = crate::liveness::judge(
+                &self.kernel.history,
+                l.heal_at(),
+                l.bound(),
+                self.config.end(),
+            )
         {
             return Verdict::NotLive(failure);
         }

@@ -10,7 +10,9 @@ use std::ops::{Add, Sub};
 use std::time::Duration;
 
 /// True simulated time: nanoseconds since the start of the run.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct SimTime(u64);
 
@@ -68,13 +70,30 @@ impl fmt::Debug for SimTime {
 /// Seconds with nanosecond precision, e.g. `1.250000000s`.
 impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:09}s", self.0 / 1_000_000_000, self.0 % 1_000_000_000)
+        write!(
+            f,
+            "{}.{:09}s",
+            self.0 / 1_000_000_000,
+            self.0 % 1_000_000_000
+        )
     }
 }
 
 /// A reading of a node's local clock, in nanoseconds. Signed, because a
 /// clock with a negative offset reads before the run started.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Debug,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct LocalTime(i64);
 
@@ -95,7 +114,10 @@ impl LocalTime {
 impl Add<Duration> for LocalTime {
     type Output = LocalTime;
     fn add(self, d: Duration) -> LocalTime {
-        LocalTime(self.0.saturating_add(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)))
+        LocalTime(
+            self.0
+                .saturating_add(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+        )
     }
 }
 
@@ -113,6 +135,9 @@ mod tests {
     fn arithmetic_saturates_instead_of_wrapping() {
         assert_eq!(SimTime::MAX + Duration::from_secs(1), SimTime::MAX);
         assert_eq!(SimTime::ZERO - SimTime::from_secs(1), Duration::ZERO);
-        assert_eq!(LocalTime::from_nanos(5).since(LocalTime::from_nanos(9)), Duration::ZERO);
+        assert_eq!(
+            LocalTime::from_nanos(5).since(LocalTime::from_nanos(9)),
+            Duration::ZERO
+        );
     }
 }

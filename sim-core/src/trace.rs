@@ -97,7 +97,11 @@ const NO_NODE: u32 = u32::MAX;
 
 impl Trace {
     pub fn new(record: bool) -> Trace {
-        Trace { digest: TraceDigest::new(), recorded: record.then(Vec::new), count: 0 }
+        Trace {
+            digest: TraceDigest::new(),
+            recorded: record.then(Vec::new),
+            count: 0,
+        }
     }
 
     /// Appends an event with a payload (hashed into the digest; rendered
@@ -130,11 +134,19 @@ impl Trace {
     ) {
         self.count += 1;
         let id = |n: Option<NodeId>| n.map_or(NO_NODE, |n| n.0);
-        self.digest.event(kind.tag(), time.as_nanos(), id(node), id(peer));
+        self.digest
+            .event(kind.tag(), time.as_nanos(), id(node), id(peer));
         self.digest.payload(hashed);
         self.digest.end_event();
         if let Some(recorded) = &mut self.recorded {
-            recorded.push(TraceEvent { event, time, kind, node, peer, detail: format!("{detail:?}") });
+            recorded.push(TraceEvent {
+                event,
+                time,
+                kind,
+                node,
+                peer,
+                detail: format!("{detail:?}"),
+            });
         }
     }
 

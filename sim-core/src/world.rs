@@ -14,7 +14,10 @@ pub struct World<'a, N: Node> {
 
 impl<N: Node> std::fmt::Debug for World<'_, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("World").field("now", &self.now).field("nodes", &self.slots.len()).finish()
+        f.debug_struct("World")
+            .field("now", &self.now)
+            .field("nodes", &self.slots.len())
+            .finish()
     }
 }
 
@@ -38,7 +41,10 @@ impl<'a, N: Node> World<'a, N> {
     }
     /// Every node: id, volatile state (if up), durable state.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, Option<&'a N>, &'a N::Durable)> + 'a {
-        self.slots.iter().enumerate().map(|(i, s)| (NodeId(i as u32), s.node.as_ref(), &s.durable))
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (NodeId(i as u32), s.node.as_ref(), &s.durable))
     }
     /// The history so far.
     pub fn history(&self) -> &'a History<N::Op, N::Ret> {
