@@ -1,1 +1,53 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's automation, one module per task.
+//!
+//! - `ci`: exactly what CI runs (format, lints, tests, the scenario library).
+//! - `bench`: the benchmarks whose figures the README quotes.
+
+mod bench;
+mod ci;
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(),
+        Some("bench") => bench::run(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci | bench>");
+            eprintln!("  ci     format check, clippy -D warnings, all tests, the scenario library");
+            eprintln!("  bench  the engine and checker benchmarks (release build)");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `cargo` with `args` from the workspace root, echoing the command.
+pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
+    let root = workspace_root();
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+pub(crate) fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
