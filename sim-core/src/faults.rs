@@ -9,55 +9,84 @@ use crate::partition::Partition;
 /// One thing that goes wrong.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub enum Fault {
+pub enum Fault<N = NodeId> {
     /// Cut the network (added to any cuts already in place).
-    Partition(Partition),
+    Partition(Partition<N>),
     /// Remove every cut.
     Heal,
     /// The node stops at once; its volatile state, its timers and the
     /// messages in flight to it are lost. Its durable state survives.
-    Crash(NodeId),
+    Crash(N),
     /// A crashed node boots again from its durable state.
-    Restart(NodeId),
+    Restart(N),
     /// The node freezes (a GC pause, a VM migration): its timers and
     /// deliveries wait until it resumes. Nothing is lost.
-    Pause(NodeId),
-    Resume(NodeId),
+    Pause(N),
+    Resume(N),
     /// The node's wall clock jumps by `delta_us` (negative: backwards).
     ClockStep {
-        node: NodeId,
+        node: N,
         /// How far the clock jumps, in microseconds.
         delta_us: i64,
     },
     /// The node's clock runs fast or slow from now on.
     ClockDrift {
-        node: NodeId,
+        node: N,
         /// Rate error in parts per million (+100 gains 100 µs per second).
         drift_ppm: i32,
     },
     /// Links from `from` to `to` (a missing end means every node) behave
     /// like `link` from now on.
     Link {
-        from: Option<NodeId>,
-        to: Option<NodeId>,
+        from: Option<N>,
+        to: Option<N>,
         link: LinkConfig,
     },
     /// Every link returns to its configured behaviour.
     ResetLinks,
 }
 
-impl Fault {
+impl<N> Fault<N> {
     /// Every node the fault names.
-    pub fn nodes(&self) -> Vec<NodeId> {
+    pub fn nodes(&self) -> Vec<&N> {
         match self {
             Fault::Partition(p) => p.nodes(),
-            Fault::Crash(n) | Fault::Restart(n) | Fault::Pause(n) | Fault::Resume(n) => vec![*n],
-            Fault::ClockStep { node, .. } | Fault::ClockDrift { node, .. } => vec![*node],
-            Fault::Link { from, to, .. } => from.iter().chain(to).copied().collect(),
+            Fault::Crash(n) | Fault::Restart(n) | Fault::Pause(n) | Fault::Resume(n) => vec![n],
+            Fault::ClockStep { node, .. } | Fault::ClockDrift { node, .. } => vec![node],
+            Fault::Link { from, to, .. } => from.iter().chain(to).collect(),
             Fault::Heal | Fault::ResetLinks => Vec::new(),
         }
     }
 
+    /// The same fault with every node renamed by `f`.
+    pub fn resolve<M, E>(&self, f: &mut impl FnMut(&N) -> Result<M, E>) -> Result<Fault<M>, E> {
+        let mut opt = |n: &Option<N>| n.as_ref().map(&mut *f).transpose();
+        Ok(match self {
+            Fault::Partition(p) => Fault::Partition(p.resolve(f)?),
+            Fault::Heal => Fault::Heal,
+            Fault::Crash(n) => Fault::Crash(f(n)?),
+            Fault::Restart(n) => Fault::Restart(f(n)?),
+            Fault::Pause(n) => Fault::Pause(f(n)?),
+            Fault::Resume(n) => Fault::Resume(f(n)?),
+            Fault::ClockStep { node, delta_us } => Fault::ClockStep {
+                node: f(node)?,
+                delta_us: *delta_us,
+            },
+            Fault::ClockDrift { node, drift_ppm } => Fault::ClockDrift {
+                node: f(node)?,
+                drift_ppm: *drift_ppm,
+            },
+            Fault::Link { from, to, link } => Fault::Link {
+                from: opt(from)?,
+                to: opt(to)?,
+                link: *link,
+            },
+            Fault::ResetLinks => Fault::ResetLinks,
+        })
+    }
+}
+
+impl Fault {
     /// Checks node ids and values; the error names the field.
     pub fn validate(&self, node_count: usize) -> Result<(), ConfigError> {
         if let Some(bad) = self.nodes().into_iter().find(|n| n.index() >= node_count) {
@@ -90,8 +119,8 @@ impl Fault {
 /// A fault and the true time it strikes.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TimedFault {
+pub struct TimedFault<N = NodeId> {
     /// When, in milliseconds since the start of the run.
     pub at_ms: u64,
-    pub fault: Fault,
+    pub fault: Fault<N>,
 }

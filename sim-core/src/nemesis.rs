@@ -15,10 +15,10 @@ use crate::rng::SimRng;
 /// What the nemesis may do and how often.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct NemesisConfig {
+pub struct NemesisConfig<N = NodeId> {
     /// Nodes it may crash, pause, skew or cut off (usually the servers,
     /// not the clients). Empty means every node.
-    pub targets: Vec<NodeId>,
+    pub targets: Vec<N>,
     /// Shortest gap between two faults, in milliseconds.
     pub interval_ms_min: u64,
     /// Longest gap between two faults, in milliseconds.
@@ -84,7 +84,7 @@ impl FaultWeights {
     }
 }
 
-impl Default for NemesisConfig {
+impl<N> Default for NemesisConfig<N> {
     fn default() -> Self {
         NemesisConfig {
             targets: Vec::new(),
@@ -107,6 +107,27 @@ impl Default for NemesisConfig {
             },
             swarm: true,
         }
+    }
+}
+
+impl<N> NemesisConfig<N> {
+    /// The same configuration with every target renamed by `f`.
+    pub fn resolve<M, E>(
+        &self,
+        f: &mut impl FnMut(&N) -> Result<M, E>,
+    ) -> Result<NemesisConfig<M>, E> {
+        Ok(NemesisConfig {
+            targets: self.targets.iter().map(f).collect::<Result<_, E>>()?,
+            interval_ms_min: self.interval_ms_min,
+            interval_ms_max: self.interval_ms_max,
+            duration_ms_min: self.duration_ms_min,
+            duration_ms_max: self.duration_ms_max,
+            max_down: self.max_down,
+            weights: self.weights,
+            clock_step_us_max: self.clock_step_us_max,
+            degraded_link: self.degraded_link,
+            swarm: self.swarm,
+        })
     }
 }
 

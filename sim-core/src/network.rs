@@ -14,22 +14,55 @@ use crate::rng::SimRng;
 use crate::time::SimTime;
 
 /// The network section of a simulation's configuration.
-#[derive(Clone, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct NetworkConfig {
+pub struct NetworkConfig<N = NodeId> {
     /// How every link behaves unless overridden below.
     pub default_link: LinkConfig,
     /// Links that behave differently, applied in order.
-    pub links: Vec<LinkOverride>,
+    pub links: Vec<LinkOverride<N>>,
+}
+
+impl<N> Default for NetworkConfig<N> {
+    fn default() -> Self {
+        NetworkConfig {
+            default_link: LinkConfig::default(),
+            links: Vec::new(),
+        }
+    }
+}
+
+impl<N> NetworkConfig<N> {
+    /// The same configuration with every node renamed by `f`.
+    pub fn resolve<M, E>(
+        &self,
+        f: &mut impl FnMut(&N) -> Result<M, E>,
+    ) -> Result<NetworkConfig<M>, E> {
+        let links = self
+            .links
+            .iter()
+            .map(|o| {
+                Ok(LinkOverride {
+                    from: o.from.as_ref().map(&mut *f).transpose()?,
+                    to: o.to.as_ref().map(&mut *f).transpose()?,
+                    link: o.link,
+                })
+            })
+            .collect::<Result<_, E>>()?;
+        Ok(NetworkConfig {
+            default_link: self.default_link,
+            links,
+        })
+    }
 }
 
 /// Sets the behaviour of the links from `from` to `to`; a missing end
 /// means every node.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LinkOverride {
-    pub from: Option<NodeId>,
-    pub to: Option<NodeId>,
+pub struct LinkOverride<N = NodeId> {
+    pub from: Option<N>,
+    pub to: Option<N>,
     pub link: LinkConfig,
 }
 

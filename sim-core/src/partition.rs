@@ -4,33 +4,35 @@
 
 use crate::node::NodeId;
 
-/// A way to cut the network. Node lists name nodes by id.
+/// A way to cut the network. `N` is how nodes are named: `NodeId` in the
+/// engine, names (`"replica-1"`) in scenario files; `resolve` maps one to
+/// the other.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub enum Partition {
+pub enum Partition<N = NodeId> {
     /// Nodes in different groups cannot reach each other, both ways. Nodes
     /// in no group form one more group together.
-    Groups(Vec<Vec<NodeId>>),
+    Groups(Vec<Vec<N>>),
     /// Messages from any of `from` to any of `to` are dropped; replies the
     /// other way still get through.
-    OneWay { from: Vec<NodeId>, to: Vec<NodeId> },
+    OneWay { from: Vec<N>, to: Vec<N> },
     /// `left` and `right` cannot reach each other, but `bridge` reaches
     /// both: each side sees a majority that the other side also sees.
     Bridge {
-        left: Vec<NodeId>,
-        bridge: NodeId,
-        right: Vec<NodeId>,
+        left: Vec<N>,
+        bridge: N,
+        right: Vec<N>,
     },
     /// One node cut off from everyone, both ways.
-    Isolate(NodeId),
+    Isolate(N),
 }
 
-impl Partition {
-    /// Every node the partition names, for validation.
-    pub fn nodes(&self) -> Vec<NodeId> {
+impl<N> Partition<N> {
+    /// Every node the partition names.
+    pub fn nodes(&self) -> Vec<&N> {
         match self {
-            Partition::Groups(groups) => groups.iter().flatten().copied().collect(),
-            Partition::OneWay { from, to } => from.iter().chain(to).copied().collect(),
+            Partition::Groups(groups) => groups.iter().flatten().collect(),
+            Partition::OneWay { from, to } => from.iter().chain(to).collect(),
             Partition::Bridge {
                 left,
                 bridge,
@@ -39,10 +41,36 @@ impl Partition {
                 .iter()
                 .chain(right)
                 .chain(std::iter::once(bridge))
-                .copied()
                 .collect(),
-            Partition::Isolate(node) => vec![*node],
+            Partition::Isolate(node) => vec![node],
         }
+    }
+
+    /// The same partition with every node renamed by `f`.
+    pub fn resolve<M, E>(&self, f: &mut impl FnMut(&N) -> Result<M, E>) -> Result<Partition<M>, E> {
+        let mut all = |v: &[N]| v.iter().map(&mut *f).collect::<Result<Vec<M>, E>>();
+        Ok(match self {
+            Partition::Groups(groups) => {
+                Partition::Groups(groups.iter().map(|g| all(g)).collect::<Result<_, E>>()?)
+            }
+            Partition::OneWay { from, to } => Partition::OneWay {
+                from: all(from)?,
+                to: all(to)?,
+            },
+            Partition::Bridge {
+                left,
+                bridge,
+                right,
+            } => {
+                let (left, right) = (all(left)?, all(right)?);
+                Partition::Bridge {
+                    left,
+                    bridge: f(bridge)?,
+                    right,
+                }
+            }
+            Partition::Isolate(node) => Partition::Isolate(f(node)?),
+        })
     }
 }
 
