@@ -25,6 +25,7 @@ pub mod network;
 pub mod node;
 pub mod partition;
 pub mod queue;
+pub mod record;
 pub mod result;
 pub mod rng;
 pub mod sim;

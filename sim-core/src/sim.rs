@@ -29,11 +29,13 @@ use crate::world::World;
 pub(crate) enum Event<N: Node> {
     Start(NodeId),
     /// `incarnation` is the receiver's when the message was sent: a message
-    /// in flight across a crash is lost.
+    /// in flight across a crash is lost. `id` numbers messages in send
+    /// order (a duplicate shares its original's).
     Deliver {
         from: NodeId,
         to: NodeId,
         incarnation: u32,
+        id: u64,
         msg: N::Msg,
     },
     Timer {
@@ -85,30 +87,33 @@ impl<N: Node> Kernel<N> {
     }
 
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        let id = self.stats.messages_sent;
         self.stats.messages_sent += 1;
-        self.trace.push(
-            self.event,
-            self.now,
+        let (event, now) = (self.event, self.now);
+        self.trace.push_full(
+            event,
+            now,
             TraceKind::Send,
             Some(from),
             Some(to),
+            Some(id),
+            &msg,
             &msg,
         );
         match self.network.route(from, to, self.now) {
-            Route::Drop(reason) => self.dropped(from, to, reason, &msg),
+            Route::Drop(reason) => self.dropped(from, to, id, reason, &msg),
             Route::Deliver { at, copy_at } => {
                 let incarnation = self.incarnation[to.index()];
                 if let Some(copy_at) = copy_at {
                     self.stats.messages_duplicated += 1;
-                    self.schedule(
-                        copy_at,
-                        Event::Deliver {
-                            from,
-                            to,
-                            incarnation,
-                            msg: msg.clone(),
-                        },
-                    );
+                    let copy = Event::Deliver {
+                        from,
+                        to,
+                        incarnation,
+                        id,
+                        msg: msg.clone(),
+                    };
+                    self.schedule(copy_at, copy);
                 }
                 self.schedule(
                     at,
@@ -116,6 +121,7 @@ impl<N: Node> Kernel<N> {
                         from,
                         to,
                         incarnation,
+                        id,
                         msg,
                     },
                 );
@@ -123,14 +129,25 @@ impl<N: Node> Kernel<N> {
         }
     }
 
-    pub(crate) fn dropped(&mut self, from: NodeId, to: NodeId, reason: DropReason, msg: &N::Msg) {
+    /// Records a message that will not arrive. The digest already has the
+    /// message from its send; the description repeats it for readers.
+    pub(crate) fn dropped(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        reason: DropReason,
+        msg: &N::Msg,
+    ) {
         self.stats.messages_dropped += 1;
-        self.trace.push_described(
+        let kind = TraceKind::Drop(reason);
+        self.trace.push_full(
             self.event,
             self.now,
-            TraceKind::Drop(reason),
+            kind,
             Some(from),
             Some(to),
+            Some(id),
             &(),
             msg,
         );
@@ -370,25 +387,28 @@ impl<N: Node> Sim<N> {
                 from,
                 to,
                 incarnation,
+                id,
                 msg,
             } => {
                 let k = &mut self.kernel;
                 if k.incarnation[to.index()] != incarnation || self.slots[to.index()].node.is_none()
                 {
-                    k.dropped(from, to, DropReason::ReceiverCrashed, &msg);
+                    k.dropped(from, to, id, DropReason::ReceiverCrashed, &msg);
                     return None;
                 }
                 if k.network.is_cut(from, to) {
-                    k.dropped(from, to, DropReason::Partitioned, &msg);
+                    k.dropped(from, to, id, DropReason::Partitioned, &msg);
                     return None;
                 }
                 k.stats.messages_delivered += 1;
-                k.trace.push_described(
+                let kind = TraceKind::Deliver;
+                k.trace.push_full(
                     k.event,
                     k.now,
-                    TraceKind::Deliver,
+                    kind,
                     Some(to),
                     Some(from),
+                    Some(id),
                     &(),
                     &msg,
                 );

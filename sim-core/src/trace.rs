@@ -80,6 +80,9 @@ pub struct TraceEvent {
     pub node: Option<NodeId>,
     /// The other end of a message.
     pub peer: Option<NodeId>,
+    /// For sends, deliveries and drops: the message's number (its send
+    /// order in the run), pairing a send with its deliveries.
+    pub message: Option<u64>,
     /// A readable description of the payload (the message, the timer, the
     /// fault), from its `Debug` form.
     pub detail: String,
@@ -115,20 +118,21 @@ impl Trace {
         peer: Option<NodeId>,
         payload: &P,
     ) {
-        self.push_described(event, time, kind, node, peer, payload, payload);
+        self.push_full(event, time, kind, node, peer, None, payload, payload);
     }
 
     /// Appends an event whose digest payload (`hashed`) differs from its
     /// description (`detail`): a delivery is described by its message but
     /// not hashed again (the send already was).
     #[allow(clippy::too_many_arguments)] // one event's fields, spelled out
-    pub fn push_described<H: Hash + ?Sized, D: Debug + ?Sized>(
+    pub fn push_full<H: Hash + ?Sized, D: Debug + ?Sized>(
         &mut self,
         event: u64,
         time: SimTime,
         kind: TraceKind,
         node: Option<NodeId>,
         peer: Option<NodeId>,
+        message: Option<u64>,
         hashed: &H,
         detail: &D,
     ) {
@@ -145,6 +149,7 @@ impl Trace {
                 kind,
                 node,
                 peer,
+                message,
                 detail: format!("{detail:?}"),
             });
         }

@@ -1,0 +1,175 @@
+//! A run's result with the design's types erased: what the command line
+//! prints, sweeps aggregate, and reports draw. The history is exported in
+//! the JSON-lines format that `dsim lincheck` reads, so any run's history
+//! can be re-checked (or checked by another tool).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::Verdict;
+use crate::history::{History, Outcome};
+use crate::nemesis::FaultWeights;
+use crate::result::{RunResult, RunStats};
+use crate::trace::TraceEvent;
+
+/// A design-independent run result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub seed: u64,
+    pub verdict: Verdict,
+    /// blake3 of the trace: equal digests, equal runs.
+    pub digest: String,
+    pub stats: RunStats,
+    /// The fault mix drawn for this seed, if a nemesis ran.
+    pub nemesis_weights: Option<FaultWeights>,
+    /// The design's metrics, by name; names carry their unit
+    /// (`latency_ms_p99`, `messages_per_request`, `read_miss_fraction`).
+    pub metrics: BTreeMap<String, f64>,
+    /// Node names by `NodeId` index.
+    pub node_names: Vec<String>,
+    /// Every invariant and history check the run had, by name.
+    pub checks: Vec<String>,
+    /// The history as JSON-lines events (empty unless requested).
+    pub history: Vec<HistoryEvent>,
+    /// Every trace event (only when recording was on).
+    pub trace: Option<Vec<TraceEvent>>,
+}
+
+/// One line of a history file.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryEvent {
+    /// A logical client process: one operation at a time per process.
+    pub process: u64,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// The operation's name (`add`, `read`, `write`, `cas`, `get`, ...).
+    pub f: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The input on invoke; on `ok`, the result (or the input echoed).
+    #[serde(default)]
+    pub value: serde_json::Value,
+    /// True time in nanoseconds (optional in files; dsim always writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ns: Option<u64>,
+    /// The client node's name (optional; for people).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventType {
+    Invoke,
+    Ok,
+    Fail,
+    Info,
+}
+
+/// How a design's operations appear in a history file.
+pub trait ExportOp<R> {
+    /// The operation's name.
+    fn f(&self) -> &'static str;
+    /// The key it acts on, if operations are keyed.
+    fn key(&self) -> Option<String>;
+    /// The value written in the invoke line.
+    fn invoke_value(&self) -> serde_json::Value;
+    /// The value written in an `ok` line: the result where the operation
+    /// returns one, else the input echoed.
+    fn ok_value(&self, ret: &R) -> serde_json::Value;
+}
+
+impl RunRecord {
+    /// Erases a run's types. `with_history` exports the history (costly
+    /// for long runs; sweeps leave it out).
+    pub fn from_result<O: ExportOp<R>, R>(
+        result: RunResult<O, R>,
+        node_names: Vec<String>,
+        checks: Vec<String>,
+        metrics: BTreeMap<String, f64>,
+        with_history: bool,
+    ) -> RunRecord {
+        let history = if with_history {
+            export_history(&result.history, &node_names)
+        } else {
+            Vec::new()
+        };
+        RunRecord {
+            seed: result.seed,
+            verdict: result.verdict,
+            digest: result.digest,
+            stats: result.stats,
+            nemesis_weights: result.nemesis_weights,
+            metrics,
+            node_names,
+            checks,
+            history,
+            trace: result.trace,
+        }
+    }
+}
+
+/// The history as events in their total order. Each operation runs in a
+/// process: the lowest process number of its node that is free when it is
+/// invoked (numbered in order of first use), as Jepsen numbers processes.
+pub fn export_history<O: ExportOp<R>, R>(
+    history: &History<O, R>,
+    node_names: &[String],
+) -> Vec<HistoryEvent> {
+    // (position, op index, is completion)
+    let mut order: Vec<(u64, usize, bool)> = Vec::with_capacity(history.len() * 2);
+    for (i, op) in history.operations().iter().enumerate() {
+        order.push((op.invoke.position, i, false));
+        if let Some(c) = &op.completion {
+            order.push((c.stamp.position, i, true));
+        }
+    }
+    order.sort_unstable();
+    let mut lanes: BTreeMap<(u32, usize), u64> = BTreeMap::new(); // (node, lane) -> process
+    let mut busy: BTreeMap<u32, Vec<bool>> = BTreeMap::new(); // node -> lane in use
+    let mut lane_of = vec![0usize; history.len()];
+    let mut events = Vec::with_capacity(order.len());
+    for (_, i, is_completion) in order {
+        let op = &history.operations()[i];
+        let node = op.node.0;
+        let node_lanes = busy.entry(node).or_default();
+        let lane = if is_completion {
+            node_lanes[lane_of[i]] = false;
+            lane_of[i]
+        } else {
+            let lane = node_lanes
+                .iter()
+                .position(|b| !b)
+                .unwrap_or(node_lanes.len());
+            if lane == node_lanes.len() {
+                node_lanes.push(false);
+            }
+            node_lanes[lane] = true;
+            lane_of[i] = lane;
+            lane
+        };
+        let next = lanes.len() as u64;
+        let process = *lanes.entry((node, lane)).or_insert(next);
+        let (kind, value, time) = match (&op.completion, is_completion) {
+            (_, false) => (EventType::Invoke, op.op.invoke_value(), op.invoke.time),
+            (Some(c), true) => match &c.outcome {
+                Outcome::Ok(r) => (EventType::Ok, op.op.ok_value(r), c.stamp.time),
+                Outcome::Fail => (EventType::Fail, op.op.invoke_value(), c.stamp.time),
+                Outcome::Info => (EventType::Info, op.op.invoke_value(), c.stamp.time),
+            },
+            (None, true) => unreachable!("only completed operations have completion events"),
+        };
+        events.push(HistoryEvent {
+            process,
+            kind,
+            f: op.op.f().to_owned(),
+            key: op.op.key(),
+            value,
+            time_ns: Some(time.as_nanos()),
+            node: node_names.get(node as usize).cloned(),
+        });
+    }
+    events
+}
