@@ -1,5 +1,161 @@
-//! The `dsim` command line. Filled by the scenarios issue.
+//! `dsim`: the command line. Parses arguments and hands each verb to
+//! `scenarios::commands`.
 
-fn main() {
-    println!("dsim: the command line arrives with scenario files");
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use scenarios::Exit;
+use scenarios::commands::{check, replay, run, sweep};
+use scenarios::sweep::{Shard, parse_seed_range};
+
+const EXIT_CODES: &str = "\
+Exit codes (every command):
+  0  the expected outcome (for lincheck: linearizable)
+  1  an unexpected outcome: a violation a passing scenario did not expect,
+     a broken variant no longer caught, non-determinism (lincheck: not linearizable)
+  2  bad input: a malformed or invalid file or argument (with file, line and column)
+  3  lincheck only: no verdict within --time-limit
+
+With no command, dsim checks the built-in scenario library.";
+
+#[derive(Parser)]
+#[command(name = "dsim", version, about = "A deterministic simulator for distributed-system designs", after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one seed and explain the result.
+    Run {
+        file: PathBuf,
+        /// The seed (default: the scenario's first).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the seed's JSON line instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run many seeds on every core; JSON lines out, failures grouped.
+    Sweep {
+        file: PathBuf,
+        /// Seed range A..B, B exclusive (default: the scenario's seeds).
+        #[arg(long, value_parser = parse_seed_range)]
+        seeds: Option<std::ops::Range<u64>>,
+        /// Worker threads (default: every core).
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// Run only shard K of N (0-based), for fan-out over machines.
+        #[arg(long, value_parser = Shard::parse, default_value = "0/1")]
+        shard: Shard,
+        /// Write one JSON line per seed (and a trailer) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Merge sweep shard files into the unsharded output.
+    Merge {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Re-run one seed and print its trace.
+    Replay {
+        file: PathBuf,
+        #[arg(long)]
+        seed: u64,
+        /// First engine event to show.
+        #[arg(long)]
+        from: Option<u64>,
+        /// Last engine event to show.
+        #[arg(long)]
+        to: Option<u64>,
+        /// JSON lines instead of readable lines.
+        #[arg(long)]
+        json: bool,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check every scenario under DIR against its expected outcome (each seed run twice).
+    Check {
+        /// Default: the built-in scenario library.
+        dir: Option<PathBuf>,
+        /// Worker threads (default: every core).
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+    },
+}
+
+/// The scenario library shipped in this repository.
+fn library() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut stdout = std::io::stdout().lock();
+    let result = match cli.command {
+        None => check::check(&library(), 0, &mut stdout),
+        Some(Command::Run { file, seed, json }) => run::run(
+            &run::RunArgs {
+                file: &file,
+                seed,
+                json,
+            },
+            &mut stdout,
+        ),
+        Some(Command::Sweep {
+            file,
+            seeds,
+            jobs,
+            shard,
+            out,
+        }) => sweep::sweep(
+            &sweep::SweepArgs {
+                file: &file,
+                seeds,
+                jobs,
+                shard,
+                out,
+            },
+            &mut stdout,
+        ),
+        Some(Command::Merge { files, out }) => {
+            sweep::merge_files(&files, out.as_deref(), &mut stdout)
+        }
+        Some(Command::Replay {
+            file,
+            seed,
+            from,
+            to,
+            json,
+            out,
+        }) => replay::replay(
+            &replay::ReplayArgs {
+                file: &file,
+                seed,
+                from,
+                to,
+                json,
+                out,
+            },
+            &mut stdout,
+        ),
+        Some(Command::Check { dir, jobs }) => {
+            check::check(&dir.unwrap_or_else(library), jobs, &mut stdout)
+        }
+    };
+    match result {
+        Ok(exit) => ExitCode::from(exit.code()),
+        // A closed pipe (`dsim replay ... | head`) is not an error worth a panic.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(Exit::BadInput.code())
+        }
+    }
 }

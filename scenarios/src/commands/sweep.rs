@@ -1,0 +1,167 @@
+//! `dsim sweep FILE --seeds A..B [--jobs J] [--shard K/N] [--out F.jsonl]`:
+//! many seeds on every core, one JSON line per seed (byte-identical for any
+//! `--jobs`), and a summary of failing seeds grouped by verdict with the
+//! commands that replay them. `dsim merge` reassembles shards.
+
+// Seeds per second is measured on the wall clock, outside the runs.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::Exit;
+use crate::commands::load_or_report;
+use crate::runner::{SeedLine, replay_command, run_seeds};
+use crate::schema::Expect;
+use crate::sweep::{Shard, Trailer, merge, render};
+
+#[derive(Debug)]
+pub struct SweepArgs<'a> {
+    pub file: &'a Path,
+    /// Defaults to the scenario's `seeds`.
+    pub seeds: Option<Range<u64>>,
+    /// Worker threads; 0 means every core.
+    pub jobs: usize,
+    pub shard: Shard,
+    /// Where the JSON lines go; `None` prints only the summary.
+    pub out: Option<PathBuf>,
+}
+
+pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
+    let prepared = match load_or_report(args.file) {
+        Ok(p) => p,
+        Err(exit) => return Ok(exit),
+    };
+    let range = args
+        .seeds
+        .clone()
+        .unwrap_or_else(|| prepared.scenario.seeds.seeds());
+    let seeds = args.shard.seeds(range.clone());
+    let started = Instant::now();
+    let records = run_seeds(&prepared, &seeds, args.jobs);
+    let wall = started.elapsed().as_secs_f64();
+    let name = &prepared.scenario.name;
+    let lines: Vec<SeedLine> = records.iter().map(|r| SeedLine::new(name, r)).collect();
+    let trailer = Trailer {
+        scenario: name.clone(),
+        seeds: format!("{}..{}", range.start, range.end),
+        shard: args.shard.to_string(),
+        count: lines.len() as u64,
+    };
+    if let Some(path) = &args.out
+        && let Err(e) = std::fs::write(path, render(&lines, &trailer))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return Ok(Exit::BadInput);
+    }
+    let threads = if args.jobs == 0 {
+        rayon::current_num_threads()
+    } else {
+        args.jobs
+    };
+    writeln!(
+        out,
+        "{name}: {} seeds (shard {}) in {:.2} s on {threads} threads ({:.0} seeds/s)",
+        lines.len(),
+        args.shard,
+        wall,
+        lines.len() as f64 / wall.max(1e-9)
+    )?;
+    let exit = summarize(
+        &prepared.path,
+        &prepared.scenario.expect,
+        &lines,
+        args.shard,
+        out,
+    )?;
+    if let Some(path) = &args.out {
+        writeln!(out, "results   {}", path.display())?;
+    }
+    Ok(exit)
+}
+
+/// Prints failing seeds grouped by verdict and judges the sweep: a `Pass`
+/// scenario needs every seed to pass; a broken one needs every failure to
+/// be its named one, and at least one (unless this is one shard of many).
+pub fn summarize(
+    path: &str,
+    expect: &Expect,
+    lines: &[SeedLine],
+    shard: Shard,
+    out: &mut dyn Write,
+) -> std::io::Result<Exit> {
+    let mut groups: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for line in lines {
+        groups.entry(&line.verdict).or_default().push(line.seed);
+    }
+    for (verdict, seeds) in &groups {
+        let share = 100.0 * seeds.len() as f64 / lines.len().max(1) as f64;
+        writeln!(
+            out,
+            "  {verdict:<24} {:>7} seeds ({share:.1}%)",
+            seeds.len()
+        )?;
+        if *verdict != "pass" {
+            writeln!(
+                out,
+                "      first at seed {} ({} seeds to first failure)",
+                seeds[0],
+                position(lines, seeds[0]) + 1
+            )?;
+            for &seed in seeds.iter().take(3) {
+                writeln!(out, "      {}", replay_command(path, seed))?;
+            }
+        }
+    }
+    let failures: Vec<&str> = groups.keys().copied().filter(|v| *v != "pass").collect();
+    let ok = match expect.failure_label() {
+        None => failures.is_empty(),
+        Some(label) => {
+            failures.iter().all(|f| *f == label) && (!failures.is_empty() || shard != Shard::WHOLE)
+        }
+    };
+    let wanted = match expect.failure_label() {
+        None => "every seed passes".to_owned(),
+        Some(label) => format!("failures are `{label}`"),
+    };
+    writeln!(out, "expected  {wanted}: {}", if ok { "yes" } else { "NO" })?;
+    Ok(if ok { Exit::Expected } else { Exit::Unexpected })
+}
+
+fn position(lines: &[SeedLine], seed: u64) -> usize {
+    lines.iter().position(|l| l.seed == seed).unwrap_or(0)
+}
+
+/// `dsim merge F... [--out F]`.
+pub fn merge_files(
+    files: &[PathBuf],
+    output: Option<&Path>,
+    out: &mut dyn Write,
+) -> std::io::Result<Exit> {
+    let mut inputs = Vec::with_capacity(files.len());
+    for f in files {
+        match std::fs::read_to_string(f) {
+            Ok(text) => inputs.push((f.display().to_string(), text)),
+            Err(e) => {
+                eprintln!("error: {}: cannot read: {e}", f.display());
+                return Ok(Exit::BadInput);
+            }
+        }
+    }
+    match merge(&inputs) {
+        Ok(text) => {
+            match output {
+                Some(path) => std::fs::write(path, text)?,
+                None => out.write_all(text.as_bytes())?,
+            }
+            Ok(Exit::Expected)
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            Ok(Exit::BadInput)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Loading a scenario: read, parse (RON), resolve node names, validate
+//! every cross-field rule, and build the design. Each failure is a
+//! `Diagnostic` naming the file, the position or field path, and what was
+//! expected.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use models::Design;
+use ron::error::{Error as RonError, SpannedError};
+use ron::extensions::Extensions;
+use sim_core::{ConfigError, NodeId, SimConfig};
+
+use crate::diagnostic::{Diagnostic, closest};
+use crate::locate::locate_field;
+use crate::schema::Scenario;
+
+/// A scenario ready to run: parsed, validated, its design built.
+pub struct Prepared {
+    pub path: String,
+    pub source: String,
+    pub scenario: Scenario,
+    pub design: Box<dyn Design>,
+    /// Everything but the seed.
+    pub base: SimConfig,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("path", &self.path)
+            .field("name", &self.scenario.name)
+            .finish()
+    }
+}
+
+impl Prepared {
+    /// The configuration of one seed.
+    pub fn config(&self, seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            ..self.base.clone()
+        }
+    }
+}
+
+/// Reads and prepares a scenario file.
+pub fn load(path: &Path) -> Result<Prepared, Diagnostic> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::new(&name, format!("cannot read the file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        Diagnostic::new(&name, "the file is not valid UTF-8")
+            .at_offset(&String::from_utf8_lossy(e.as_bytes()), offset)
+    })?;
+    prepare(&name, &text)
+}
+
+/// Parses and prepares scenario text; `file` names it in diagnostics.
+pub fn prepare(file: &str, text: &str) -> Result<Prepared, Diagnostic> {
+    let scenario = parse(file, text)?;
+    let (design, base) = resolve(&scenario).map_err(|e| config_diagnostic(file, text, e))?;
+    Ok(Prepared {
+        path: file.to_owned(),
+        source: text.to_owned(),
+        scenario,
+        design,
+        base,
+    })
+}
+
+/// Parses the RON text into the schema (no cross-field checks).
+pub fn parse(file: &str, text: &str) -> Result<Scenario, Diagnostic> {
+    let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME);
+    options
+        .from_str::<Scenario>(text)
+        .map_err(|e| ron_diagnostic(file, text, e))
+}
+
+fn ron_diagnostic(file: &str, text: &str, error: SpannedError) -> Diagnostic {
+    let (line, col) = (error.span.start.line, error.span.start.col);
+    let mut d = Diagnostic::new(file, error.code.to_string()).at(text, line.max(1), col.max(1));
+    let suggestion = match &error.code {
+        RonError::NoSuchStructField {
+            expected, found, ..
+        } => closest(found, expected.iter().copied())
+            .map(|c| format!("did you mean `{c}`?"))
+            .or_else(|| Some(format!("expected one of: {}", expected.join(", ")))),
+        RonError::NoSuchEnumVariant {
+            expected, found, ..
+        } => closest(found, expected.iter().copied())
+            .map(|c| format!("did you mean `{c}`?"))
+            .or_else(|| Some(format!("expected one of: {}", expected.join(", ")))),
+        RonError::MissingStructField { field, .. } => {
+            Some(format!("add `{field}: ...` (see scenarios/REFERENCE.md)"))
+        }
+        _ => None,
+    };
+    if let Some(help) = suggestion {
+        d = d.with_help(help);
+    }
+    d
+}
+
+/// A validation error, pointed at its field in the text when we can find it.
+fn config_diagnostic(file: &str, text: &str, error: ConfigError) -> Diagnostic {
+    let mut d = Diagnostic::new(file, error.message.clone()).with_field(error.path.clone());
+    if let Some(offset) = locate_field(text, &error.path) {
+        d = d.at_offset(text, offset);
+    }
+    d
+}
+
+/// Resolves node names and checks every cross-field rule.
+pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), ConfigError> {
+    if scenario.duration_ms == 0 {
+        return Err(ConfigError::new("duration_ms", "must be positive"));
+    }
+    if scenario.seeds.count == 0 {
+        return Err(ConfigError::new("seeds.count", "must be at least 1"));
+    }
+    scenario.model.validate().map_err(|e| e.within("model"))?;
+    let design = scenario.model.design();
+    let names = design.node_names();
+    let ids: BTreeMap<&str, NodeId> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), NodeId(i as u32)))
+        .collect();
+    let lookup = |field: &'static str| {
+        let ids = &ids;
+        move |name: &String| -> Result<NodeId, ConfigError> {
+            ids.get(name.as_str())
+                .copied()
+                .ok_or_else(|| unknown_node(field, name, ids))
+        }
+    };
+
+    let network = scenario
+        .network
+        .resolve(&mut lookup("links"))
+        .map_err(|e| e.within("network"))?;
+    let mut clocks = vec![sim_core::ClockConfig::default(); names.len()];
+    for (name, clock) in &scenario.clocks {
+        let id = lookup("clocks")(name)?;
+        clocks[id.index()] = *clock;
+    }
+    let mut faults = Vec::with_capacity(scenario.faults.len());
+    for (i, f) in scenario.faults.iter().enumerate() {
+        let at = format!("faults[{i}]");
+        let fault = f
+            .fault
+            .resolve(&mut lookup("fault"))
+            .map_err(|e| e.within(&at))?;
+        faults.push(sim_core::TimedFault {
+            at_ms: f.at_ms,
+            fault,
+        });
+    }
+    let nemesis = match &scenario.nemesis {
+        None => None,
+        Some(n) => {
+            let mut n = n
+                .resolve(&mut lookup("targets"))
+                .map_err(|e| e.within("nemesis"))?;
+            if n.targets.is_empty() {
+                n.targets = design.default_fault_targets();
+            }
+            Some(n)
+        }
+    };
+    let config = SimConfig {
+        seed: scenario.seeds.start,
+        topology: None,
+        network,
+        clocks,
+        faults,
+        nemesis,
+        liveness: scenario.liveness,
+        duration: std::time::Duration::from_millis(scenario.duration_ms),
+        limits: scenario.limits,
+        record_trace: false,
+    };
+    config.validate(names.len())?;
+    Ok((design, config))
+}
+
+fn unknown_node(field: &str, name: &str, ids: &BTreeMap<&str, NodeId>) -> ConfigError {
+    let known: Vec<&str> = ids.keys().copied().collect();
+    let hint = match closest(name, known.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => format!("the nodes are: {}", known.join(", ")),
+    };
+    ConfigError::new(
+        field,
+        format!("no node named `{name}` in this design ({hint})"),
+    )
+}

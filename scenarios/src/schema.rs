@@ -1,0 +1,90 @@
+//! The scenario file format: one RON file is one named experiment. Every
+//! struct denies unknown fields, so a typo is an error, not a silently
+//! ignored setting. Nodes are named as the model names them
+//! (`"replica-0"`, `"client-1"`); `resolve.rs` turns names into ids and
+//! checks every cross-field rule.
+//!
+//! The reference page (`scenarios/REFERENCE.md`) documents each field.
+
+use std::collections::BTreeMap;
+
+use models::ModelConfig;
+use serde::{Deserialize, Serialize};
+use sim_core::{ClockConfig, Limits, LivenessConfig, NemesisConfig, NetworkConfig, TimedFault};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A short name, used in results, reports and replay commands.
+    pub name: String,
+    /// What the scenario shows, in a sentence or two.
+    #[serde(default)]
+    pub description: String,
+    /// The design under test: model, variant, parameters and workload.
+    pub model: ModelConfig,
+    /// How links behave: latency, loss, duplication, ordering.
+    #[serde(default)]
+    pub network: NetworkConfig<String>,
+    /// Clock offset and drift per node, by node name; others read true time.
+    #[serde(default)]
+    pub clocks: BTreeMap<String, ClockConfig>,
+    /// Faults at fixed times.
+    #[serde(default)]
+    pub faults: Vec<TimedFault<String>>,
+    /// Random faults (swarm testing): `None` for none.
+    #[serde(default)]
+    pub nemesis: Option<NemesisConfig<String>>,
+    /// When faults stop and operations must finish: `None` skips the check.
+    #[serde(default)]
+    pub liveness: Option<LivenessConfig>,
+    /// Length of each run, in milliseconds of simulated time.
+    pub duration_ms: u64,
+    /// Most events per run, and most pending at once.
+    #[serde(default)]
+    pub limits: Limits,
+    /// The seeds `dsim check` and `dsim sweep` run by default.
+    pub seeds: SeedRange,
+    /// What must happen.
+    pub expect: Expect,
+}
+
+/// Seeds `start`, `start + 1`, ..., `start + count - 1`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRange {
+    /// The first seed.
+    pub start: u64,
+    /// How many seeds.
+    pub count: u64,
+}
+
+impl SeedRange {
+    pub fn seeds(self) -> std::ops::Range<u64> {
+        self.start..self.start.saturating_add(self.count)
+    }
+}
+
+/// The expected outcome of a scenario over its seeds.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum Expect {
+    /// Every seed passes: no violation, everything finished after the heal.
+    Pass,
+    /// Seeds run in order until one does not pass; that one must violate
+    /// the named invariant or check. This is how a broken variant stays
+    /// caught: the scenario fails if the checkers stop catching it.
+    Violation(String),
+    /// Seeds run in order until one does not pass; that one must be a
+    /// liveness failure (operations that did not finish after the heal).
+    NotLive,
+}
+
+impl Expect {
+    /// The verdict label (`Verdict::label`) a failing seed must have.
+    pub fn failure_label(&self) -> Option<&str> {
+        match self {
+            Expect::Pass => None,
+            Expect::Violation(name) => Some(name),
+            Expect::NotLive => Some("liveness"),
+        }
+    }
+}
