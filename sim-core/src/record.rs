@@ -173,3 +173,67 @@ pub fn export_history<O: ExportOp<R>, R>(
     }
     events
 }
+
+/// One line of a sweep's JSON-lines output: everything about a seed that
+/// does not depend on the machine (no wall time), so outputs compare byte
+/// for byte across thread counts and shards.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedLine {
+    pub scenario: String,
+    pub seed: u64,
+    /// `pass`, the violated check's name, `liveness`, `unknown` or `limit`.
+    pub verdict: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The engine step and time of a violation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ns: Option<u64>,
+    pub digest: String,
+    pub events: u64,
+    pub messages_delivered: u64,
+    pub faults: u64,
+    pub end_time_ns: u64,
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl SeedLine {
+    pub fn new(scenario: &str, record: &RunRecord) -> SeedLine {
+        let (message, event, time_ns) = verdict_detail(&record.verdict);
+        SeedLine {
+            scenario: scenario.to_owned(),
+            seed: record.seed,
+            verdict: record.verdict.label().to_owned(),
+            message,
+            event,
+            time_ns,
+            digest: record.digest.clone(),
+            events: record.stats.events,
+            messages_delivered: record.stats.messages_delivered,
+            faults: record.stats.faults,
+            end_time_ns: record.stats.end_time.as_nanos(),
+            metrics: record.metrics.clone(),
+        }
+    }
+}
+
+/// A verdict's message, event and time, where it has them.
+pub fn verdict_detail(verdict: &Verdict) -> (Option<String>, Option<u64>, Option<u64>) {
+    match verdict {
+        Verdict::Pass => (None, None, None),
+        Verdict::Violated(v) => (
+            Some(v.message.clone()),
+            Some(v.event),
+            Some(v.time.as_nanos()),
+        ),
+        Verdict::NotLive(l) => (Some(l.message.clone()), None, None),
+        Verdict::Unknown { check, reason } => (Some(format!("{check}: {reason}")), None, None),
+        Verdict::LimitReached { limit, event, time } => (
+            Some(format!("hit the {limit:?} limit")),
+            Some(*event),
+            Some(time.as_nanos()),
+        ),
+    }
+}
