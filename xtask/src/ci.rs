@@ -6,10 +6,29 @@ use crate::cargo;
 
 pub fn run() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     cargo(&["test", "--workspace", "--locked"])?;
     // Release: the library runs thousands of seeds.
-    cargo(&["run", "--release", "--locked", "-p", "scenarios", "--bin", "dsim", "--", "check", "scenarios"])?;
+    cargo(&[
+        "run",
+        "--release",
+        "--locked",
+        "-p",
+        "scenarios",
+        "--bin",
+        "dsim",
+        "--",
+        "check",
+        "scenarios",
+    ])?;
     eprintln!("xtask ci: all green");
     Ok(())
 }
