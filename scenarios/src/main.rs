@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use scenarios::Exit;
-use scenarios::commands::{check, replay, run, sweep};
+use scenarios::commands::{check, lincheck, replay, run, sweep};
 use scenarios::sweep::{Shard, parse_seed_range};
 
 const EXIT_CODES: &str = "\
@@ -80,6 +80,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Check a history file (JSON lines) for linearizability.
+    Lincheck {
+        file: PathBuf,
+        /// The sequential specification.
+        #[arg(long, value_enum)]
+        model: lincheck::LinModel,
+        /// The register's initial value, as JSON (default: null, absent).
+        #[arg(long)]
+        initial: Option<String>,
+        /// Give up with exit code 3 after this many seconds.
+        #[arg(long, default_value_t = 60.0, value_parser = parse_seconds)]
+        time_limit: f64,
+    },
     /// Check every scenario under DIR against its expected outcome (each seed run twice).
     Check {
         /// Default: the built-in scenario library.
@@ -88,6 +101,13 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         jobs: usize,
     },
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(s),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
 }
 
 /// The scenario library shipped in this repository.
@@ -145,6 +165,23 @@ fn main() -> ExitCode {
             },
             &mut stdout,
         ),
+        Some(Command::Lincheck {
+            file,
+            model,
+            initial,
+            time_limit,
+        }) => {
+            let time_limit = std::time::Duration::from_secs_f64(time_limit);
+            lincheck::lincheck(
+                &lincheck::LincheckArgs {
+                    file: &file,
+                    model,
+                    initial,
+                    time_limit,
+                },
+                &mut stdout,
+            )
+        }
         Some(Command::Check { dir, jobs }) => {
             check::check(&dir.unwrap_or_else(library), jobs, &mut stdout)
         }

@@ -17,6 +17,7 @@ pub mod digest;
 pub mod faults;
 pub mod history;
 mod inject;
+pub mod lincheck;
 pub mod link;
 pub mod liveness;
 pub mod metrics;

@@ -5,16 +5,22 @@
 use crate::cargo;
 
 pub fn run() -> Result<(), String> {
-    cargo(&[
-        "run",
-        "--quiet",
-        "--locked",
-        "--profile",
-        "bench",
-        "-p",
-        "sim-core",
-        "--example",
-        "quorum_bench",
-    ])?;
+    let bench = |package: &str, example: &str| {
+        cargo(&[
+            "run",
+            "--quiet",
+            "--locked",
+            "--profile",
+            "bench",
+            "-p",
+            package,
+            "--example",
+            example,
+        ])
+    };
+    // The engine: 200,000 delivered messages of a quorum workload.
+    bench("sim-core", "quorum_bench")?;
+    // The linearizability checker through `dsim lincheck`: 10,000 operations.
+    bench("scenarios", "lincheck_bench")?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! diagnostic on stderr with `Exit::BadInput`.
 
 pub mod check;
+pub mod lincheck;
 pub mod replay;
 pub mod run;
 pub mod sweep;

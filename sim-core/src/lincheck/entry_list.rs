@@ -1,0 +1,241 @@
+//! The lists the search walks: invocations (calls) and returns of one
+//! key's operations in history order, as doubly linked lists kept in index
+//! arrays. Taking an operation out and putting it back are O(1) and
+//! allocate nothing, because a removed entry keeps its own links and is
+//! put back in reverse order of removal (Knuth's "dancing links").
+//!
+//! A key has two lists: calls and returns of the operations with a known
+//! result, and calls of those with an unknown result, whose returns are
+//! at infinity and so never need an entry.
+
+use crate::history::Operation;
+
+/// Marks "no entry" in the link arrays.
+pub(super) const NO_ENTRY: u32 = u32::MAX;
+/// The sentinel head: entry 0, never removed.
+const HEAD: u32 = 0;
+
+/// One key's lists, and where each operation's bit is in the memo's sets.
+pub(super) struct KeyLists {
+    /// Calls and returns of the operations with a known result.
+    pub known: EntryList,
+    /// Calls of the operations with an unknown result.
+    pub unknown: EntryList,
+    /// Per operation: its index among those of its kind (known or not).
+    pub index_in_kind: Vec<usize>,
+    pub known_count: usize,
+    pub unknown_count: usize,
+}
+
+/// A call or a return, before it becomes an entry. Ordered by position,
+/// then calls before returns, then operation: at equal positions
+/// operations overlap rather than follow each other.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct Event {
+    position: u64,
+    is_return: bool,
+    /// Index into the key's operations.
+    operation: u32,
+}
+
+pub(super) struct EntryList {
+    next: Vec<u32>,
+    previous: Vec<u32>,
+    /// Per entry: its operation (index into the key's operations).
+    operation: Vec<u32>,
+    /// Per entry: its place in the history's total order.
+    position: Vec<u64>,
+    is_return: Vec<bool>,
+    /// Per call entry: its return entry, or `NO_ENTRY` if this list holds
+    /// only the call.
+    matching_return: Vec<u32>,
+}
+
+impl KeyLists {
+    /// Builds the lists of one key's operations, failed ones removed.
+    pub(super) fn new<O, R>(operations: &[&Operation<O, R>]) -> Self {
+        let (mut known, mut unknown, mut index_in_kind) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, operation) in (0..).zip(operations) {
+            let invoked = operation.invoke.position;
+            let call = Event {
+                position: invoked,
+                is_return: false,
+                operation: index,
+            };
+            match &operation.completion {
+                Some(completion) if operation.ok_value().is_some() => {
+                    index_in_kind.push(known.len() / 2);
+                    // A completion stamped before its invocation is bad
+                    // input; at worst it makes the two overlap.
+                    let position = completion.stamp.position.max(invoked);
+                    known.extend([
+                        call,
+                        Event {
+                            position,
+                            is_return: true,
+                            operation: index,
+                        },
+                    ]);
+                }
+                _ => {
+                    index_in_kind.push(unknown.len());
+                    unknown.push(call);
+                }
+            }
+        }
+        KeyLists {
+            known_count: known.len() / 2,
+            unknown_count: unknown.len(),
+            known: EntryList::new(known),
+            unknown: EntryList::new(unknown),
+            index_in_kind,
+        }
+    }
+}
+
+impl EntryList {
+    /// Builds a list from events in any order. A return without its call
+    /// in `events` is a bug in the caller.
+    fn new(mut events: Vec<Event>) -> Self {
+        events.sort_unstable();
+        let entries = u32::try_from(events.len() + 1).expect("more than 2^32 events on one key");
+        let mut list = EntryList {
+            next: (1..=entries).collect(),
+            // The head's predecessor wraps around to `NO_ENTRY`.
+            previous: (0..entries).map(|entry| entry.wrapping_sub(1)).collect(),
+            operation: vec![NO_ENTRY; entries as usize],
+            position: vec![0; entries as usize],
+            is_return: vec![false; entries as usize],
+            matching_return: vec![NO_ENTRY; entries as usize],
+        };
+        list.next[entries as usize - 1] = NO_ENTRY;
+        let operations = events
+            .iter()
+            .map(|event| event.operation as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut call_of_operation = vec![NO_ENTRY; operations];
+        for (entry, event) in (1..).zip(&events) {
+            list.operation[entry] = event.operation;
+            list.position[entry] = event.position;
+            list.is_return[entry] = event.is_return;
+            let call = &mut call_of_operation[event.operation as usize];
+            if event.is_return {
+                list.matching_return[*call as usize] = entry as u32;
+            } else {
+                *call = entry as u32;
+            }
+        }
+        list
+    }
+
+    /// The first entry still in the list, or `NO_ENTRY`.
+    pub(super) fn first(&self) -> u32 {
+        self.next[HEAD as usize]
+    }
+    pub(super) fn next(&self, entry: u32) -> u32 {
+        self.next[entry as usize]
+    }
+    pub(super) fn operation(&self, entry: u32) -> usize {
+        self.operation[entry as usize] as usize
+    }
+    pub(super) fn position(&self, entry: u32) -> u64 {
+        self.position[entry as usize]
+    }
+    pub(super) fn is_return(&self, entry: u32) -> bool {
+        self.is_return[entry as usize]
+    }
+
+    /// Takes an operation out of the list: its call, and its return if
+    /// the list holds one.
+    pub(super) fn lift(&mut self, call: u32) {
+        self.unlink(call);
+        let matching_return = self.matching_return[call as usize];
+        if matching_return != NO_ENTRY {
+            self.unlink(matching_return);
+        }
+    }
+
+    /// Puts back what `lift` took out, in reverse order. Only the most
+    /// recently lifted operation still out may be put back.
+    pub(super) fn unlift(&mut self, call: u32) {
+        let matching_return = self.matching_return[call as usize];
+        if matching_return != NO_ENTRY {
+            self.relink(matching_return);
+        }
+        self.relink(call);
+    }
+
+    fn unlink(&mut self, entry: u32) {
+        let (previous, next) = (self.previous[entry as usize], self.next[entry as usize]);
+        self.next[previous as usize] = next;
+        if next != NO_ENTRY {
+            self.previous[next as usize] = previous;
+        }
+    }
+
+    fn relink(&mut self, entry: u32) {
+        let (previous, next) = (self.previous[entry as usize], self.next[entry as usize]);
+        self.next[previous as usize] = entry;
+        if next != NO_ENTRY {
+            self.previous[next as usize] = entry;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(position: u64, is_return: bool, operation: u32) -> Event {
+        Event {
+            position,
+            is_return,
+            operation,
+        }
+    }
+
+    fn walk(list: &EntryList) -> Vec<(usize, bool)> {
+        let mut entries = Vec::new();
+        let mut entry = list.first();
+        while entry != NO_ENTRY {
+            entries.push((list.operation(entry), list.is_return(entry)));
+            entry = list.next(entry);
+        }
+        entries
+    }
+
+    #[test]
+    fn lift_and_unlift_restore_the_list() {
+        let mut list = EntryList::new(vec![
+            event(0, false, 0),
+            event(1, false, 1),
+            event(2, true, 0),
+            event(3, true, 1),
+        ]);
+        let before = walk(&list);
+        let first = list.first();
+        list.lift(first);
+        assert_eq!(walk(&list), vec![(1, false), (1, true)]);
+        let second = list.first();
+        list.lift(second);
+        assert_eq!(walk(&list), vec![]);
+        list.unlift(second);
+        list.unlift(first);
+        assert_eq!(walk(&list), before);
+    }
+
+    #[test]
+    fn calls_come_before_returns_at_equal_positions() {
+        let list = EntryList::new(vec![
+            event(5, true, 0),
+            event(5, false, 1),
+            event(1, false, 0),
+            event(9, true, 1),
+        ]);
+        assert_eq!(
+            walk(&list),
+            vec![(0, false), (1, false), (0, true), (1, true)]
+        );
+    }
+}
