@@ -197,3 +197,20 @@ fn unknown_node(field: &str, name: &str, ids: &BTreeMap<&str, NodeId>) -> Config
         format!("no node named `{name}` in this design ({hint})"),
     )
 }
+
+impl Prepared {
+    /// The same scenario with another model section (a grid sweep's cell),
+    /// validated like a file.
+    pub fn with_model(&self, model: models::ModelConfig) -> Result<Prepared, ConfigError> {
+        let mut scenario = self.scenario.clone();
+        scenario.model = model;
+        let (design, base) = resolve(&scenario)?;
+        Ok(Prepared {
+            path: self.path.clone(),
+            source: self.source.clone(),
+            scenario,
+            design,
+            base,
+        })
+    }
+}

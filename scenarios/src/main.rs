@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use scenarios::Exit;
-use scenarios::commands::{check, lincheck, replay, run, sweep};
+use scenarios::commands::{check, grid, lincheck, replay, report, run, sweep};
 use scenarios::sweep::{Shard, parse_seed_range};
 
 const EXIT_CODES: &str = "\
@@ -37,6 +37,9 @@ enum Command {
         /// Print the seed's JSON line instead of the summary.
         #[arg(long)]
         json: bool,
+        /// Also write the run's HTML report into this folder.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Run many seeds on every core; JSON lines out, failures grouped.
     Sweep {
@@ -53,6 +56,12 @@ enum Command {
         /// Write one JSON line per seed (and a trailer) here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also write the sweep's HTML report into this folder.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Design-space sweep: name=a..=b,... over model parameters (e.g. replicas=3..=5,read_quorum=1..=3).
+        #[arg(long, value_parser = grid::parse_grid)]
+        grid: Option<grid::Grid>,
     },
     /// Merge sweep shard files into the unsharded output.
     Merge {
@@ -77,6 +86,19 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write an HTML report: of one seed (FILE.ron) or of a sweep's output (RESULTS.jsonl).
+    Report {
+        input: PathBuf,
+        /// For a scenario: the seed (default: its first).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// For a sweep output: the scenario it came from.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// The HTML file to write (default: named after the scenario).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -120,30 +142,40 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         None => check::check(&library(), 0, &mut stdout),
-        Some(Command::Run { file, seed, json }) => run::run(
-            &run::RunArgs {
+        Some(Command::Run {
+            file,
+            seed,
+            json,
+            report,
+        }) => {
+            let args = run::RunArgs {
                 file: &file,
                 seed,
                 json,
-            },
-            &mut stdout,
-        ),
+                report,
+            };
+            run::run(&args, &mut stdout)
+        }
         Some(Command::Sweep {
             file,
             seeds,
             jobs,
             shard,
             out,
-        }) => sweep::sweep(
-            &sweep::SweepArgs {
+            report,
+            grid,
+        }) => {
+            let args = sweep::SweepArgs {
                 file: &file,
                 seeds,
                 jobs,
                 shard,
                 out,
-            },
-            &mut stdout,
-        ),
+                report,
+                grid,
+            };
+            sweep::sweep(&args, &mut stdout)
+        }
         Some(Command::Merge { files, out }) => {
             sweep::merge_files(&files, out.as_deref(), &mut stdout)
         }
@@ -154,17 +186,31 @@ fn main() -> ExitCode {
             to,
             json,
             out,
-        }) => replay::replay(
-            &replay::ReplayArgs {
+        }) => {
+            let args = replay::ReplayArgs {
                 file: &file,
                 seed,
                 from,
                 to,
                 json,
                 out,
-            },
-            &mut stdout,
-        ),
+            };
+            replay::replay(&args, &mut stdout)
+        }
+        Some(Command::Report {
+            input,
+            seed,
+            scenario,
+            out,
+        }) => {
+            let args = report::ReportArgs {
+                input: &input,
+                seed,
+                scenario,
+                out,
+            };
+            report::report(&args, &mut stdout)
+        }
         Some(Command::Lincheck {
             file,
             model,
@@ -172,15 +218,13 @@ fn main() -> ExitCode {
             time_limit,
         }) => {
             let time_limit = std::time::Duration::from_secs_f64(time_limit);
-            lincheck::lincheck(
-                &lincheck::LincheckArgs {
-                    file: &file,
-                    model,
-                    initial,
-                    time_limit,
-                },
-                &mut stdout,
-            )
+            let args = lincheck::LincheckArgs {
+                file: &file,
+                model,
+                initial,
+                time_limit,
+            };
+            lincheck::lincheck(&args, &mut stdout)
         }
         Some(Command::Check { dir, jobs }) => {
             check::check(&dir.unwrap_or_else(library), jobs, &mut stdout)

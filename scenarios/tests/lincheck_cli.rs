@@ -11,7 +11,11 @@ fn lincheck(file: &str, model: &str, extra: &[&str]) -> (i32, String, String) {
         .output()
         .expect("dsim runs");
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (output.status.code().expect("exited"), text(&output.stdout), text(&output.stderr))
+    (
+        output.status.code().expect("exited"),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
 }
 
 #[test]
@@ -26,7 +30,10 @@ fn a_stale_read_exits_1_and_names_the_key_and_lines() {
     let (code, out, _) = lincheck("register-stale-read.jsonl", "register", &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("key \"x\""), "{out}");
-    assert!(out.contains("lines 3-4"), "the read that cannot be ordered: {out}");
+    assert!(
+        out.contains("lines 3-4"),
+        "the read that cannot be ordered: {out}"
+    );
 }
 
 #[test]
@@ -58,7 +65,10 @@ fn bad_input_exits_2_with_the_line() {
     assert!(err.contains("truncated.jsonl:2:"), "{err}");
     let (code, _, err) = lincheck("orphan-completion.jsonl", "register", &[]);
     assert_eq!(code, 2);
-    assert!(err.contains(":1: process 0 completes an operation it never invoked"), "{err}");
+    assert!(
+        err.contains(":1: process 0 completes an operation it never invoked"),
+        "{err}"
+    );
     let (code, _, err) = lincheck("kv-append.jsonl", "set", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("not a set operation"), "{err}");

@@ -3,8 +3,10 @@
 //! diagnostic on stderr with `Exit::BadInput`.
 
 pub mod check;
+pub mod grid;
 pub mod lincheck;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod sweep;
 

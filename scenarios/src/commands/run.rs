@@ -23,6 +23,8 @@ pub struct RunArgs<'a> {
     pub seed: Option<u64>,
     /// Print the seed's JSON line instead of the human summary.
     pub json: bool,
+    /// Also write the run's HTML report into this folder.
+    pub report: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: &RunArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
@@ -32,8 +34,15 @@ pub fn run(args: &RunArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
     };
     let seed = args.seed.unwrap_or(prepared.scenario.seeds.start);
     let started = Instant::now();
-    let record = run_seed(&prepared, seed, false, false);
+    // Recording the trace for a report does not change the run or its digest.
+    let reporting = args.report.is_some();
+    let record = run_seed(&prepared, seed, reporting, reporting);
     let wall = started.elapsed();
+    if let Some(dir) = &args.report {
+        let path = dir.join(crate::commands::report::run_report_name(&prepared, seed));
+        crate::commands::report::write_run_report(&prepared, &record, &path)?;
+        eprintln!("report    {}", path.display());
+    }
     let expected = is_expected(&prepared.scenario.expect, &record.verdict);
     if args.json {
         writeln!(

@@ -28,6 +28,10 @@ pub struct SweepArgs<'a> {
     pub shard: Shard,
     /// Where the JSON lines go; `None` prints only the summary.
     pub out: Option<PathBuf>,
+    /// Also write the sweep's HTML report into this folder.
+    pub report: Option<PathBuf>,
+    /// A design-space sweep over model parameters.
+    pub grid: Option<crate::commands::grid::Grid>,
 }
 
 pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
@@ -79,6 +83,15 @@ pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit>
     )?;
     if let Some(path) = &args.out {
         writeln!(out, "results   {}", path.display())?;
+    }
+    if let Some(dir) = &args.report {
+        let path = dir.join(format!(
+            "{}-sweep.html",
+            crate::commands::report::slug(name)
+        ));
+        let expected = prepared.scenario.expect.failure_label().unwrap_or("pass");
+        crate::commands::report::write_sweep_report(name, &prepared.path, expected, &lines, &path)?;
+        writeln!(out, "report    {}", path.display())?;
     }
     Ok(exit)
 }
