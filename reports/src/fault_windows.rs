@@ -254,6 +254,7 @@ mod tests {
             peer: None,
             message: None,
             detail: detail.to_owned(),
+            fault: None,
         }
     }
 

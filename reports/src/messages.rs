@@ -80,6 +80,7 @@ mod tests {
             peer: Some(NodeId(1)),
             message: Some(message),
             detail: String::new(),
+            fault: None,
         }
     }
 

@@ -120,7 +120,7 @@ impl<N: Node> Sim<N> {
     fn record_fault(&mut self, kind: TraceKind, node: Option<NodeId>, fault: &Fault) {
         let k = &mut self.kernel;
         k.stats.faults += 1;
-        k.trace.push(k.event, k.now, kind, node, None, fault);
+        k.trace.push_fault(k.event, k.now, kind, node, fault);
     }
 
     /// Drops the node's volatile state; its timers and the messages in

@@ -6,6 +6,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use crate::digest::TraceDigest;
+use crate::faults::Fault;
 use crate::network::DropReason;
 use crate::node::NodeId;
 use crate::time::SimTime;
@@ -86,6 +87,9 @@ pub struct TraceEvent {
     /// A readable description of the payload (the message, the timer, the
     /// fault), from its `Debug` form.
     pub detail: String,
+    /// For fault events: the fault itself, as data (reports draw it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
 }
 
 /// The digest, and the recorded events if recording is on.
@@ -151,7 +155,24 @@ impl Trace {
                 peer,
                 message,
                 detail: format!("{detail:?}"),
+                fault: None,
             });
+        }
+    }
+
+    /// Appends a fault event: hashed and described like any payload, and
+    /// kept as data when recording.
+    pub fn push_fault(
+        &mut self,
+        event: u64,
+        time: SimTime,
+        kind: TraceKind,
+        node: Option<NodeId>,
+        fault: &Fault,
+    ) {
+        self.push(event, time, kind, node, None, fault);
+        if let Some(last) = self.recorded.as_mut().and_then(|r| r.last_mut()) {
+            last.fault = Some(fault.clone());
         }
     }
 
