@@ -8,6 +8,8 @@
 //! model section of a scenario file) and the type-erased [`Design`]: it
 //! never names a model's node or message types.
 
+pub mod dedup;
+
 use serde::{Deserialize, Serialize};
 use sim_core::record::RunRecord;
 use sim_core::{ConfigError, NodeId, SimConfig};
@@ -16,25 +18,34 @@ use sim_core::{ConfigError, NodeId, SimConfig};
 /// parameters and its workload.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub enum ModelConfig {}
+pub enum ModelConfig {
+    /// Quorum deduplication: "have you seen X before?" (MODELS.md §1).
+    Dedup(dedup::DedupConfig),
+}
 
 impl ModelConfig {
     /// Cross-field checks (R > N, ...); the error's path is relative to the
     /// model section.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        match *self {}
+        match self {
+            ModelConfig::Dedup(config) => config.validate(),
+        }
     }
 
     /// The runnable design. Call `validate` first.
     pub fn design(&self) -> Box<dyn Design> {
-        match *self {}
+        match self {
+            ModelConfig::Dedup(config) => Box::new(dedup::DedupDesign::new(config.clone())),
+        }
     }
 
     /// Sets a numeric parameter by name, for design-space sweeps
     /// (`dsim sweep --grid replicas=3..7`). The error lists the parameters
     /// the model has.
-    pub fn set_param(&mut self, _name: &str, _value: i64) -> Result<(), String> {
-        match *self {}
+    pub fn set_param(&mut self, name: &str, value: i64) -> Result<(), String> {
+        match self {
+            ModelConfig::Dedup(config) => config.set_param(name, value),
+        }
     }
 }
 

@@ -1,20 +1,22 @@
 //! A replica's seen set: an exact set (the correct store) or a Bloom
 //! filter (the `BloomFilter` variant: less memory, false positives).
 //!
-//! The exact set remembers, for each X, which request added it. A
-//! duplicated or re-delivered add from that same request then still hears
-//! "absent": without it, a network duplicate would let a request see its
-//! own write and answer `true` for an X nobody had asked about before. A
-//! Bloom filter cannot remember adders, which is one more way it lies.
+//! The exact set remembers, for each X, its owner: the request whose add
+//! came first (see `ownership.rs` for why the coordinator needs it). A
+//! duplicated add from the owner then still finds itself the owner, where
+//! a bare "already had it" would let a network duplicate make a request
+//! see its own write. A Bloom filter cannot remember owners, which is one
+//! more way it lies.
 
 use std::collections::BTreeMap;
 
 use sim_core::NodeId;
 
 use super::msg::RequestNumber;
+use super::ownership::Owner;
 
-/// Who added an X: a client and its request.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// A request that adds an X: a client and its request number.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Adder {
     pub client: NodeId,
     pub request: RequestNumber,
@@ -28,34 +30,35 @@ pub enum Store {
 }
 
 impl Store {
-    /// Is X in the set? (A Bloom filter may say yes wrongly.)
-    pub fn contains(&self, x: u64) -> bool {
+    /// X's owner, or `None` if X is absent. (A Bloom filter may find X
+    /// wrongly, and never knows its owner.)
+    pub fn owner(&self, x: u64) -> Option<Owner> {
         match self {
-            Store::Exact(set) => set.adders.contains_key(&x),
-            Store::Bloom(filter) => filter.contains(x),
+            Store::Exact(set) => set.owners.get(&x).map(|&adder| Owner::Request(adder)),
+            Store::Bloom(filter) => filter.contains(x).then_some(Owner::Unknown),
         }
     }
 
-    /// Adds X atomically and says whether it was there already, put there
-    /// by someone other than `adder`.
-    pub fn test_and_set(&mut self, x: u64, adder: Adder) -> bool {
+    /// Adds X atomically, owned by `adder` if it was absent, and returns
+    /// its owner.
+    pub fn add(&mut self, x: u64, adder: Adder) -> Owner {
         match self {
-            Store::Exact(set) => match set.adders.get(&x) {
-                Some(first) => *first != adder,
-                None => {
-                    set.adders.insert(x, adder);
-                    false
+            Store::Exact(set) => Owner::Request(*set.owners.entry(x).or_insert(adder)),
+            Store::Bloom(filter) => {
+                if filter.test_and_set(x) {
+                    Owner::Unknown
+                } else {
+                    Owner::Request(adder)
                 }
-            },
-            Store::Bloom(filter) => filter.test_and_set(x),
+            }
         }
     }
 }
 
-/// Every X ever added, with the request that added it first.
+/// Every X ever added, with its owner.
 #[derive(Clone, Debug, Default)]
 pub struct ExactSet {
-    adders: BTreeMap<u64, Adder>,
+    owners: BTreeMap<u64, Adder>,
 }
 
 /// A Bloom filter of `bits` bits and `hashes` hash functions (double
@@ -142,14 +145,22 @@ mod tests {
     }
 
     #[test]
-    fn exact_set_answers_its_adder_absent_and_everyone_else_present() {
+    fn the_first_add_owns_x_for_good() {
         let mut store = Store::Exact(ExactSet::default());
-        assert!(!store.contains(7));
-        assert!(!store.test_and_set(7, adder(3, 1)));
-        assert!(!store.test_and_set(7, adder(3, 1)), "a duplicate of the add");
-        assert!(store.test_and_set(7, adder(3, 2)));
-        assert!(store.test_and_set(7, adder(4, 1)));
-        assert!(store.contains(7));
+        let first = Owner::Request(adder(3, 1));
+        assert_eq!(store.owner(7), None);
+        assert_eq!(store.add(7, adder(3, 1)), first);
+        assert_eq!(store.add(7, adder(3, 1)), first, "a duplicate of the add");
+        assert_eq!(store.add(7, adder(4, 1)), first);
+        assert_eq!(store.owner(7), Some(first));
+    }
+
+    #[test]
+    fn a_bloom_store_knows_no_owners() {
+        let mut store = Store::Bloom(BloomFilter::new(64, 2));
+        assert_eq!(store.add(7, adder(3, 1)), Owner::Request(adder(3, 1)));
+        assert_eq!(store.add(7, adder(3, 1)), Owner::Unknown);
+        assert_eq!(store.owner(7), Some(Owner::Unknown));
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! The design's checks, named as scenario files expect them:
+//!
+//! - `at_most_one_false`: at most one `Ok(false)` per X, ever. Checked
+//!   after every event, incrementally, so a violation stops the run at the
+//!   step that caused it.
+//! - `linearizable`: the finished history is a linearizable set (sim-core's
+//!   generic checker with its set specification). It also catches what the
+//!   first check cannot: `true` for an X never asked before (a Bloom
+//!   filter's false positive), and `false` after a `true` was answered.
+//!
+//! Both are needed: a Bloom filter breaks only the second, and the first
+//! names the classic quorum failure directly, at the step it happens.
+
+use std::collections::BTreeMap;
+
+use sim_core::history::Operation;
+use sim_core::lincheck::{self, Budget, SetSpec};
+use sim_core::{
+    Breach, History, HistoryCheck, HistoryVerdict, Invariant, NodeId, OpId, Step, World,
+};
+
+use super::Seen;
+use super::node::DedupNode;
+
+/// The name of the "at most one false per X" invariant.
+pub const AT_MOST_ONE_FALSE: &str = "at_most_one_false";
+/// The name of the linearizability check.
+pub const LINEARIZABLE: &str = "linearizable";
+
+/// At most one `Ok(false)` per X, ever.
+#[derive(Debug, Default)]
+pub struct AtMostOneFalse {
+    feed: CompletionFeed,
+    answers: FalseAnswers,
+}
+
+impl Invariant<DedupNode> for AtMostOneFalse {
+    fn name(&self) -> &str {
+        AT_MOST_ONE_FALSE
+    }
+
+    fn check(&mut self, world: &World<'_, DedupNode>, step: &Step) -> Result<(), Breach> {
+        let history = world.history();
+        let answers = &mut self.answers;
+        self.feed
+            .for_each_completed(history, step.node, |op| answers.observe(op))
+    }
+}
+
+/// The judgement itself, fed one completed operation at a time; usable on
+/// a finished history too (`FalseAnswers::check_history`).
+#[derive(Debug, Default)]
+pub struct FalseAnswers {
+    /// The operation that answered `false` for each X.
+    first_false: BTreeMap<u64, OpId>,
+}
+
+impl FalseAnswers {
+    /// Takes one completed operation; a breach if it is a second `false`.
+    pub fn observe(&mut self, op: &Operation<Seen, bool>) -> Result<(), Breach> {
+        if op.ok_value() != Some(&false) {
+            return Ok(());
+        }
+        let x = op.op.0;
+        match self.first_false.get(&x) {
+            None => {
+                self.first_false.insert(x, op.id);
+                Ok(())
+            }
+            Some(&first) => Err(Breach::new(format!(
+                "X = {x} was answered `false` twice (operations {} and {}): two requests both \
+                 believe they were the first to see it",
+                first.0, op.id.0
+            ))
+            .with_ops([first, op.id])),
+        }
+    }
+
+    /// Runs the judgement over a whole history, in completion order.
+    pub fn check_history(history: &History<Seen, bool>) -> Result<(), Breach> {
+        let mut completed: Vec<&Operation<Seen, bool>> = history
+            .operations()
+            .iter()
+            .filter(|op| op.completion.is_some())
+            .collect();
+        completed.sort_by_key(|op| op.completion.as_ref().map(|c| c.stamp.position));
+        let mut answers = FalseAnswers::default();
+        completed.into_iter().try_for_each(|op| answers.observe(op))
+    }
+}
+
+/// Search steps the linearizability check may spend per X. A key's history
+/// is short (a handful of requests per generation), so a correct run needs
+/// a tiny fraction of this; running out is reported as `Unknown`.
+pub const LINEARIZABILITY_STEPS_PER_KEY: u64 = 1_000_000;
+
+/// The finished history is a linearizable add-if-absent set.
+#[derive(Debug)]
+pub struct Linearizable {
+    steps_per_key: u64,
+}
+
+impl Default for Linearizable {
+    fn default() -> Self {
+        Linearizable {
+            steps_per_key: LINEARIZABILITY_STEPS_PER_KEY,
+        }
+    }
+}
+
+impl HistoryCheck<DedupNode> for Linearizable {
+    fn name(&self) -> &str {
+        LINEARIZABLE
+    }
+
+    fn check(&mut self, history: &History<Seen, bool>) -> HistoryVerdict {
+        let mut budget = Budget::steps(self.steps_per_key);
+        match lincheck::check(&SetSpec::<Seen>::new(), history, &mut budget) {
+            lincheck::Verdict::Linearizable => HistoryVerdict::Pass,
+            lincheck::Verdict::NotLinearizable(counterexample) => HistoryVerdict::Violated(
+                Breach::new(counterexample.explanation.clone()).with_ops(counterexample.involved()),
+            ),
+            lincheck::Verdict::Unknown { undecided_keys } => HistoryVerdict::Unknown(format!(
+                "the search ran out of {} steps on X = {:?}",
+                self.steps_per_key,
+                undecided_keys.iter().map(|seen| seen.0).collect::<Vec<_>>()
+            )),
+        }
+    }
+}
+
+/// Hands out each operation of a growing history once, when it completes.
+///
+/// The history is in invocation order and has no index of completions, so
+/// this keeps a cursor over invocations and, per client, the operations
+/// still pending. A client completes operations only in its own handlers,
+/// so after a step only the stepping node's pending list needs a look:
+/// the cost per event is the concurrency of one client, not the history.
+#[derive(Debug, Default)]
+pub struct CompletionFeed {
+    invoked: usize,
+    pending: BTreeMap<NodeId, Vec<OpId>>,
+}
+
+impl CompletionFeed {
+    pub fn for_each_completed<E>(
+        &mut self,
+        history: &History<Seen, bool>,
+        stepped: Option<NodeId>,
+        mut on_completed: impl FnMut(&Operation<Seen, bool>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let operations = history.operations();
+        for op in &operations[self.invoked..] {
+            self.pending.entry(op.node).or_default().push(op.id);
+        }
+        self.invoked = operations.len();
+        let Some(pending) = stepped.and_then(|node| self.pending.get_mut(&node)) else {
+            return Ok(());
+        };
+        let mut result = Ok(());
+        pending.retain(|&id| {
+            let op = history.get(id);
+            if op.completion.is_none() {
+                return true;
+            }
+            if result.is_ok() {
+                result = on_completed(op);
+            }
+            false
+        });
+        result
+    }
+}

@@ -1,0 +1,148 @@
+//! Which replicas hold an X and in which order a request asks them.
+//!
+//! Replica `i` sits at slot `i` of a ring of `replicas` slots. X hashes to
+//! a slot; its preference list is the `replication_factor` (N) replicas
+//! from there on, and only they hold X in the correct design. The replicas
+//! after the list are stand-ins, used only by the `SloppyQuorum` variant.
+//! `ReplicaChoice` decides the order within the preference list: the
+//! ring's (the same first R replicas for every request on X) or a fresh
+//! random order per request. With N equal to the cluster size (the
+//! default) every replica holds every X and `Random` is "R random
+//! replicas per request".
+
+use sim_core::{NodeId, SimRng};
+
+use super::store::mix64;
+
+/// How a request orders the replicas of X's preference list.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub enum ReplicaChoice {
+    /// A random order per request.
+    #[default]
+    Random,
+    /// The ring's order: every request on X asks the same replicas first.
+    ConsistentHash,
+}
+
+/// The replicas a request may ask, in the order it asks them.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Targets {
+    /// X's preference list, ordered by the replica choice.
+    pub preferred: Vec<NodeId>,
+    /// Replicas outside the list, in ring order (empty unless sloppy).
+    pub stand_ins: Vec<NodeId>,
+}
+
+impl Targets {
+    /// The order of the read phase: the preference list, then stand-ins.
+    pub fn read_order(&self, index: usize) -> Option<NodeId> {
+        self.preferred
+            .get(index)
+            .or_else(|| self.stand_ins.get(index - self.preferred.len()))
+            .copied()
+    }
+
+    pub fn read_order_len(&self) -> usize {
+        self.preferred.len() + self.stand_ins.len()
+    }
+}
+
+/// The ring. Replica node ids are `0..replicas`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Placement {
+    pub replicas: u32,
+    pub replication_factor: u32,
+    pub choice: ReplicaChoice,
+    /// Offer stand-ins outside the preference list (`SloppyQuorum`).
+    pub sloppy: bool,
+}
+
+impl Placement {
+    /// X's preference list in ring order.
+    pub fn preference_list(&self, x: u64) -> Vec<NodeId> {
+        self.ring_from(x)
+            .take(self.replication_factor as usize)
+            .collect()
+    }
+
+    /// The replicas a request on X may ask. Draws from `rng` only for a
+    /// random choice.
+    pub fn targets(&self, x: u64, rng: &mut SimRng) -> Targets {
+        let mut preferred = self.preference_list(x);
+        if self.choice == ReplicaChoice::Random {
+            // Fisher–Yates with our own sampler, so the order is pinned.
+            for i in (1..preferred.len()).rev() {
+                preferred.swap(i, rng.index(i + 1));
+            }
+        }
+        let stand_ins = if self.sloppy {
+            self.ring_from(x)
+                .skip(self.replication_factor as usize)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Targets {
+            preferred,
+            stand_ins,
+        }
+    }
+
+    /// Every replica once, clockwise from X's slot.
+    fn ring_from(&self, x: u64) -> impl Iterator<Item = NodeId> + use<> {
+        let replicas = self.replicas;
+        let start = (mix64(x) % u64::from(replicas)) as u32;
+        (0..replicas).map(move |i| NodeId((start + i) % replicas))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::Stream;
+
+    #[test]
+    fn preference_lists_are_consecutive_and_stand_ins_are_the_rest() {
+        let placement = Placement {
+            replicas: 5,
+            replication_factor: 3,
+            choice: ReplicaChoice::ConsistentHash,
+            sloppy: true,
+        };
+        let mut rng = SimRng::new(1, Stream::User(0));
+        for x in 0..50 {
+            let targets = placement.targets(x, &mut rng);
+            let first = targets.preferred[0].0;
+            let expected: Vec<u32> = (0..5).map(|i| (first + i) % 5).collect();
+            let got: Vec<u32> = targets
+                .preferred
+                .iter()
+                .chain(&targets.stand_ins)
+                .map(|n| n.0)
+                .collect();
+            assert_eq!(got, expected);
+            assert_eq!(targets.read_order(3), Some(targets.stand_ins[0]));
+            assert_eq!(targets.read_order(5), None);
+        }
+    }
+
+    #[test]
+    fn random_choice_reorders_the_same_list() {
+        let placement = Placement {
+            replicas: 5,
+            replication_factor: 5,
+            choice: ReplicaChoice::Random,
+            sloppy: false,
+        };
+        let mut rng = SimRng::new(2, Stream::User(0));
+        let orders: std::collections::BTreeSet<Vec<NodeId>> = (0..20)
+            .map(|_| placement.targets(9, &mut rng).preferred)
+            .collect();
+        assert!(orders.len() > 5, "{orders:?}");
+        for order in orders {
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..5).map(NodeId).collect::<Vec<_>>());
+        }
+    }
+}
