@@ -9,7 +9,8 @@ use crate::sim::{Event, Sim};
 use crate::trace::TraceKind;
 
 impl<N: Node> Sim<N> {
-    /// Faults stop; every cut heals, links return to normal, paused nodes
+    /// Faults stop; every cut heals, links return to their configured
+    /// latency and ordering without loss or duplication, paused nodes
     /// resume and crashed nodes restart.
     pub(crate) fn begin_liveness_phase(&mut self) {
         self.faults_active = false;
@@ -18,6 +19,7 @@ impl<N: Node> Sim<N> {
             .push(k.event, k.now, TraceKind::LivenessPhase, None, None, &());
         self.apply_fault(Fault::Heal);
         self.apply_fault(Fault::ResetLinks);
+        self.kernel.network.make_reliable();
         for i in 0..self.slots.len() {
             let id = NodeId(i as u32);
             if self.slots[i].paused {

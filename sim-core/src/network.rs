@@ -167,6 +167,9 @@ pub struct Network {
     fifo_tail: Vec<SimTime>,
     cut: CutSet,
     rng: SimRng,
+    /// Set by the liveness phase: no loss or duplication from then on,
+    /// whatever later link changes say.
+    reliable: bool,
 }
 
 impl Network {
@@ -184,6 +187,7 @@ impl Network {
             fifo_tail: vec![SimTime::ZERO; node_count * node_count],
             cut: CutSet::new(node_count),
             rng,
+            reliable: false,
         };
         network.reset_links();
         network
@@ -246,7 +250,11 @@ impl Network {
 
     /// Changes the behaviour of the links from `from` to `to` (a missing
     /// end means every node).
-    pub fn set_link(&mut self, from: Option<NodeId>, to: Option<NodeId>, link: LinkConfig) {
+    pub fn set_link(&mut self, from: Option<NodeId>, to: Option<NodeId>, mut link: LinkConfig) {
+        if self.reliable {
+            link.loss_per_million = 0;
+            link.duplicate_per_million = 0;
+        }
         let index = match self.configs.iter().position(|c| *c == link) {
             Some(i) => i,
             None => {
@@ -276,6 +284,18 @@ impl Network {
         }
     }
 
+    /// Stops loss and duplication on every link, now and after any later
+    /// link change (latency and ordering stay as configured): the liveness
+    /// phase's network, where a request that still fails to finish is the
+    /// design's fault, not the dice's.
+    pub fn make_reliable(&mut self) {
+        self.reliable = true;
+        for config in &mut self.configs {
+            config.loss_per_million = 0;
+            config.duplicate_per_million = 0;
+        }
+    }
+
     /// Groups of nodes that can all reach each other right now (strongly
     /// connected components of the uncut topology), sorted, for traces and
     /// reports.
@@ -301,5 +321,49 @@ impl Network {
 
     pub fn node_count(&self) -> usize {
         self.node_count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Stream;
+
+    fn lossy_network() -> Network {
+        let link = LinkConfig {
+            loss_per_million: 1_000_000,
+            ..LinkConfig::default()
+        };
+        let config = NetworkConfig {
+            default_link: link,
+            links: Vec::new(),
+        };
+        Network::new(
+            Topology::full_mesh(2),
+            config,
+            SimRng::new(1, Stream::Network),
+        )
+    }
+
+    #[test]
+    fn reliability_survives_later_link_changes() {
+        let mut network = lossy_network();
+        assert!(matches!(
+            network.route(NodeId(0), NodeId(1), SimTime::ZERO),
+            Route::Drop(DropReason::Lost)
+        ));
+        network.make_reliable();
+        network.reset_links(); // a nemesis undo arriving after the heal
+        let lossy = LinkConfig {
+            loss_per_million: 1_000_000,
+            ..LinkConfig::default()
+        };
+        network.set_link(None, None, lossy);
+        for _ in 0..100 {
+            assert!(matches!(
+                network.route(NodeId(0), NodeId(1), SimTime::ZERO),
+                Route::Deliver { .. }
+            ));
+        }
     }
 }

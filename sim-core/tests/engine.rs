@@ -437,3 +437,26 @@ fn the_nemesis_only_strikes_its_targets_and_its_mix_is_drawn_per_seed() {
         "swarm testing draws different mixes: {mixes:?}"
     );
 }
+
+#[test]
+fn the_liveness_phase_stops_loss() {
+    // 50% loss on every link until the heal at 1 s, none after it.
+    let mut c = config(6, constant(1));
+    c.network.default_link.loss_per_million = 500_000;
+    c.liveness = Some(sim_core::LivenessConfig {
+        heal_at_ms: 1_000,
+        bound_ms: 500,
+    });
+    c.duration = Duration::from_secs(3);
+    let mut sim = Sim::<Probe>::new(c, pinging(2, 10 * MS, 250));
+    sim.run();
+    // Ping n leaves at (n+1)*10 ms: pings 0..=98 before the heal, 99.. after.
+    let received = pings_received(sim.world().node(NodeId(1)).unwrap());
+    let before = received.iter().filter(|&&n| n <= 98).count();
+    let after = received.iter().filter(|&&n| n >= 99).count();
+    assert!(
+        (30..70).contains(&before),
+        "about half of 99 pings lost before the heal: {before}"
+    );
+    assert_eq!(after, 151, "none lost after it");
+}
