@@ -43,6 +43,10 @@ pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit>
         .seeds
         .clone()
         .unwrap_or_else(|| prepared.scenario.seeds.seeds());
+    if let Some(crate::commands::grid::Grid(axes)) = &args.grid {
+        let report = args.report.as_deref();
+        return crate::commands::grid::grid_sweep(&prepared, axes, range, args.jobs, report, out);
+    }
     let seeds = args.shard.seeds(range.clone());
     let started = Instant::now();
     let records = run_seeds(&prepared, &seeds, args.jobs);
