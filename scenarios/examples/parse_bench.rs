@@ -18,7 +18,12 @@ fn main() {
     let library = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let files: Vec<(String, String)> = scenario_files(library)
         .into_iter()
-        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).expect("readable")))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).expect("readable"),
+            )
+        })
         .collect();
     let started = Instant::now();
     for _ in 0..ROUNDS {
@@ -28,5 +33,8 @@ fn main() {
         }
     }
     let per_us = started.elapsed().as_secs_f64() * 1e6 / (ROUNDS * files.len()) as f64;
-    println!("parse-bench scenarios={} us_per_scenario={per_us:.1}", files.len());
+    println!(
+        "parse-bench scenarios={} us_per_scenario={per_us:.1}",
+        files.len()
+    );
 }

@@ -22,11 +22,21 @@ fn dsim(args: &[&str]) -> (i32, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("dsim runs");
-    (output.status.code().unwrap(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn sweep(out: &Path, extra: &[&str]) {
-    let mut args = vec!["sweep", SCENARIO, "--seeds", SEEDS, "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "sweep",
+        SCENARIO,
+        "--seeds",
+        SEEDS,
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let (code, err) = dsim(&args);
     assert_eq!(code, 0, "{err}");
@@ -93,7 +103,11 @@ fn merge_refuses_missing_truncated_duplicated_and_foreign_shards() {
 
     // A shard killed mid-write: its last line (the trailer) is missing.
     let text = read(Path::new(&s2));
-    let cut = text.lines().take(text.lines().count() - 1).collect::<Vec<_>>().join("\n");
+    let cut = text
+        .lines()
+        .take(text.lines().count() - 1)
+        .collect::<Vec<_>>()
+        .join("\n");
     std::fs::write(&s2, cut).unwrap();
     let (code, err) = dsim(&["merge", &s0, &s1, &s2]);
     assert_eq!(code, 2);
