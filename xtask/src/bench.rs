@@ -12,7 +12,17 @@ const SWEEP_SEEDS: &str = "0..4000";
 
 pub fn run() -> Result<(), String> {
     let bench = |package: &str, example: &str| {
-        cargo(&["run", "--quiet", "--locked", "--profile", "bench", "-p", package, "--example", example])
+        cargo(&[
+            "run",
+            "--quiet",
+            "--locked",
+            "--profile",
+            "bench",
+            "-p",
+            package,
+            "--example",
+            example,
+        ])
     };
     // The engine: 200,000 delivered messages of a quorum workload.
     bench("sim-core", "quorum_bench")?;
@@ -25,12 +35,29 @@ pub fn run() -> Result<(), String> {
 
 /// `dsim sweep` on one thread and on every core, as a user runs it.
 fn sweep_scaling() -> Result<(), String> {
-    cargo(&["build", "--quiet", "--locked", "--profile", "bench", "-p", "scenarios", "--bin", "dsim"])?;
+    cargo(&[
+        "build",
+        "--quiet",
+        "--locked",
+        "--profile",
+        "bench",
+        "-p",
+        "scenarios",
+        "--bin",
+        "dsim",
+    ])?;
     let dsim = workspace_root().join("target/release/dsim");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let seeds_per_s = |jobs: usize| -> Result<f64, String> {
         let output = Command::new(&dsim)
-            .args(["sweep", SWEEP_SCENARIO, "--seeds", SWEEP_SEEDS, "--jobs", &jobs.to_string()])
+            .args([
+                "sweep",
+                SWEEP_SCENARIO,
+                "--seeds",
+                SWEEP_SEEDS,
+                "--jobs",
+                &jobs.to_string(),
+            ])
             .current_dir(workspace_root())
             .output()
             .map_err(|e| format!("cannot run dsim: {e}"))?;
