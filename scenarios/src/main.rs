@@ -132,9 +132,17 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-/// The scenario library shipped in this repository.
+/// The scenario library shipped in this repository, relative to the
+/// current folder when it is inside it (shorter lines, copyable commands).
 fn library() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let library = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| library.strip_prefix(cwd).ok().map(PathBuf::from));
+    match relative {
+        Some(path) if !path.as_os_str().is_empty() => path,
+        _ => library,
+    }
 }
 
 fn main() -> ExitCode {
