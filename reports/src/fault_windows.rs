@@ -1,12 +1,13 @@
 //! When each fault was in force, per node, read from the trace: a crash
 //! lasts until the node's restart, a pause until its resume, a partition
 //! until the next heal, a degraded link until links are reset. Clock steps
-//! and drift changes are instants. The fault timeline draws these; the
-//! latency plots shade the times when any fault was active.
+//! and drift changes are instants. Each is read from the typed fault the
+//! trace event carries. The fault timeline draws these; the latency plots
+//! shade the times when any fault was active.
 
 use sim_core::trace::{TraceEvent, TraceKind};
+use sim_core::{Fault, NodeId};
 
-use crate::debug_text::DebugValue;
 use crate::fault_text::partition_sides;
 
 /// More windows than this are not drawn; a report must stay small even
@@ -38,6 +39,10 @@ pub enum WindowKind {
         side: usize,
     },
     Link,
+    /// A fault event recorded without its typed fault (a record from
+    /// before sim-core kept one): an instant on every row, since which
+    /// nodes it struck and what ends it are unknown.
+    Unread,
 }
 
 /// An instant fault on one node (a clock step or drift change).
@@ -109,42 +114,60 @@ struct Reader {
 
 impl Reader {
     fn on_event(&mut self, event: &TraceEvent) {
-        let node = event.node.map(|n| n.index());
         let at = event.time.as_nanos();
-        match event.kind {
-            TraceKind::Crash => self.begin(WindowKind::Crashed, node, at, "crashed", event),
-            TraceKind::Pause => self.begin(WindowKind::Paused, node, at, "paused", event),
-            TraceKind::Restart => self.end_where(at, |w| {
-                w.kind == WindowKind::Crashed && Some(w.node) == node
+        let Some(fault) = &event.fault else {
+            match event.kind {
+                TraceKind::LivenessPhase => {
+                    self.picture.liveness_ns.get_or_insert(at);
+                }
+                kind if is_fault_kind(kind) => self.mark_unread(at, event),
+                _ => {}
+            }
+            return;
+        };
+        match fault {
+            Fault::Crash(node) => self.begin(WindowKind::Crashed, *node, at, "crashed", event),
+            Fault::Pause(node) => self.begin(WindowKind::Paused, *node, at, "paused", event),
+            Fault::Restart(node) => self.end_where(at, |w| {
+                w.kind == WindowKind::Crashed && w.node == node.index()
             }),
-            TraceKind::Resume => {
-                self.end_where(at, |w| w.kind == WindowKind::Paused && Some(w.node) == node)
+            Fault::Resume(node) => self.end_where(at, |w| {
+                w.kind == WindowKind::Paused && w.node == node.index()
+            }),
+            Fault::Partition(partition) => {
+                for side in partition_sides(partition, self.node_count) {
+                    let kind = WindowKind::Partitioned { side: side.side };
+                    self.begin(kind, NodeId(side.node as u32), at, &side.label, event);
+                }
             }
-            TraceKind::Partition => self.begin_partition(at, event),
-            TraceKind::Heal => {
-                self.end_where(at, |w| matches!(w.kind, WindowKind::Partitioned { .. }))
+            Fault::Heal => self.end_where(at, |w| matches!(w.kind, WindowKind::Partitioned { .. })),
+            Fault::Link { from, to, .. } => {
+                let named: Vec<NodeId> = from.iter().chain(to).copied().collect();
+                // A link with no named end degrades every node's links.
+                let nodes: Vec<NodeId> = if named.is_empty() {
+                    (0..self.node_count as u32).map(NodeId).collect()
+                } else {
+                    named
+                };
+                for node in nodes {
+                    self.begin(WindowKind::Link, node, at, "degraded link", event);
+                }
             }
-            TraceKind::LinkChange => self.on_link_change(at, event),
-            TraceKind::ClockStep | TraceKind::ClockDrift => self.mark_clock(node, at, event),
-            TraceKind::LivenessPhase => {
-                self.picture.liveness_ns.get_or_insert(at);
+            Fault::ResetLinks => self.end_where(at, |w| w.kind == WindowKind::Link),
+            Fault::ClockStep { node, delta_us } => {
+                let label = format!("clock step {:+.1} ms", *delta_us as f64 / 1000.0);
+                self.mark_clock(*node, at, label, event);
             }
-            _ => {}
+            Fault::ClockDrift { node, drift_ppm } => {
+                self.mark_clock(*node, at, format!("clock drift {drift_ppm:+} ppm"), event);
+            }
         }
     }
 
-    fn begin(
-        &mut self,
-        kind: WindowKind,
-        node: Option<usize>,
-        at: u64,
-        label: &str,
-        event: &TraceEvent,
-    ) {
-        let Some(node) = node else { return };
+    fn begin(&mut self, kind: WindowKind, node: NodeId, at: u64, label: &str, event: &TraceEvent) {
         self.open.push(FaultWindow {
             kind,
-            node,
+            node: node.index(),
             start_ns: at,
             end_ns: at,
             open_at_end: false,
@@ -175,63 +198,30 @@ impl Reader {
         self.picture.windows.push(window);
     }
 
-    fn begin_partition(&mut self, at: u64, event: &TraceEvent) {
-        let sides = partition_sides(&event.detail, self.node_count);
-        for (node, side, label) in sides {
-            self.begin(
-                WindowKind::Partitioned { side },
-                Some(node),
-                at,
-                &label,
-                event,
-            );
+    /// A fault with no typed form: only its text is known, and reading
+    /// that text back is exactly what typed faults replaced.
+    fn mark_unread(&mut self, at: u64, event: &TraceEvent) {
+        for node in 0..self.node_count {
+            let window = FaultWindow {
+                kind: WindowKind::Unread,
+                node,
+                start_ns: at,
+                end_ns: at,
+                open_at_end: false,
+                label: event.detail.clone(),
+                detail: "recorded without fault data".to_owned(),
+            };
+            self.close(window, at, false);
         }
     }
 
-    fn on_link_change(&mut self, at: u64, event: &TraceEvent) {
-        let parsed = DebugValue::parse(&event.detail);
-        let Some(fault) = parsed.filter(|p| p.name() == Some("Link")) else {
-            // `ResetLinks` (or anything unreadable) returns every link to normal.
-            self.end_where(at, |w| w.kind == WindowKind::Link);
-            return;
-        };
-        let from = fault
-            .named_field("from")
-            .and_then(DebugValue::optional_node_id);
-        let to = fault
-            .named_field("to")
-            .and_then(DebugValue::optional_node_id);
-        let named: Vec<usize> = [from.flatten(), to.flatten()]
-            .into_iter()
-            .flatten()
-            .collect();
-        let nodes: Vec<usize> = if named.is_empty() {
-            (0..self.node_count).collect()
-        } else {
-            named
-        };
-        for node in nodes {
-            self.begin(WindowKind::Link, Some(node), at, "degraded link", event);
-        }
-    }
-
-    fn mark_clock(&mut self, node: Option<usize>, at: u64, event: &TraceEvent) {
-        let Some(node) = node else { return };
+    fn mark_clock(&mut self, node: NodeId, at: u64, label: String, event: &TraceEvent) {
         if self.picture.markers.len() >= MAX_WINDOWS {
             self.picture.omitted += 1;
             return;
         }
-        let parsed = DebugValue::parse(&event.detail);
-        let field = |key| parsed.as_ref().and_then(|p| p.named_field(key)?.integer());
-        let label = match (event.kind, field("delta_us"), field("drift_ppm")) {
-            (TraceKind::ClockStep, Some(delta_us), _) => {
-                format!("clock step {:+.1} ms", delta_us as f64 / 1000.0)
-            }
-            (TraceKind::ClockDrift, _, Some(ppm)) => format!("clock drift {ppm:+} ppm"),
-            _ => "clock change".to_owned(),
-        };
         self.picture.markers.push(FaultMarker {
-            node,
+            node: node.index(),
             at_ns: at,
             label,
             detail: event.detail.clone(),
@@ -239,55 +229,77 @@ impl Reader {
     }
 }
 
+/// The kinds sim-core records a fault with.
+fn is_fault_kind(kind: TraceKind) -> bool {
+    matches!(
+        kind,
+        TraceKind::Crash
+            | TraceKind::Restart
+            | TraceKind::Pause
+            | TraceKind::Resume
+            | TraceKind::ClockStep
+            | TraceKind::ClockDrift
+            | TraceKind::Partition
+            | TraceKind::Heal
+            | TraceKind::LinkChange
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use sim_core::{NodeId, SimTime};
+    use sim_core::{Partition, SimTime};
 
     use super::*;
 
-    fn event(at_ms: u64, kind: TraceKind, node: Option<u32>, detail: &str) -> TraceEvent {
+    /// A fault event as sim-core records it: node faults name their node.
+    fn event(at_ms: u64, kind: TraceKind, fault: Fault) -> TraceEvent {
+        let node = match &fault {
+            Fault::Partition(_) | Fault::Link { .. } => None,
+            other => other.nodes().first().map(|n| **n),
+        };
         TraceEvent {
             event: at_ms,
             time: SimTime::from_millis(at_ms),
             kind,
-            node: node.map(NodeId),
+            node,
             peer: None,
             message: None,
-            detail: detail.to_owned(),
-            fault: None,
+            detail: format!("{fault:?}"),
+            fault: Some(fault),
         }
+    }
+
+    /// `(node, label, start_ms, end_ms, open_at_end)` per window.
+    fn summary(picture: &FaultPicture) -> Vec<(usize, &str, u64, u64, bool)> {
+        picture
+            .windows
+            .iter()
+            .map(|w| {
+                let ms = |ns: u64| ns / 1_000_000;
+                (
+                    w.node,
+                    w.label.as_str(),
+                    ms(w.start_ns),
+                    ms(w.end_ns),
+                    w.open_at_end,
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn crashes_last_until_restart_and_partitions_until_heal() {
+        let groups = Partition::Groups(vec![vec![NodeId(0)], vec![NodeId(1)]]);
         let trace = vec![
-            event(10, TraceKind::Crash, Some(1), "Crash(NodeId(1))"),
-            event(
-                20,
-                TraceKind::Partition,
-                None,
-                "Partition(Groups([[NodeId(0)], [NodeId(1)]]))",
-            ),
-            event(30, TraceKind::Restart, Some(1), "Restart(NodeId(1))"),
-            event(40, TraceKind::Heal, None, "Heal"),
-            event(50, TraceKind::Pause, Some(2), "Pause(NodeId(2))"),
+            event(10, TraceKind::Crash, Fault::Crash(NodeId(1))),
+            event(20, TraceKind::Partition, Fault::Partition(groups)),
+            event(30, TraceKind::Restart, Fault::Restart(NodeId(1))),
+            event(40, TraceKind::Heal, Fault::Heal),
+            event(50, TraceKind::Pause, Fault::Pause(NodeId(2))),
         ];
         let picture = read_faults(&trace, 3, SimTime::from_millis(100).as_nanos());
-        let summary: Vec<_> = picture
-            .windows
-            .iter()
-            .map(|w| {
-                (
-                    w.node,
-                    w.label.as_str(),
-                    w.start_ns / 1_000_000,
-                    w.end_ns / 1_000_000,
-                    w.open_at_end,
-                )
-            })
-            .collect();
         assert_eq!(
-            summary,
+            summary(&picture),
             vec![
                 (1, "crashed", 10, 30, false),
                 (0, "side A", 20, 40, false),
@@ -299,6 +311,49 @@ mod tests {
         assert_eq!(
             picture.active_spans(),
             vec![(10_000_000, 40_000_000), (50_000_000, 100_000_000)]
+        );
+    }
+
+    #[test]
+    fn links_last_until_reset_and_clock_changes_are_instants() {
+        let link = Fault::Link {
+            from: None,
+            to: None,
+            link: sim_core::LinkConfig::default(),
+        };
+        let step = Fault::ClockStep {
+            node: NodeId(1),
+            delta_us: -1500,
+        };
+        let trace = vec![
+            event(10, TraceKind::LinkChange, link),
+            event(15, TraceKind::ClockStep, step),
+            event(20, TraceKind::LinkChange, Fault::ResetLinks),
+        ];
+        let picture = read_faults(&trace, 2, SimTime::from_millis(100).as_nanos());
+        assert_eq!(
+            summary(&picture),
+            vec![
+                (0, "degraded link", 10, 20, false),
+                (1, "degraded link", 10, 20, false),
+            ]
+        );
+        assert_eq!(picture.markers.len(), 1);
+        assert_eq!(picture.markers[0].label, "clock step -1.5 ms");
+    }
+
+    #[test]
+    fn faults_without_data_mark_every_node_with_their_text() {
+        let mut old = event(10, TraceKind::Partition, Fault::Heal);
+        old.fault = None;
+        old.detail = "Partition(Ring(3))".to_owned();
+        let picture = read_faults(&[old], 2, SimTime::from_millis(100).as_nanos());
+        assert_eq!(
+            summary(&picture),
+            vec![
+                (0, "Partition(Ring(3))", 10, 10, false),
+                (1, "Partition(Ring(3))", 10, 10, false),
+            ]
         );
     }
 }

@@ -16,7 +16,6 @@
 //! never a model's internals. Output bytes are a pure function of the
 //! input: no timestamps, no hash-map order, fixed float formats.
 
-mod debug_text;
 mod distribution;
 mod fault_text;
 mod fault_windows;

@@ -20,6 +20,9 @@ pub const PARTITION_SIDES: [&str; 4] = ["#e8a33d", "#b5523b", "#f2d16b", "#8a5a2
 pub const LINK: &str = "#2a9d8f";
 /// A clock step or drift change.
 pub const CLOCK: &str = "#1d4ed8";
+/// A fault recorded only as text (an older record): known to have struck,
+/// not what it did.
+pub const UNREAD_FAULT: &str = "#98a2b3";
 
 /// The liveness phase's start: faults stop, everything heals.
 pub const LIVENESS: &str = "#1a7f37";

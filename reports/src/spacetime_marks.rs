@@ -8,7 +8,6 @@ use std::ops::Range;
 use sim_core::NodeId;
 use sim_core::trace::{TraceEvent, TraceKind};
 
-use crate::debug_text::DebugValue;
 use crate::fault_text::describe_network_fault;
 use crate::palette;
 use crate::spacetime::{LEFT, Layout, SpacetimeInput, TOP, WIDTH, is_drawn};
@@ -179,18 +178,13 @@ fn draw_completion(
     event: &TraceEvent,
     who: &str,
 ) {
-    // A completion's text is `(op, outcome)`: `(3, Ok(5))`, `(4, Info)`.
-    let parsed = DebugValue::parse(&event.detail);
-    let op = parsed.as_ref().and_then(|p| p.field(0)?.integer());
-    let outcome = parsed
-        .as_ref()
-        .and_then(|p| p.field(1)?.name().map(str::to_owned));
-    let fill = match outcome.as_deref() {
+    let (op, outcome) = read_completion(&event.detail);
+    let fill = match outcome {
         Some("Ok") => palette::OK,
         Some("Fail") => palette::FAIL,
         _ => palette::INFO,
     };
-    let highlighted = op.is_some_and(|op| input.highlighted_ops.contains(&(op as usize)));
+    let highlighted = op.is_some_and(|op| input.highlighted_ops.contains(&op));
     let stroke = if highlighted {
         "stroke=\"#c62828\" stroke-width=\"2.5\""
     } else {
@@ -207,6 +201,21 @@ fn draw_completion(
         &format!("fill=\"{fill}\" {stroke}"),
         Some(&title),
     );
+}
+
+/// A completion's operation number and outcome variant, from its text
+/// `(op, outcome)`: `(3, Ok(5))`, `(4, Info)`. sim-core records a
+/// completion only as that text, and its shape is fixed by `Ctx::complete`:
+/// a number, a comma, then the outcome's variant name.
+fn read_completion(detail: &str) -> (Option<usize>, Option<&str>) {
+    let Some((op, rest)) = detail.strip_prefix('(').and_then(|d| d.split_once(',')) else {
+        return (None, None);
+    };
+    let outcome = rest
+        .trim_start()
+        .split(|c: char| !c.is_alphanumeric())
+        .next();
+    (op.trim().parse().ok(), outcome.filter(|o| !o.is_empty()))
 }
 
 fn draw_node_fault(svg: &mut Svg, at: (f64, f64), event: &TraceEvent, who: &str) {
@@ -282,7 +291,7 @@ fn draw_network_faults(
         };
         let words: Vec<String> = faults
             .iter()
-            .map(|f| describe_network_fault(f.kind, &f.detail, node_names))
+            .map(|f| describe_network_fault(f, node_names))
             .collect();
         let details: Vec<String> = faults
             .iter()

@@ -114,6 +114,7 @@ fn draw_window(svg: &mut Svg, scale: &TimeScale, window: &FaultWindow, node_name
             palette::PARTITION_SIDES[side % palette::PARTITION_SIDES.len()],
         ),
         WindowKind::Link => (LINK_LANE, palette::LINK),
+        WindowKind::Unread => (STATE_LANE, palette::UNREAD_FAULT),
     };
     let x = scale.at(window.start_ns);
     // At least a sliver, so an instant fault is still visible and hoverable.
