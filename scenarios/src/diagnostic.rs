@@ -3,7 +3,7 @@
 //! when a name looks misspelt. Bad input is normal input: nothing here
 //! panics, whatever the text.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
@@ -37,22 +37,34 @@ impl Diagnostic {
         }
     }
 
-    /// Points at 1-based `line`:`col` of `text`.
-    pub fn at(mut self, text: &str, line: usize, col: usize) -> Diagnostic {
+    /// Points at 1-based `line`:`col` of `text` (clamped to the text).
+    pub fn at(self, text: &str, line: usize, col: usize) -> Diagnostic {
+        let offset = byte_offset(text, line, col);
+        self.at_offset(text, offset)
+    }
+
+    /// Points at a byte offset of `text` (clamped to the text).
+    pub fn at_offset(mut self, text: &str, offset: usize) -> Diagnostic {
+        let mut start = offset.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        // The end of a text that ends with a line break is on a line that
+        // does not exist: the snippet would show the last line instead and
+        // the two forms would disagree. Point at that last line break.
+        if start == text.len() && text.ends_with('\n') {
+            start -= 1;
+        }
+        // The position comes from the offset, never from the caller's line
+        // and column, so `Display` and the snippet name the same place.
+        let (line, col) = line_col(text, start);
         self.position = Some((
             u32::try_from(line).unwrap_or(u32::MAX),
             u32::try_from(col).unwrap_or(u32::MAX),
         ));
-        let start = byte_offset(text, line, col);
         let end = token_end(text, start);
         self.source = Some(Box::new((text.to_owned(), start..end)));
         self
-    }
-
-    /// Points at a byte offset of `text`.
-    pub fn at_offset(self, text: &str, offset: usize) -> Diagnostic {
-        let (line, col) = line_col(text, offset);
-        self.at(text, line, col)
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Diagnostic {
@@ -95,20 +107,39 @@ impl Diagnostic {
 /// One line: `file:line:col: field: message`, for logs and tests.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write_escaped(f, &self.file)?;
         if let Some((line, col)) = self.position {
             write!(f, ":{line}:{col}")?;
         }
         write!(f, ": ")?;
         if let Some(field) = &self.field {
-            write!(f, "{field}: ")?;
+            write_escaped(f, field)?;
+            write!(f, ": ")?;
         }
-        write!(f, "{}", self.message)?;
+        write_escaped(f, &self.message)?;
         if let Some(help) = &self.help {
-            write!(f, " ({help})")?;
+            write!(f, " (")?;
+            write_escaped(f, help)?;
+            write!(f, ")")?;
         }
         Ok(())
     }
+}
+
+/// Writes `text` with control characters escaped (`\n`, `\0`): messages
+/// quote the input (a node name with a line break in it), and the one-line
+/// form must stay one line whatever the input held. Bidirectional
+/// overrides are escaped too, as the snippet replaces them: they would
+/// make the printed line read differently from its bytes.
+fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            write!(f, "{}", c.escape_unicode())?;
+        } else {
+            f.write_char(c)?;
+        }
+    }
+    Ok(())
 }
 
 impl std::error::Error for Diagnostic {}
@@ -139,7 +170,8 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The end of the identifier or number starting at `start` (at least one
-/// character, so the underline is visible).
+/// character, so the underline is visible, unless that character is a line
+/// break: underlining it would draw a span over two lines).
 fn token_end(text: &str, start: usize) -> usize {
     let rest = text.get(start..).unwrap_or("");
     let len: usize = rest
@@ -147,10 +179,10 @@ fn token_end(text: &str, start: usize) -> usize {
         .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
         .map(char::len_utf8)
         .sum();
-    let len = if len == 0 {
-        rest.chars().next().map_or(0, char::len_utf8)
-    } else {
-        len
+    let len = match rest.chars().next() {
+        _ if len > 0 => len,
+        Some('\n' | '\r') | None => 0,
+        Some(c) => c.len_utf8(),
     };
     start + len
 }
@@ -220,5 +252,34 @@ mod tests {
             d.to_string(),
             "s.ron:2:3: unknown field `nmae` (did you mean `name`?)"
         );
+    }
+
+    #[test]
+    fn the_one_line_form_is_one_line_whatever_the_input_held() {
+        let d =
+            Diagnostic::new("s.ron", "no node named `\nreplica-1\u{202e}`").with_field("faults[0]");
+        assert_eq!(
+            d.to_string(),
+            "s.ron: faults[0]: no node named `\\u{a}replica-1\\u{202e}`"
+        );
+    }
+
+    #[test]
+    fn both_forms_name_the_same_place_at_the_end_of_the_text() {
+        // A text ending in a line break ends on its last line: the snippet
+        // can only show that one, so the position must name it too.
+        let text = "(\n  a: 1,\n";
+        let d = Diagnostic::new("s.ron", "unexpected end").at_offset(text, text.len());
+        assert_eq!(d.position, Some((2, 8)));
+        assert!(d.render().contains("s.ron:2:8"), "{}", d.render());
+        // A line break itself is never underlined: the span would cover
+        // two lines.
+        let d = Diagnostic::new("s.ron", "x").at(text, 1, 2);
+        assert_eq!(d.source.as_ref().map(|s| s.1.clone()), Some(1..1));
+        // Past the end, and inside a character, clamp to a real place.
+        let d = Diagnostic::new("s.ron", "x").at_offset("é", 1);
+        assert_eq!(d.position, Some((1, 1)));
+        let d = Diagnostic::new("s.ron", "x").at("ab\ncd", 9, 9);
+        assert_eq!(d.position, Some((2, 3)));
     }
 }

@@ -11,7 +11,7 @@ use ron::error::{Error as RonError, SpannedError};
 use ron::extensions::Extensions;
 use sim_core::{ConfigError, NodeId, SimConfig};
 
-use crate::diagnostic::{Diagnostic, closest};
+use crate::diagnostic::{Diagnostic, byte_offset, closest};
 use crate::locate::locate_field;
 use crate::schema::Scenario;
 
@@ -79,8 +79,15 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, Diagnostic> {
 }
 
 fn ron_diagnostic(file: &str, text: &str, error: SpannedError) -> Diagnostic {
-    let (line, col) = (error.span.start.line, error.span.start.col);
-    let mut d = Diagnostic::new(file, error.code.to_string()).at(text, line.max(1), col.max(1));
+    let (start, end) = (&error.span.start, &error.span.end);
+    let start = byte_offset(text, start.line.max(1), start.col.max(1));
+    let end = byte_offset(text, end.line.max(1), end.col.max(1)).max(start);
+    // ron's span starts where the parser stood before it skipped
+    // whitespace: point at the token it choked on (`"2000"` where a number
+    // belongs), not at the space or line break before it.
+    let span = text.get(start..end).unwrap_or("");
+    let offending = start + (span.len() - span.trim_start().len());
+    let mut d = Diagnostic::new(file, error.code.to_string()).at_offset(text, offending);
     let suggestion = match &error.code {
         RonError::NoSuchStructField {
             expected, found, ..
@@ -143,7 +150,10 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
         .map_err(|e| e.within("network"))?;
     let mut clocks = vec![sim_core::ClockConfig::default(); names.len()];
     for (name, clock) in &scenario.clocks {
-        let id = lookup("clocks")(name)?;
+        let id = ids
+            .get(name.as_str())
+            .copied()
+            .ok_or_else(|| unknown_node(&format!("clocks[{name:?}]"), name, &ids))?;
         clocks[id.index()] = *clock;
     }
     let mut faults = Vec::with_capacity(scenario.faults.len());
@@ -182,8 +192,23 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
         limits: scenario.limits,
         record_trace: false,
     };
-    config.validate(names.len())?;
+    config
+        .validate(names.len())
+        .map_err(|e| clock_by_name(e, &names))?;
     Ok((design, config))
+}
+
+/// sim-core numbers clocks by node index (`clocks[2]`), but the file keys
+/// them by name, in any order: say `clocks["replica-2"]`, so the path
+/// means what the user wrote and `locate_field` finds the right entry.
+fn clock_by_name(mut error: ConfigError, names: &[String]) -> ConfigError {
+    if let Some(rest) = error.path.strip_prefix("clocks[")
+        && let Some((index, tail)) = rest.split_once(']')
+        && let Some(name) = index.parse::<usize>().ok().and_then(|i| names.get(i))
+    {
+        error.path = format!("clocks[{name:?}]{tail}");
+    }
+    error
 }
 
 fn unknown_node(field: &str, name: &str, ids: &BTreeMap<&str, NodeId>) -> ConfigError {

@@ -1,12 +1,14 @@
-//! Finds where a field path (`faults[2].at_ms`, `model.read_quorum`)
-//! lives in a scenario's text, so a cross-field error can point at it.
-//! Best effort: a path that cannot be found yields `None` and the
-//! diagnostic names the path alone.
+//! Finds where a field path (`faults[2].at_ms`, `model.read_quorum`,
+//! `clocks["replica-2"].drift_ppm`) lives in a scenario's text, so a
+//! cross-field error can point at it. Best effort: a path that cannot be
+//! found yields `None` and the diagnostic names the path alone.
 
 /// A token of RON that matters for locating fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Token<'a> {
     Ident(&'a str),
+    /// A string's text between its quotes, escapes left as written.
+    Str(&'a str),
     Open,
     Close,
     Comma,
@@ -20,9 +22,9 @@ pub fn locate_field(text: &str, path: &str) -> Option<usize> {
     let mut from = 0;
     let mut end = tokens.len();
     let mut found = None;
-    for segment in path.split('.') {
-        let (name, index) = match segment.split_once('[') {
-            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+    for segment in segments(path) {
+        let (name, selector) = match segment.split_once('[') {
+            Some((name, rest)) => (name, Some(rest.strip_suffix(']').unwrap_or(rest))),
             None => (segment, None),
         };
         let key = (from..end).find(|&i| {
@@ -34,8 +36,19 @@ pub fn locate_field(text: &str, path: &str) -> Option<usize> {
         // enclosing scope; narrow the search to it.
         from = key + 2;
         end = value_end(&tokens, from).min(end);
-        if let Some(index) = index {
-            let (start, element_end) = nth_element(&tokens, from, end, index)?;
+        if let Some(selector) = selector {
+            let elements = elements(&tokens, from, end)?;
+            // `[3]` is a list index; `["replica-2"]` a map key, as written.
+            let (start, element_end) = match selector.parse::<usize>() {
+                Ok(index) => elements.get(index).copied()?,
+                Err(_) => {
+                    let wanted = selector.strip_prefix('"')?.strip_suffix('"')?;
+                    elements.into_iter().find(|&(start, _)| {
+                        matches!(tokens.get(start), Some((_, Token::Str(k))) if *k == wanted)
+                            && matches!(tokens.get(start + 1), Some((_, Token::Colon)))
+                    })?
+                }
+            };
             found = Some(tokens.get(start).map_or(tokens[key].0, |t| t.0));
             from = start;
             end = element_end;
@@ -64,33 +77,60 @@ fn value_end(tokens: &[(usize, Token<'_>)], start: usize) -> usize {
     tokens.len()
 }
 
-/// The token range of element `n` of the list whose `[` is at or after `start`.
-fn nth_element(
+/// Splits a path at its dots, except dots inside a quoted map key.
+fn segments(path: &str) -> Vec<&str> {
+    let mut segments = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in path.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '.' if !quoted => {
+                segments.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    segments.push(&path[start..]);
+    segments
+}
+
+/// The token ranges of the elements of the list or map whose opening
+/// bracket is at or after `start`.
+fn elements(
     tokens: &[(usize, Token<'_>)],
     start: usize,
     end: usize,
-    n: usize,
-) -> Option<(usize, usize)> {
+) -> Option<Vec<(usize, usize)>> {
     let open = (start..end).find(|&i| tokens[i].1 == Token::Open)?;
-    let mut element = 0;
+    let mut elements = Vec::new();
     let mut element_start = open + 1;
     let mut depth = 0usize;
     for (i, (_, token)) in tokens.iter().enumerate().take(end).skip(open + 1) {
         match token {
             Token::Open => depth += 1,
-            Token::Close if depth == 0 => return (element == n).then_some((element_start, i)),
+            Token::Close if depth == 0 => {
+                // A trailing comma leaves no element after it.
+                if element_start < i {
+                    elements.push((element_start, i));
+                }
+                return Some(elements);
+            }
             Token::Close => depth -= 1,
             Token::Comma if depth == 0 => {
-                if element == n {
-                    return Some((element_start, i));
-                }
-                element += 1;
+                elements.push((element_start, i));
                 element_start = i + 1;
             }
             _ => {}
         }
     }
-    None
+    // Unclosed: the elements seen so far are still where they are.
+    Some(elements)
 }
 
 /// Splits RON into tokens, skipping strings, chars and comments.
@@ -114,7 +154,8 @@ fn tokenize(text: &str) -> Vec<(usize, Token<'_>)> {
                 while j < bytes.len() && bytes[j] != b'"' {
                     j += if bytes[j] == b'\\' { 2 } else { 1 };
                 }
-                tokens.push((i, Token::Other));
+                let inner = text.get(i + 1..j.min(bytes.len())).unwrap_or("");
+                tokens.push((i, Token::Str(inner)));
                 i = j + 1;
                 continue;
             }
@@ -149,6 +190,10 @@ mod tests {
         (at_ms: 10, fault: Heal),
         (at_ms: 99999, fault: Crash("replica-9")),
     ],
+    clocks: {
+        "replica-2": (offset_us: 5, drift_ppm: 900000),
+        "replica-1": (drift_ppm: 7),
+    },
 )"#;
 
     fn at(path: &str) -> Option<&'static str> {
@@ -168,6 +213,26 @@ mod tests {
             TEXT.find("fault: Crash")
         );
         assert_eq!(at("name").map(|s| &s[..5]), Some("name:"));
+    }
+
+    #[test]
+    fn finds_map_entries_by_key_not_by_position() {
+        // The file's order, not node order: `replica-1` is the second entry.
+        assert_eq!(
+            locate_field(TEXT, r#"clocks["replica-1"].drift_ppm"#),
+            TEXT.find("drift_ppm: 7")
+        );
+        assert_eq!(
+            locate_field(TEXT, r#"clocks["replica-2"]"#),
+            TEXT.find(r#""replica-2": ("#)
+        );
+        assert_eq!(locate_field(TEXT, r#"clocks["replica-0"]"#), None);
+        assert_eq!(segments(r#"a["x.y\"."].b"#), [r#"a["x.y\"."]"#, "b"]);
+    }
+
+    #[test]
+    fn a_trailing_comma_is_not_an_element() {
+        assert_eq!(locate_field(TEXT, "faults[2]"), None);
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub enum Latency {
     },
 }
 
+/// The longest latency a link may have: a day, in µs. A message slower
+/// than that is a lost message; and the arithmetic stays far from overflow.
+pub const MAX_LATENCY_US: u64 = 24 * 3600 * 1_000_000;
+
 impl Default for Latency {
     fn default() -> Self {
         Latency::Uniform {
@@ -60,6 +64,27 @@ impl Latency {
 
     /// Checks the ranges; the error names the offending field.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let fields: &[(&str, u64)] = match self {
+            Latency::Constant { us } => &[("us", *us)],
+            Latency::Uniform { min_us, max_us } => &[("min_us", *min_us), ("max_us", *max_us)],
+            Latency::Exponential {
+                min_us,
+                mean_extra_us,
+                max_us,
+            } => &[
+                ("min_us", *min_us),
+                ("mean_extra_us", *mean_extra_us),
+                ("max_us", *max_us),
+            ],
+        };
+        if let Some((field, value)) = fields.iter().find(|(_, v)| *v > MAX_LATENCY_US) {
+            return Err(ConfigError::new(
+                field,
+                format!(
+                    "{value} µs is beyond the longest accepted latency, {MAX_LATENCY_US} µs (a day)"
+                ),
+            ));
+        }
         match *self {
             Latency::Constant { .. } => Ok(()),
             Latency::Uniform { min_us, max_us } if max_us < min_us => Err(ConfigError::new(

@@ -131,8 +131,31 @@ impl<N> NemesisConfig<N> {
     }
 }
 
+/// The largest clock step the nemesis may take: a century, in µs. Far
+/// beyond anything useful, and far from overflowing an `i64`.
+pub const MAX_CLOCK_STEP_US: u64 = 100 * 365 * 24 * 3600 * 1_000_000;
+
+/// The longest interval or fault duration: ten years, in ms.
+pub const MAX_NEMESIS_MS: u64 = 10 * 365 * 24 * 3600 * 1_000;
+
 impl NemesisConfig {
     pub fn validate(&self, node_count: usize) -> Result<(), ConfigError> {
+        for (field, value, limit) in [
+            ("interval_ms_max", self.interval_ms_max, MAX_NEMESIS_MS),
+            ("duration_ms_max", self.duration_ms_max, MAX_NEMESIS_MS),
+            (
+                "clock_step_us_max",
+                self.clock_step_us_max,
+                MAX_CLOCK_STEP_US,
+            ),
+        ] {
+            if value > limit {
+                return Err(ConfigError::new(
+                    field,
+                    format!("{value} is beyond the largest accepted value, {limit}"),
+                ));
+            }
+        }
         if let Some(bad) = self.targets.iter().find(|n| n.index() >= node_count) {
             return Err(ConfigError::new(
                 "targets",
@@ -212,9 +235,10 @@ impl Nemesis {
 
     /// Time until the next strike.
     pub fn next_gap(&mut self) -> Duration {
-        let ms = self
-            .rng
-            .between(self.config.interval_ms_min, self.config.interval_ms_max + 1);
+        let ms = self.rng.between(
+            self.config.interval_ms_min,
+            self.config.interval_ms_max.saturating_add(1),
+        );
         Duration::from_millis(ms)
     }
 
@@ -226,10 +250,10 @@ impl Nemesis {
         node_count: usize,
     ) -> Option<NemesisStrike> {
         let kind = self.rng.weighted(&self.weights.as_array())?;
-        let undo_after = Duration::from_millis(
-            self.rng
-                .between(self.config.duration_ms_min, self.config.duration_ms_max + 1),
-        );
+        let undo_after = Duration::from_millis(self.rng.between(
+            self.config.duration_ms_min,
+            self.config.duration_ms_max.saturating_add(1),
+        ));
         let down = self.targets.iter().filter(|&&n| is_down(n)).count() as u32;
         let up: Vec<NodeId> = self
             .targets
@@ -253,10 +277,13 @@ impl Nemesis {
             }
             3 => {
                 let node = self.targets[self.rng.index(self.targets.len())];
-                let magnitude = self
-                    .rng
-                    .between(1, self.config.clock_step_us_max.max(1) + 1)
-                    as i64;
+                let magnitude = self.rng.between(
+                    1,
+                    self.config
+                        .clock_step_us_max
+                        .clamp(1, MAX_CLOCK_STEP_US)
+                        .saturating_add(1),
+                ) as i64;
                 let delta_us = if self.rng.chance(500_000) {
                     magnitude
                 } else {

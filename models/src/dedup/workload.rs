@@ -146,10 +146,12 @@ impl Workload {
         let generation = local_ms / config.generation_ms;
         let hot_keys = u64::from(config.hot_keys);
         let rng = ctx.rng();
+        // Saturating: a clock stepped centuries ahead must not overflow.
+        let first_fresh = generation.saturating_mul(hot_keys);
         if generation > 0 && rng.chance(config.repeat_per_million) {
-            Some(rng.below(generation * hot_keys))
+            Some(rng.below(first_fresh))
         } else {
-            Some(generation * hot_keys + rng.below(hot_keys))
+            Some(first_fresh.saturating_add(rng.below(hot_keys)))
         }
     }
 
