@@ -46,6 +46,21 @@ pub trait Invariant<N: Node> {
     fn check(&mut self, world: &World<'_, N>, step: &Step) -> Result<(), Breach>;
 }
 
+/// Watches the run for metrics: sees what an invariant sees, after every
+/// event, but cannot fail it. The caller keeps the observer (see
+/// `Sim::run_observed`) and reads what it gathered when the run is over.
+pub trait Observer<N: Node> {
+    fn observe(&mut self, world: &World<'_, N>, step: &Step);
+}
+
+/// Observes nothing: what `Sim::run` uses.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoObserver;
+
+impl<N: Node> Observer<N> for NoObserver {
+    fn observe(&mut self, _world: &World<'_, N>, _step: &Step) {}
+}
+
 /// The event an invariant is checked after.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Step {

@@ -34,7 +34,9 @@ pub mod time;
 pub mod trace;
 pub mod world;
 
-pub use check::{Breach, HistoryCheck, HistoryVerdict, Invariant, Step, Verdict, Violation};
+pub use check::{
+    Breach, HistoryCheck, HistoryVerdict, Invariant, NoObserver, Observer, Step, Verdict, Violation,
+};
 pub use clock::ClockConfig;
 pub use config::{Limits, LivenessConfig, SimConfig};
 pub use ctx::{Ctx, TimerId};

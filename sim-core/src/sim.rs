@@ -7,7 +7,9 @@
 //! first violation, or at a limit. Nothing here allocates per event once
 //! the queue's slab and heap have grown to the run's working size.
 
-use crate::check::{HistoryCheck, HistoryVerdict, Invariant, Limit, Step, Verdict, Violation};
+use crate::check::{
+    HistoryCheck, HistoryVerdict, Invariant, Limit, NoObserver, Observer, Step, Verdict, Violation,
+};
 use crate::clock::Clock;
 use crate::config::SimConfig;
 use crate::ctx::Ctx;
@@ -309,9 +311,19 @@ impl<N: Node> Sim<N> {
     /// # Panics
     /// If called twice.
     pub fn run(&mut self) -> RunResult<N::Op, N::Ret> {
+        self.run_observed(&mut NoObserver)
+    }
+
+    /// Like `run`, showing `observer` every event (after the invariants
+    /// pass) so it can gather metrics; the caller keeps it and reads it
+    /// afterwards. Generic, so `run`'s `NoObserver` costs nothing.
+    ///
+    /// # Panics
+    /// If called twice.
+    pub fn run_observed<O: Observer<N>>(&mut self, observer: &mut O) -> RunResult<N::Op, N::Ret> {
         assert!(!self.finished, "Sim::run called twice");
         self.finished = true;
-        let stopped = self.run_loop();
+        let stopped = self.run_loop(observer);
         self.kernel.stats.end_time = self.kernel.now;
         self.kernel.stats.events = self.kernel.event;
         self.kernel.stats.trace_events = self.kernel.trace.len();
@@ -329,7 +341,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// The loop itself. Returns why it stopped early, if it did.
-    fn run_loop(&mut self) -> Option<Verdict> {
+    fn run_loop<O: Observer<N>>(&mut self, observer: &mut O) -> Option<Verdict> {
         let end = self.config.end();
         let max_events = self.config.limits.max_events;
         loop {
@@ -355,7 +367,7 @@ impl<N: Node> Sim<N> {
             self.kernel.now = time;
             self.kernel.event += 1;
             let node = self.dispatch(event);
-            if let Some(violation) = self.check_invariants(node) {
+            if let Some(violation) = self.after_event(node, observer) {
                 return Some(Verdict::Violated(violation));
             }
         }
@@ -461,10 +473,12 @@ impl<N: Node> Sim<N> {
         Some(id)
     }
 
-    fn check_invariants(&mut self, node: Option<NodeId>) -> Option<Violation> {
-        if self.invariants.is_empty() {
-            return None;
-        }
+    /// Checks every invariant, then shows the event to the observer.
+    fn after_event<O: Observer<N>>(
+        &mut self,
+        node: Option<NodeId>,
+        observer: &mut O,
+    ) -> Option<Violation> {
         let step = Step {
             event: self.kernel.event,
             time: self.kernel.now,
@@ -486,6 +500,7 @@ impl<N: Node> Sim<N> {
                 });
             }
         }
+        observer.observe(&world, &step);
         None
     }
 

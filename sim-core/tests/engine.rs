@@ -460,3 +460,32 @@ fn the_liveness_phase_stops_loss() {
     );
     assert_eq!(after, 151, "none lost after it");
 }
+
+/// Counts the events it is shown and remembers the last step.
+#[derive(Default)]
+struct StepCounter {
+    steps: u64,
+    last: Option<Step>,
+}
+
+impl sim_core::Observer<Probe> for StepCounter {
+    fn observe(&mut self, _world: &World<'_, Probe>, step: &Step) {
+        self.steps += 1;
+        self.last = Some(*step);
+    }
+}
+
+#[test]
+fn an_observer_sees_every_event_and_the_caller_keeps_it() {
+    let mut sim = Sim::<Probe>::new(config(1, constant(5)), pinging(2, 10 * MS, 40));
+    let mut counter = StepCounter::default();
+    let result = sim.run_observed(&mut counter);
+    assert_eq!(counter.steps, result.stats.events);
+    assert_eq!(counter.last.map(|s| s.event), Some(result.stats.events));
+    assert_eq!(
+        result.digest,
+        Sim::<Probe>::new(config(1, constant(5)), pinging(2, 10 * MS, 40))
+            .run()
+            .digest
+    );
+}

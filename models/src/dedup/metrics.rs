@@ -3,9 +3,8 @@
 //!
 //! Two metrics need facts the history lacks: whether a replica was down
 //! when a request was invoked, and how each read phase ended. The
-//! `MetricsObserver` collects both with the god's-eye view checkers get;
-//! it is registered like an invariant but never fails, and is not one of
-//! the design's checks. Names carry their unit:
+//! `MetricsObserver` collects both with the god's-eye view checkers get,
+//! as a `sim_core::Observer` the run hands back. Names carry their unit:
 //!
 //! - `requests`: operations invoked.
 //! - `ok_fraction`: of the operations that completed, those that completed
@@ -22,18 +21,16 @@
 //!
 //! A fraction with nothing to count is left out rather than made up.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use sim_core::time::duration_nanos;
-use sim_core::{Breach, Invariant, NodeId, Operation, RunResult, Step, World};
+use sim_core::{NodeId, Observer, Operation, RunResult, Step, World};
 
 use super::Seen;
 use super::coordinator::ReadPhase;
 use super::node::DedupNode;
 
-/// What the observer saw, shared with the run that reads it at the end.
+/// What the observer saw, read by the run at the end.
 #[derive(Debug, Default)]
 pub struct Observations {
     /// By operation index: was a replica down when it was invoked?
@@ -45,7 +42,8 @@ pub struct Observations {
 /// Watches every step for the facts the metrics need; never fails.
 #[derive(Debug)]
 pub struct MetricsObserver {
-    shared: Rc<RefCell<Observations>>,
+    /// What it saw so far; read once the run is over.
+    pub observations: Observations,
     replicas: u32,
     invoked: usize,
     /// Per client: how much of its read-phase log has been copied.
@@ -53,9 +51,9 @@ pub struct MetricsObserver {
 }
 
 impl MetricsObserver {
-    pub fn new(replicas: u32, shared: Rc<RefCell<Observations>>) -> MetricsObserver {
+    pub fn new(replicas: u32) -> MetricsObserver {
         MetricsObserver {
-            shared,
+            observations: Observations::default(),
             replicas,
             invoked: 0,
             read_cursor: BTreeMap::new(),
@@ -63,13 +61,9 @@ impl MetricsObserver {
     }
 }
 
-impl Invariant<DedupNode> for MetricsObserver {
-    fn name(&self) -> &str {
-        "metrics_observer"
-    }
-
-    fn check(&mut self, world: &World<'_, DedupNode>, step: &Step) -> Result<(), Breach> {
-        let mut shared = self.shared.borrow_mut();
+impl Observer<DedupNode> for MetricsObserver {
+    fn observe(&mut self, world: &World<'_, DedupNode>, step: &Step) {
+        let shared = &mut self.observations;
         let invoked = world.history().len();
         if invoked > self.invoked {
             let down = (0..self.replicas)
@@ -79,7 +73,7 @@ impl Invariant<DedupNode> for MetricsObserver {
             self.invoked = invoked;
         }
         let Some(node) = step.node.filter(|n| n.0 >= self.replicas) else {
-            return Ok(());
+            return;
         };
         let cursor = self.read_cursor.entry(node).or_default();
         match world.node(node) {
@@ -91,7 +85,6 @@ impl Invariant<DedupNode> for MetricsObserver {
             // Crashed: its log is gone, and a restarted client starts anew.
             _ => *cursor = 0,
         }
-        Ok(())
     }
 }
 

@@ -21,8 +21,6 @@ pub mod placement;
 pub mod store;
 pub mod workload;
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,7 +34,7 @@ pub use workload::WorkloadConfig;
 
 use crate::Design;
 use invariants::{AT_MOST_ONE_FALSE, AtMostOneFalse, LINEARIZABLE, Linearizable};
-use metrics::{MetricsObserver, Observations};
+use metrics::MetricsObserver;
 use node::{DedupDisk, DedupNode};
 use placement::Placement;
 
@@ -300,16 +298,12 @@ impl Design for DedupDesign {
 
     fn run(&self, config: SimConfig, with_history: bool) -> RunRecord {
         let mut sim = Sim::<DedupNode>::new(config, self.disks());
-        let observations = Rc::new(RefCell::new(Observations::default()));
         sim.add_invariant(AtMostOneFalse::default());
-        sim.add_invariant(MetricsObserver::new(
-            self.config.replicas,
-            Rc::clone(&observations),
-        ));
         sim.add_history_check(Linearizable::default());
-        let result = sim.run();
+        let mut observer = MetricsObserver::new(self.config.replicas);
+        let result = sim.run_observed(&mut observer);
         let bloom_filter = self.config.variant == Variant::BloomFilter;
-        let metrics = metrics::compute(&result, &observations.borrow(), bloom_filter);
+        let metrics = metrics::compute(&result, &observer.observations, bloom_filter);
         RunRecord::from_result(
             result,
             self.node_names(),
