@@ -129,24 +129,7 @@ fn draw_scatter(area: &Area<'_>, input: &LatencyInput<'_>, points: &[Point]) -> 
     } else {
         (low * 0.7, high * 1.4)
     };
-    let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .margin_right(LEGEND_WIDTH)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..input.end_seconds(), (low..high).log_scale())?;
-    chart
-        .configure_mesh()
-        .light_line_style(plot::grid_style())
-        .bold_line_style(plot::bold_grid_style())
-        .y_max_light_lines(0)
-        .x_desc("invocation time (s)")
-        .x_label_formatter(&|v| numbers::number(*v))
-        .y_desc("latency (ms, log scale)")
-        .y_label_formatter(&log_label)
-        .label_style(plot::label_font())
-        .draw()?;
-    draw_backdrop(&mut chart, input, (low, high))?;
+    let mut chart = latency_chart(area, input, (low, high), "invocation time (s)".to_owned())?;
     for ending in [Ending::Ok, Ending::Fail, Ending::Info] {
         let style = colour(ending_colour(ending)).mix(0.75).filled();
         let series = points
@@ -192,27 +175,11 @@ fn draw_quantiles(area: &Area<'_>, input: &LatencyInput<'_>) -> DrawResult {
     let all = lines.iter().flatten().map(|(_, v)| *v);
     let high = all.clone().fold(0.0, f64::max).max(0.01) * 1.4;
     let low = all.fold(f64::INFINITY, f64::min).min(high / 2.0) * 0.7;
-    let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .margin_right(LEGEND_WIDTH)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..input.end_seconds(), (low..high).log_scale())?;
-    chart
-        .configure_mesh()
-        .light_line_style(plot::grid_style())
-        .bold_line_style(plot::bold_grid_style())
-        .y_max_light_lines(0)
-        .x_label_formatter(&|v| numbers::number(*v))
-        .x_desc(format!(
-            "invocation time (s), buckets of {}",
-            numbers::duration(bucket)
-        ))
-        .y_desc("latency (ms, log scale)")
-        .y_label_formatter(&log_label)
-        .label_style(plot::label_font())
-        .draw()?;
-    draw_backdrop(&mut chart, input, (low, high))?;
+    let x_desc = format!(
+        "invocation time (s), buckets of {}",
+        numbers::duration(bucket)
+    );
+    let mut chart = latency_chart(area, input, (low, high), x_desc)?;
     let names = ["p50", "p95", "p99"];
     let colours = ["#2f7ed8", "#8e44ad", "#c0392b"];
     for (line, hex) in lines.iter().zip(colours) {
@@ -290,6 +257,35 @@ fn draw_throughput(area: &Area<'_>, input: &LatencyInput<'_>) -> DrawResult {
 }
 
 type TimeChart<'a, 'b, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, Y>>;
+
+/// Time across, latency up on a log scale from `low` to `high` ms, with
+/// the mesh and the fault backdrop drawn: what both latency plots share.
+fn latency_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    input: &LatencyInput<'_>,
+    (low, high): (f64, f64),
+    x_desc: String,
+) -> Result<TimeChart<'a, 'b, LogCoord<f64>>, Box<dyn std::error::Error>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .margin_right(LEGEND_WIDTH)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..input.end_seconds(), (low..high).log_scale())?;
+    chart
+        .configure_mesh()
+        .light_line_style(plot::grid_style())
+        .bold_line_style(plot::bold_grid_style())
+        .y_max_light_lines(0)
+        .x_desc(x_desc)
+        .x_label_formatter(&|v| numbers::number(*v))
+        .y_desc("latency (ms, log scale)")
+        .y_label_formatter(&log_label)
+        .label_style(plot::label_font())
+        .draw()?;
+    draw_backdrop(&mut chart, input, (low, high))?;
+    Ok(chart)
+}
 
 /// Fault shading and the liveness and violation lines, under the data.
 fn draw_backdrop<Y>(

@@ -131,7 +131,7 @@ fn replay_prints_the_trace_window_readably_or_as_json() {
 }
 
 #[test]
-fn check_passes_the_dedup_library_and_fails_a_scenario_whose_promise_breaks() {
+fn check_fails_a_scenario_whose_promise_breaks() {
     let dir = scratch("check");
     // A broken variant that claims to pass must fail the check.
     let text = std::fs::read_to_string(format!(
