@@ -121,6 +121,7 @@ mod tests {
             message: None,
             detail: format!("{fault:?}"),
             fault: Some(fault),
+            op: None,
         }
     }
 

@@ -266,6 +266,7 @@ mod tests {
             message: None,
             detail: format!("{fault:?}"),
             fault: Some(fault),
+            op: None,
         }
     }
 

@@ -81,6 +81,7 @@ mod tests {
             message: Some(message),
             detail: String::new(),
             fault: None,
+            op: None,
         }
     }
 

@@ -100,11 +100,7 @@ pub fn spacetime_diagram(input: &SpacetimeInput<'_>) -> Spacetime {
     draw_row_times(&mut svg, events, &layout);
     let fates = message_fates(input.trace, window.clone());
     let counts = draw_arrows(&mut svg, input, &layout, &fates, &window);
-    let invokes_before = input.trace[..window.start]
-        .iter()
-        .filter(|e| e.kind == TraceKind::Invoke)
-        .count();
-    draw_event_marks(&mut svg, input, &layout, window.clone(), invokes_before);
+    draw_event_marks(&mut svg, input, &layout, window.clone());
     if let Some((step, time_ns, text)) = input.violation {
         draw_violation_line(&mut svg, &layout, step, time_ns, text);
     }

@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use sim_core::NodeId;
-use sim_core::trace::{TraceEvent, TraceKind};
+use sim_core::trace::{Ending, TraceEvent, TraceKind};
 
 use crate::fault_text::describe_network_fault;
 use crate::palette;
@@ -131,21 +131,15 @@ pub(crate) fn draw_event_marks(
     input: &SpacetimeInput<'_>,
     layout: &Layout,
     window: Range<usize>,
-    invokes_before: usize,
 ) {
-    let mut next_op = invokes_before;
     let events = &input.trace[window];
     draw_network_faults(svg, layout, events, input.node_names);
     for event in events.iter().filter(|e| is_drawn(e)) {
         let at = (layout.x(event.node), layout.y(event.event));
         let who = name(input, event.node);
         match event.kind {
-            TraceKind::Invoke => {
-                // The k-th invocation in the trace is operation k (`OpId`).
-                draw_invocation(svg, input, at, event, (next_op, &who));
-                next_op += 1;
-            }
-            TraceKind::Complete => draw_completion(svg, input, at, event, &who),
+            TraceKind::Invoke => draw_invocation(svg, input, at, event, &who),
+            TraceKind::Complete(ending) => draw_completion(svg, input, at, (event, ending), &who),
             TraceKind::Timer => {
                 let title = format!(
                     "{who}: timer fired: {}",
@@ -175,16 +169,15 @@ fn draw_completion(
     svg: &mut Svg,
     input: &SpacetimeInput<'_>,
     at: (f64, f64),
-    event: &TraceEvent,
+    (event, ending): (&TraceEvent, Ending),
     who: &str,
 ) {
-    let (op, outcome) = read_completion(&event.detail);
-    let fill = match outcome {
-        Some("Ok") => palette::OK,
-        Some("Fail") => palette::FAIL,
-        _ => palette::INFO,
+    let fill = match ending {
+        Ending::Ok => palette::OK,
+        Ending::Fail => palette::FAIL,
+        Ending::Info => palette::INFO,
     };
-    let highlighted = op.is_some_and(|op| input.highlighted_ops.contains(&op));
+    let highlighted = is_highlighted(input, event);
     let stroke = if highlighted {
         "stroke=\"#c62828\" stroke-width=\"2.5\""
     } else {
@@ -203,19 +196,11 @@ fn draw_completion(
     );
 }
 
-/// A completion's operation number and outcome variant, from its text
-/// `(op, outcome)`: `(3, Ok(5))`, `(4, Info)`. sim-core records a
-/// completion only as that text, and its shape is fixed by `Ctx::complete`:
-/// a number, a comma, then the outcome's variant name.
-fn read_completion(detail: &str) -> (Option<usize>, Option<&str>) {
-    let Some((op, rest)) = detail.strip_prefix('(').and_then(|d| d.split_once(',')) else {
-        return (None, None);
-    };
-    let outcome = rest
-        .trim_start()
-        .split(|c: char| !c.is_alphanumeric())
-        .next();
-    (op.trim().parse().ok(), outcome.filter(|o| !o.is_empty()))
+/// Is this the invocation or completion of an operation the verdict names?
+fn is_highlighted(input: &SpacetimeInput<'_>, event: &TraceEvent) -> bool {
+    event
+        .op
+        .is_some_and(|op| input.highlighted_ops.contains(&(op.0 as usize)))
 }
 
 fn draw_node_fault(svg: &mut Svg, at: (f64, f64), event: &TraceEvent, who: &str) {
@@ -243,9 +228,12 @@ fn draw_invocation(
     input: &SpacetimeInput<'_>,
     at: (f64, f64),
     event: &TraceEvent,
-    (op, who): (usize, &str),
+    who: &str,
 ) {
-    let highlighted = input.highlighted_ops.contains(&op);
+    let highlighted = is_highlighted(input, event);
+    let op = event
+        .op
+        .map_or_else(|| "?".to_owned(), |op| op.0.to_string());
     let (size, fill) = if highlighted {
         (9.0, "#c62828")
     } else {

@@ -12,7 +12,7 @@ use crate::queue::EventKey;
 use crate::rng::SimRng;
 use crate::sim::{Event, Kernel};
 use crate::time::LocalTime;
-use crate::trace::TraceKind;
+use crate::trace::{Ending, TraceKind};
 
 /// Names a pending timer, so its node can cancel it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -94,22 +94,19 @@ impl<N: Node> Ctx<'_, N> {
     /// Records that this client invoked `op`, now.
     pub fn invoke(&mut self, op: N::Op) -> OpId {
         let k = &mut *self.kernel;
+        let id = k.history.invoke(self.id, op, k.now, k.event);
+        let op = &k.history.get(id).op;
         k.trace
-            .push(k.event, k.now, TraceKind::Invoke, Some(self.id), None, &op);
-        k.history.invoke(self.id, op, k.now, k.event)
+            .push_operation(k.event, k.now, TraceKind::Invoke, self.id, id, op);
+        id
     }
 
     /// Records how operation `op` ended, now.
     pub fn complete(&mut self, op: OpId, outcome: Outcome<N::Ret>) {
         let k = &mut *self.kernel;
-        k.trace.push(
-            k.event,
-            k.now,
-            TraceKind::Complete,
-            Some(self.id),
-            None,
-            &(op.0, &outcome),
-        );
+        let kind = TraceKind::Complete(Ending::of(&outcome));
+        k.trace
+            .push_operation(k.event, k.now, kind, self.id, op, &(op.0, &outcome));
         k.history.complete(op, outcome, k.now, k.event);
     }
 

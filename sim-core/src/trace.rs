@@ -7,6 +7,7 @@ use std::hash::Hash;
 
 use crate::digest::TraceDigest;
 use crate::faults::Fault;
+use crate::history::{OpId, Outcome};
 use crate::network::DropReason;
 use crate::node::NodeId;
 use crate::time::SimTime;
@@ -38,8 +39,8 @@ pub enum TraceKind {
     NemesisRates,
     /// A client invoked an operation.
     Invoke,
-    /// A client learned how an operation ended.
-    Complete,
+    /// A client learned how an operation ended, and how.
+    Complete(Ending),
     /// Faults stopped and everything healed: the liveness phase began.
     LivenessPhase,
 }
@@ -64,8 +65,29 @@ impl TraceKind {
             TraceKind::LinkChange => 13,
             TraceKind::NemesisRates => 14,
             TraceKind::Invoke => 15,
-            TraceKind::Complete => 16,
+            // The outcome is in the payload; one tag keeps digests stable.
+            TraceKind::Complete(_) => 16,
             TraceKind::LivenessPhase => 17,
+        }
+    }
+}
+
+/// How an operation ended, without its result: what a trace event needs
+/// to colour a completion.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    Ok,
+    Fail,
+    Info,
+}
+
+impl Ending {
+    pub fn of<R>(outcome: &Outcome<R>) -> Ending {
+        match outcome {
+            Outcome::Ok(_) => Ending::Ok,
+            Outcome::Fail => Ending::Fail,
+            Outcome::Info => Ending::Info,
         }
     }
 }
@@ -90,6 +112,9 @@ pub struct TraceEvent {
     /// For fault events: the fault itself, as data (reports draw it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
+    /// For invoke and complete events: the operation, as in the history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<OpId>,
 }
 
 /// The digest, and the recorded events if recording is on.
@@ -156,6 +181,7 @@ impl Trace {
                 message,
                 detail: format!("{detail:?}"),
                 fault: None,
+                op: None,
             });
         }
     }
@@ -173,6 +199,23 @@ impl Trace {
         self.push(event, time, kind, node, None, fault);
         if let Some(last) = self.recorded.as_mut().and_then(|r| r.last_mut()) {
             last.fault = Some(fault.clone());
+        }
+    }
+
+    /// Appends a client operation event (invoke or complete), keeping the
+    /// operation's id as data when recording.
+    pub fn push_operation<P: Hash + Debug + ?Sized>(
+        &mut self,
+        event: u64,
+        time: SimTime,
+        kind: TraceKind,
+        node: NodeId,
+        op: OpId,
+        payload: &P,
+    ) {
+        self.push(event, time, kind, Some(node), None, payload);
+        if let Some(last) = self.recorded.as_mut().and_then(|r| r.last_mut()) {
+            last.op = Some(op);
         }
     }
 

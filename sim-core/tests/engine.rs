@@ -489,3 +489,36 @@ fn an_observer_sees_every_event_and_the_caller_keeps_it() {
             .digest
     );
 }
+
+#[test]
+fn operation_events_carry_their_op_id_and_ending() {
+    let result = Sim::<Probe>::new(config(1, constant(5)), pinging(2, 10 * MS, 5)).run();
+    let invoked: Vec<_> = trace(&result)
+        .iter()
+        .filter(|e| e.kind == TraceKind::Invoke)
+        .map(|e| e.op)
+        .collect();
+    let ids: Vec<_> = result
+        .history
+        .operations()
+        .iter()
+        .map(|o| Some(o.id))
+        .collect();
+    assert_eq!(
+        invoked, ids,
+        "every invoke event names its operation, in order"
+    );
+    let completed: Vec<_> = trace(&result)
+        .iter()
+        .filter_map(|e| match e.kind {
+            TraceKind::Complete(ending) => Some((e.op, ending)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(completed.len(), 5);
+    assert!(
+        completed
+            .iter()
+            .all(|(op, ending)| op.is_some() && *ending == sim_core::trace::Ending::Ok)
+    );
+}
