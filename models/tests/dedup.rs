@@ -54,6 +54,7 @@ fn with_nemesis(seed: u64, config: &DedupConfig) -> SimConfig {
     sim.liveness = Some(LivenessConfig {
         heal_at_ms: 2_000,
         bound_ms: 1_000,
+        require_ok: false,
     });
     sim
 }
@@ -121,10 +122,7 @@ fn one_at_a_time(mut config: DedupConfig) -> DedupConfig {
 fn crashed(count: u32) -> SimConfig {
     let mut sim = quiet(1, &correct());
     sim.faults = (0..count)
-        .map(|i| TimedFault {
-            at_ms: 0,
-            fault: Fault::Crash(NodeId(i)),
-        })
+        .map(|i| TimedFault::at(0, Fault::Crash(NodeId(i))))
         .collect();
     sim
 }
@@ -195,7 +193,7 @@ fn quorums_that_can_miss_are_caught() {
     let seed = first_violation(
         &busy(unchecked(3, 1, 2)),
         "linearizable",
-        0..10,
+        0..100,
         with_nemesis,
     );
     eprintln!("R=1 W=2 N=3, six clients on two hot Xs: first linearizable at seed {seed:?}");
@@ -306,14 +304,8 @@ fn a_retry_answering_true_after_a_timeout_is_legal() {
     };
     let client = NodeId(config.replicas);
     sim.faults = vec![
-        TimedFault {
-            at_ms: 17,
-            fault: Fault::Partition(Partition::Isolate(client)),
-        },
-        TimedFault {
-            at_ms: 50,
-            fault: Fault::Heal,
-        },
+        TimedFault::at(17, Fault::Partition(Partition::Isolate(client))),
+        TimedFault::at(50, Fault::Heal),
     ];
     config.validate().unwrap();
     let record = DedupDesign::new(config).run(sim, true);

@@ -29,6 +29,13 @@ pub fn describe_network_fault(event: &TraceEvent, node_names: &[String]) -> Stri
             .cloned()
             .unwrap_or_else(|| format!("n{}", node.index()))
     };
+    if event.kind == TraceKind::Undo {
+        let ended = TraceEvent {
+            kind: TraceKind::Partition,
+            ..event.clone()
+        };
+        return format!("ends: {}", describe_network_fault(&ended, node_names));
+    }
     match &event.fault {
         Some(Fault::Partition(partition)) => {
             let mut sides: Vec<(String, Vec<String>)> = Vec::new();

@@ -1,7 +1,8 @@
 //! When each fault was in force, per node, read from the trace: a crash
-//! lasts until the node's restart, a pause until its resume, a partition
-//! until the next heal, a degraded link until links are reset. Clock steps
-//! and drift changes are instants. Each is read from the typed fault the
+//! or a shutdown lasts until the node's restart, a pause until its resume,
+//! a partition until the next heal or its own end, a degraded link until
+//! links are reset or its own end. Clock steps and drift changes are
+//! instants. Each is read from the typed fault the
 //! trace event carries. The fault timeline draws these; the latency plots
 //! shade the times when any fault was active.
 
@@ -75,7 +76,7 @@ pub fn read_faults(trace: &[TraceEvent], node_count: usize, end_ns: u64) -> Faul
     for event in trace {
         reader.on_event(event);
     }
-    for open in std::mem::take(&mut reader.open) {
+    for (_, open) in std::mem::take(&mut reader.open) {
         reader.close(open, end_ns, true);
     }
     let mut picture = reader.picture;
@@ -107,8 +108,9 @@ impl FaultPicture {
 
 struct Reader {
     picture: FaultPicture,
-    /// Windows that have begun and not yet ended (`end_ns` not yet set).
-    open: Vec<FaultWindow>,
+    /// Windows that have begun and not yet ended (`end_ns` not yet set),
+    /// with the fault that began each.
+    open: Vec<(Fault, FaultWindow)>,
     node_count: usize,
 }
 
@@ -125,13 +127,21 @@ impl Reader {
             }
             return;
         };
+        if event.kind == TraceKind::Undo {
+            // A fault that lasted a while ended: only its own windows close.
+            self.end_where(at, |cause, _| cause == fault);
+            return;
+        }
         match fault {
             Fault::Crash(node) => self.begin(WindowKind::Crashed, *node, at, "crashed", event),
+            Fault::Shutdown { node, .. } => {
+                self.begin(WindowKind::Crashed, *node, at, "shut down", event)
+            }
             Fault::Pause(node) => self.begin(WindowKind::Paused, *node, at, "paused", event),
-            Fault::Restart(node) => self.end_where(at, |w| {
+            Fault::Restart(node) => self.end_where(at, |_, w| {
                 w.kind == WindowKind::Crashed && w.node == node.index()
             }),
-            Fault::Resume(node) => self.end_where(at, |w| {
+            Fault::Resume(node) => self.end_where(at, |_, w| {
                 w.kind == WindowKind::Paused && w.node == node.index()
             }),
             Fault::Partition(partition) => {
@@ -140,7 +150,9 @@ impl Reader {
                     self.begin(kind, NodeId(side.node as u32), at, &side.label, event);
                 }
             }
-            Fault::Heal => self.end_where(at, |w| matches!(w.kind, WindowKind::Partitioned { .. })),
+            Fault::Heal => {
+                self.end_where(at, |_, w| matches!(w.kind, WindowKind::Partitioned { .. }))
+            }
             Fault::Link { from, to, .. } => {
                 let named: Vec<NodeId> = from.iter().chain(to).copied().collect();
                 // A link with no named end degrades every node's links.
@@ -153,7 +165,7 @@ impl Reader {
                     self.begin(WindowKind::Link, node, at, "degraded link", event);
                 }
             }
-            Fault::ResetLinks => self.end_where(at, |w| w.kind == WindowKind::Link),
+            Fault::ResetLinks => self.end_where(at, |_, w| w.kind == WindowKind::Link),
             Fault::ClockStep { node, delta_us } => {
                 let label = format!("clock step {:+.1} ms", *delta_us as f64 / 1000.0);
                 self.mark_clock(*node, at, label, event);
@@ -165,25 +177,29 @@ impl Reader {
     }
 
     fn begin(&mut self, kind: WindowKind, node: NodeId, at: u64, label: &str, event: &TraceEvent) {
-        self.open.push(FaultWindow {
-            kind,
-            node: node.index(),
-            start_ns: at,
-            end_ns: at,
-            open_at_end: false,
-            label: label.to_owned(),
-            detail: event.detail.clone(),
-        });
+        let cause = event.fault.clone().expect("only typed faults open windows");
+        self.open.push((
+            cause,
+            FaultWindow {
+                kind,
+                node: node.index(),
+                start_ns: at,
+                end_ns: at,
+                open_at_end: false,
+                label: label.to_owned(),
+                detail: event.detail.clone(),
+            },
+        ));
     }
 
-    /// Ends every open window that `matches`.
-    fn end_where(&mut self, at: u64, matches: impl Fn(&FaultWindow) -> bool) {
-        let (ending, staying): (Vec<FaultWindow>, Vec<FaultWindow>) =
-            std::mem::take(&mut self.open)
-                .into_iter()
-                .partition(|w| matches(w));
+    /// Ends every open window that `matches` (given the fault that began
+    /// it).
+    fn end_where(&mut self, at: u64, matches: impl Fn(&Fault, &FaultWindow) -> bool) {
+        let (ending, staying): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open)
+            .into_iter()
+            .partition(|(cause, w)| matches(cause, w));
         self.open = staying;
-        for open in ending {
+        for (_, open) in ending {
             self.close(open, at, false);
         }
     }
@@ -242,6 +258,8 @@ fn is_fault_kind(kind: TraceKind) -> bool {
             | TraceKind::Partition
             | TraceKind::Heal
             | TraceKind::LinkChange
+            | TraceKind::Undo
+            | TraceKind::Shutdown
     )
 }
 

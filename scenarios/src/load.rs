@@ -166,11 +166,28 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
         faults.push(sim_core::TimedFault {
             at_ms: f.at_ms,
             fault,
+            duration_ms: f.duration_ms,
         });
+    }
+    let mut disks = vec![sim_core::DiskConfig::default(); names.len()];
+    for (pattern, disk) in &scenario.disks {
+        let field = format!("disks[{pattern:?}]");
+        for name in expand(&field, std::slice::from_ref(pattern), &names)? {
+            let id = ids
+                .get(name.as_str())
+                .ok_or_else(|| unknown_node(&field, &name, &ids))?;
+            disks[id.index()] = *disk;
+        }
     }
     let nemesis = match &scenario.nemesis {
         None => None,
         Some(n) => {
+            let mut n = n.clone();
+            n.targets = expand("nemesis.targets", &n.targets, &names)?;
+            for (kind, targets) in &mut n.targets_per_kind {
+                let field = format!("nemesis.targets_per_kind[{kind:?}]");
+                *targets = expand(&field, targets, &names)?;
+            }
             let mut n = n
                 .resolve(&mut lookup("targets"))
                 .map_err(|e| e.within("nemesis"))?;
@@ -185,6 +202,7 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
         topology: None,
         network,
         clocks,
+        disks,
         faults,
         nemesis,
         liveness: scenario.liveness,
@@ -194,21 +212,51 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
     };
     config
         .validate(names.len())
-        .map_err(|e| clock_by_name(e, &names))?;
+        .map_err(|e| node_by_name(e, &names))?;
     Ok((design, config))
 }
 
-/// sim-core numbers clocks by node index (`clocks[2]`), but the file keys
-/// them by name, in any order: say `clocks["replica-2"]`, so the path
-/// means what the user wrote and `locate_field` finds the right entry.
-fn clock_by_name(mut error: ConfigError, names: &[String]) -> ConfigError {
-    if let Some(rest) = error.path.strip_prefix("clocks[")
-        && let Some((index, tail)) = rest.split_once(']')
-        && let Some(name) = index.parse::<usize>().ok().and_then(|i| names.get(i))
-    {
-        error.path = format!("clocks[{name:?}]{tail}");
+/// sim-core numbers clocks and disks by node index (`clocks[2]`), but the
+/// file keys them by name, in any order: say `clocks["replica-2"]`, so the
+/// path means what the user wrote and `locate_field` finds the right
+/// entry. (A disk set by a role pattern is named by the node it reached.)
+fn node_by_name(mut error: ConfigError, names: &[String]) -> ConfigError {
+    for field in ["clocks", "disks"] {
+        if let Some(rest) = error.path.strip_prefix(&format!("{field}["))
+            && let Some((index, tail)) = rest.split_once(']')
+            && let Some(name) = index.parse::<usize>().ok().and_then(|i| names.get(i))
+        {
+            error.path = format!("{field}[{name:?}]{tail}");
+        }
     }
     error
+}
+
+/// Expands role patterns (`"replica-*"`: every node whose name starts with
+/// `replica-`) into node names; other names pass through, to be checked
+/// when they are resolved. A pattern that matches nothing is an error.
+fn expand(field: &str, names: &[String], all: &[String]) -> Result<Vec<String>, ConfigError> {
+    let mut expanded = Vec::new();
+    for name in names {
+        let Some(prefix) = name.strip_suffix('*') else {
+            expanded.push(name.clone());
+            continue;
+        };
+        let before = expanded.len();
+        expanded.extend(all.iter().filter(|n| n.starts_with(prefix)).cloned());
+        if expanded.len() == before {
+            let roles: std::collections::BTreeSet<String> = all
+                .iter()
+                .map(|n| format!("{}*", n.trim_end_matches(|c: char| c.is_ascii_digit())))
+                .collect();
+            let roles: Vec<String> = roles.into_iter().collect();
+            return Err(ConfigError::new(
+                field,
+                format!("`{name}` matches no node (roles: {})", roles.join(", ")),
+            ));
+        }
+    }
+    Ok(expanded)
 }
 
 fn unknown_node(field: &str, name: &str, ids: &BTreeMap<&str, NodeId>) -> ConfigError {

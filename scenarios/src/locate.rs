@@ -38,14 +38,19 @@ pub fn locate_field(text: &str, path: &str) -> Option<usize> {
         end = value_end(&tokens, from).min(end);
         if let Some(selector) = selector {
             let elements = elements(&tokens, from, end)?;
-            // `[3]` is a list index; `["replica-2"]` a map key, as written.
+            // `[3]` is a list index; `["replica-2"]` a map key, as written;
+            // `[Crash]` a map key that is an enum variant.
             let (start, element_end) = match selector.parse::<usize>() {
                 Ok(index) => elements.get(index).copied()?,
                 Err(_) => {
-                    let wanted = selector.strip_prefix('"')?.strip_suffix('"')?;
+                    let quoted = selector.strip_prefix('"').and_then(|s| s.strip_suffix('"'));
                     elements.into_iter().find(|&(start, _)| {
-                        matches!(tokens.get(start), Some((_, Token::Str(k))) if *k == wanted)
-                            && matches!(tokens.get(start + 1), Some((_, Token::Colon)))
+                        let key_matches = match (tokens.get(start), quoted) {
+                            (Some((_, Token::Str(k))), Some(wanted)) => *k == wanted,
+                            (Some((_, Token::Ident(k))), None) => *k == selector,
+                            _ => false,
+                        };
+                        key_matches && matches!(tokens.get(start + 1), Some((_, Token::Colon)))
                     })?
                 }
             };

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use models::ModelConfig;
 use serde::{Deserialize, Serialize};
-use sim_core::{ClockConfig, Limits, LivenessConfig, NemesisConfig, NetworkConfig, TimedFault};
+use sim_core::{
+    ClockConfig, DiskConfig, Limits, LivenessConfig, NemesisConfig, NetworkConfig, TimedFault,
+};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,10 +30,15 @@ pub struct Scenario {
     /// Clock offset and drift per node, by node name; others read true time.
     #[serde(default)]
     pub clocks: BTreeMap<String, ClockConfig>,
+    /// Disks per node, by node name (`"replica-*"` names a role); others
+    /// write through (every write on disk at once).
+    #[serde(default)]
+    pub disks: BTreeMap<String, DiskConfig>,
     /// Faults at fixed times.
     #[serde(default)]
     pub faults: Vec<TimedFault<String>>,
-    /// Random faults (swarm testing): `None` for none.
+    /// Random faults (swarm testing): `None` for none. Target lists may
+    /// name a role with a trailing `*` (`"replica-*"`).
     #[serde(default)]
     pub nemesis: Option<NemesisConfig<String>>,
     /// When faults stop and operations must finish: `None` skips the check.

@@ -13,6 +13,10 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "support/rss.rs"]
+mod rss;
+
+use rss::peak_rss_kb;
 use sim_core::{
     Breach, Ctx, Invariant, Latency, LinkConfig, Node, NodeId, OpId, Outcome, Sim, SimConfig, Step,
     World,
@@ -24,7 +28,7 @@ const DELIVERED_TARGET: u64 = 200_000;
 /// Each operation delivers 5 requests and 5 replies.
 const OPERATIONS: u64 = DELIVERED_TARGET / (2 * REPLICAS as u64);
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug, serde::Serialize)]
 enum Msg {
     Write { op: u64, value: u64 },
     Read { op: u64 },
@@ -32,7 +36,7 @@ enum Msg {
     Value { op: u64, value: u64 },
 }
 
-#[derive(Clone, Copy, Debug, Hash)]
+#[derive(Clone, Copy, Debug, serde::Serialize)]
 enum Op {
     Write(u64),
     Read,
@@ -50,7 +54,7 @@ enum Bench {
     },
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Role {
     Replica,
     Client,
@@ -157,29 +161,20 @@ impl Invariant<Bench> for NoValueFromTheFuture {
     fn name(&self) -> &str {
         "no_value_from_the_future"
     }
-    fn check(&mut self, world: &World<'_, Bench>, step: &Step) -> Result<(), Breach> {
-        let Some(node) = step.node else { return Ok(()) };
+    fn check(&mut self, world: &World<'_, Bench>, step: &Step<'_>) -> Result<(), Breach> {
         let client = world.node(NodeId(REPLICAS));
-        match (world.node(node), client) {
-            (Some(Bench::Replica { value }), Some(Bench::Client { last_written, .. }))
-                if value > last_written =>
+        for &node in step.nodes {
+            if let (Some(Bench::Replica { value }), Some(Bench::Client { last_written, .. })) =
+                (world.node(node), client)
+                && value > last_written
             {
-                Err(Breach::new(format!(
+                return Err(Breach::new(format!(
                     "replica {node} holds {value}, last written {last_written}"
-                )))
+                )));
             }
-            _ => Ok(()),
         }
+        Ok(())
     }
-}
-
-fn peak_rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// One run of the workload: its result and the wall time of `Sim::run`.

@@ -43,14 +43,14 @@ pub trait Invariant<N: Node> {
     fn name(&self) -> &str;
     /// Checks the world right after `step`. Keep it cheap or incremental:
     /// it runs after every event.
-    fn check(&mut self, world: &World<'_, N>, step: &Step) -> Result<(), Breach>;
+    fn check(&mut self, world: &World<'_, N>, step: &Step<'_>) -> Result<(), Breach>;
 }
 
 /// Watches the run for metrics: sees what an invariant sees, after every
 /// event, but cannot fail it. The caller keeps the observer (see
 /// `Sim::run_observed`) and reads what it gathered when the run is over.
 pub trait Observer<N: Node> {
-    fn observe(&mut self, world: &World<'_, N>, step: &Step);
+    fn observe(&mut self, world: &World<'_, N>, step: &Step<'_>);
 }
 
 /// Observes nothing: what `Sim::run` uses.
@@ -58,16 +58,19 @@ pub trait Observer<N: Node> {
 pub struct NoObserver;
 
 impl<N: Node> Observer<N> for NoObserver {
-    fn observe(&mut self, _world: &World<'_, N>, _step: &Step) {}
+    fn observe(&mut self, _world: &World<'_, N>, _step: &Step<'_>) {}
 }
 
 /// The event an invariant is checked after.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Step {
+pub struct Step<'a> {
     pub event: u64,
     pub time: SimTime,
-    /// The node whose handler ran, if one did.
-    pub node: Option<NodeId>,
+    /// The nodes whose state this event may have changed: the node whose
+    /// handler ran, the node a fault crashed, or every node a heal
+    /// restarted. Empty for events that changed no node (a network fault,
+    /// a message dropped on arrival). Incremental checks look only here.
+    pub nodes: &'a [NodeId],
 }
 
 /// A property of the finished history, e.g. linearizability.

@@ -3,10 +3,11 @@
 //! stepped by the fault plan. Designs that trust clocks (leases, hold
 //! expiry) fail here the way they fail in production.
 //!
-//! Two clocks, as in an operating system: `now()` is the wall clock, which
-//! steps move; timers run on the node's oscillator, which drift speeds up
-//! or slows down but steps do not touch (a stepped wall clock does not
-//! re-time a sleeping thread).
+//! Two readings, as in an operating system: `now()` is the wall clock,
+//! which steps move; `monotonic()` and every timer run on the node's
+//! oscillator, which drift speeds up or slows down but steps never touch (a
+//! stepped wall clock does not re-time a sleeping thread). Leases and holds
+//! that measure "how long has passed" must use the monotonic reading.
 
 use std::time::Duration;
 
@@ -28,9 +29,14 @@ pub const DRIFT_PPM_LIMIT: i32 = 500_000;
 
 #[derive(Clone, Debug)]
 pub struct Clock {
-    /// True time and local reading at the last change of rate or step.
-    anchor_true: SimTime,
-    anchor_local: i64,
+    /// True time and wall reading at the last step or change of rate.
+    wall_anchor_true: SimTime,
+    wall_anchor_ns: i64,
+    /// True time and oscillator count at the last change of rate. Steps
+    /// never touch the oscillator: it is what timers and the monotonic
+    /// reading run on.
+    oscillator_anchor_true: SimTime,
+    oscillator_anchor_ns: u64,
     drift_ppm: i32,
 }
 
@@ -41,20 +47,36 @@ impl Clock {
             "drift out of range: {config:?}"
         );
         Clock {
-            anchor_true: SimTime::ZERO,
-            anchor_local: config.offset_us.saturating_mul(1_000),
+            wall_anchor_true: SimTime::ZERO,
+            wall_anchor_ns: config.offset_us.saturating_mul(1_000),
+            oscillator_anchor_true: SimTime::ZERO,
+            oscillator_anchor_ns: 0,
             drift_ppm: config.drift_ppm,
         }
     }
 
-    /// The local reading at true time `now`.
+    /// The wall reading at true time `now`.
     pub fn local(&self, now: SimTime) -> LocalTime {
-        let elapsed = i128::from(now.as_nanos().saturating_sub(self.anchor_true.as_nanos()));
-        let scaled = elapsed * i128::from(1_000_000 + self.drift_ppm) / 1_000_000;
+        let counted = self.counted_since(self.wall_anchor_true, now);
         LocalTime::from_nanos(
-            self.anchor_local
-                .saturating_add(i64::try_from(scaled).unwrap_or(i64::MAX)),
+            self.wall_anchor_ns
+                .saturating_add(i64::try_from(counted).unwrap_or(i64::MAX)),
         )
+    }
+
+    /// What the oscillator has counted since the run began, at true time
+    /// `now`: drift applies, steps do not.
+    pub fn oscillator(&self, now: SimTime) -> u64 {
+        self.oscillator_anchor_ns
+            .saturating_add(self.counted_since(self.oscillator_anchor_true, now))
+    }
+
+    /// Nanoseconds the oscillator counts between true times `from` and
+    /// `now`, at the current rate.
+    fn counted_since(&self, from: SimTime, now: SimTime) -> u64 {
+        let elapsed = u128::from(now.as_nanos().saturating_sub(from.as_nanos()));
+        let rate = u128::try_from(1_000_000 + i64::from(self.drift_ppm)).expect("drift limited");
+        u64::try_from(elapsed * rate / 1_000_000).unwrap_or(u64::MAX)
     }
 
     /// How much true time passes while this clock's oscillator counts
@@ -66,22 +88,25 @@ impl Clock {
         Duration::from_nanos(u64::try_from(true_ns).unwrap_or(u64::MAX))
     }
 
-    /// Moves the reading by `delta_ns` at true time `now` (NTP stepping the
-    /// clock, or an operator's mistake).
+    /// Moves the wall reading by `delta_ns` at true time `now` (NTP
+    /// stepping the clock, or an operator's mistake). The oscillator, and
+    /// so the monotonic reading and every timer, does not notice.
     pub fn step(&mut self, now: SimTime, delta_ns: i64) {
         let reading = self.local(now).as_nanos();
-        self.anchor_true = now;
-        self.anchor_local = reading.saturating_add(delta_ns);
+        self.wall_anchor_true = now;
+        self.wall_anchor_ns = reading.saturating_add(delta_ns);
     }
 
-    /// Changes the rate from `now` on; the reading does not jump.
+    /// Changes the rate from `now` on; neither reading jumps.
     pub fn set_drift(&mut self, now: SimTime, drift_ppm: i32) {
         assert!(
             drift_ppm.abs() <= DRIFT_PPM_LIMIT,
             "drift out of range: {drift_ppm}"
         );
-        self.anchor_local = self.local(now).as_nanos();
-        self.anchor_true = now;
+        self.wall_anchor_ns = self.local(now).as_nanos();
+        self.wall_anchor_true = now;
+        self.oscillator_anchor_ns = self.oscillator(now);
+        self.oscillator_anchor_true = now;
         self.drift_ppm = drift_ppm;
     }
 
@@ -124,6 +149,18 @@ mod tests {
             clock.true_duration(Duration::from_secs(1)),
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn the_oscillator_drifts_but_ignores_steps() {
+        let mut clock = Clock::new(ClockConfig {
+            offset_us: 7,
+            drift_ppm: 1_000,
+        });
+        clock.step(SimTime::from_secs(1), 5_000_000_000);
+        assert_eq!(clock.oscillator(SimTime::from_secs(2)), 2_002_000_000);
+        clock.set_drift(SimTime::from_secs(2), 0);
+        assert_eq!(clock.oscillator(SimTime::from_secs(3)), 3_002_000_000);
     }
 
     #[test]

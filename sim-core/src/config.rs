@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::clock::{ClockConfig, DRIFT_PPM_LIMIT};
+use crate::disk::DiskConfig;
 use crate::faults::TimedFault;
 use crate::link::ConfigError;
 use crate::nemesis::NemesisConfig;
@@ -19,6 +20,9 @@ pub struct SimConfig {
     pub network: NetworkConfig,
     /// Per-node clocks, by node index; nodes past the end read true time.
     pub clocks: Vec<ClockConfig>,
+    /// Per-node disks, by node index; nodes past the end write through
+    /// (every write on disk at once).
+    pub disks: Vec<DiskConfig>,
     /// Faults at fixed times.
     pub faults: Vec<TimedFault>,
     /// Random faults, if any.
@@ -40,6 +44,7 @@ impl SimConfig {
             topology: None,
             network: NetworkConfig::default(),
             clocks: Vec::new(),
+            disks: Vec::new(),
             faults: Vec::new(),
             nemesis: None,
             liveness: None,
@@ -80,6 +85,15 @@ impl SimConfig {
                 ));
             }
         }
+        for (i, d) in self.disks.iter().enumerate() {
+            if i >= node_count {
+                return Err(ConfigError::new(
+                    &format!("disks[{i}]"),
+                    format!("there are only {node_count} nodes"),
+                ));
+            }
+            d.validate().map_err(|e| e.within(&format!("disks[{i}]")))?;
+        }
         let end_ms = self.duration.as_millis();
         let faults_until_ms = self.liveness.map_or(end_ms, |l| u128::from(l.heal_at_ms));
         for (i, f) in self.faults.iter().enumerate() {
@@ -98,6 +112,25 @@ impl SimConfig {
                     format!("{} ms is not before {why} ({faults_until_ms} ms)", f.at_ms),
                 )
                 .within(&at));
+            }
+            if let Some(duration) = f.duration_ms {
+                if !f.fault.can_last() {
+                    return Err(ConfigError::new(
+                        "duration_ms",
+                        "this fault only undoes others, so it has no duration of its own",
+                    )
+                    .within(&at));
+                }
+                if duration == 0 || duration > crate::nemesis::MAX_NEMESIS_MS {
+                    return Err(ConfigError::new(
+                        "duration_ms",
+                        format!(
+                            "{duration} ms: a duration must be between 1 ms and {} ms",
+                            crate::nemesis::MAX_NEMESIS_MS
+                        ),
+                    )
+                    .within(&at));
+                }
             }
         }
         if let Some(n) = &self.nemesis {
@@ -128,6 +161,11 @@ pub struct LivenessConfig {
     pub heal_at_ms: u64,
     /// How long operations may take after that, in milliseconds.
     pub bound_ms: u64,
+    /// Operations invoked after the heal must complete `Ok`: a `Fail`
+    /// ("try again later") counts as not finished, so a design stuck
+    /// refusing forever is not live. Off: any definite answer will do.
+    #[serde(default)]
+    pub require_ok: bool,
 }
 
 impl LivenessConfig {

@@ -1,17 +1,19 @@
 //! A node's only window on the world. Everything a node does (send, set a
-//! timer, read its clock, draw a random number, write its disk, record a
-//! client operation, emit a metric) goes through its `Ctx`, so the engine
-//! sees and orders every effect.
+//! timer, read its clocks, draw a random number, write and sync its disk,
+//! record a client operation, emit a metric) goes through its `Ctx`, so the
+//! engine sees and orders every effect. What a node may know is exactly
+//! what this offers: never the true time, never how often it crashed.
 
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::disk::Disk;
 use crate::history::{OpId, Outcome};
+use crate::kernel::{Event, Kernel};
 use crate::node::{Node, NodeId};
 use crate::queue::EventKey;
 use crate::rng::SimRng;
-use crate::sim::{Event, Kernel};
-use crate::time::LocalTime;
+use crate::time::{LocalTime, MonotonicTime};
 use crate::trace::{Ending, TraceKind};
 
 /// Names a pending timer, so its node can cancel it.
@@ -23,8 +25,11 @@ pub struct Ctx<'a, N: Node> {
     pub(crate) incarnation: u32,
     pub(crate) kernel: &'a mut Kernel<N>,
     pub(crate) durable: &'a mut N::Durable,
+    pub(crate) disk: &'a mut Disk<N::Durable>,
     pub(crate) rng: &'a mut SimRng,
     pub(crate) clock: &'a Clock,
+    /// The oscillator's count at this node's last boot.
+    pub(crate) booted_at: u64,
 }
 
 impl<N: Node> std::fmt::Debug for Ctx<'_, N> {
@@ -48,19 +53,37 @@ impl<N: Node> Ctx<'_, N> {
     }
 
     /// The node's local wall clock: offset, drifting and stepped like a
-    /// real one. The true time is not available to nodes.
+    /// real one. The true time is not available to nodes. Use it for
+    /// timestamps others read (with a margin for skew), never to measure
+    /// how long has passed: a step makes it jump.
     pub fn now(&self) -> LocalTime {
         self.clock.local(self.kernel.now)
     }
 
-    /// How many times this node has crashed; 0 on first boot.
-    pub fn incarnation(&self) -> u32 {
-        self.incarnation
+    /// The node's monotonic clock: what its oscillator has counted since
+    /// the node booted. Drift applies, steps never do, and it restarts
+    /// from zero at every boot. Leases and holds that measure "how long
+    /// has passed" use this.
+    pub fn monotonic(&self) -> MonotonicTime {
+        MonotonicTime::from_nanos(
+            self.clock
+                .oscillator(self.kernel.now)
+                .saturating_sub(self.booted_at),
+        )
     }
 
-    /// Sends `msg` to `to` through the simulated network.
+    /// Sends `msg` to `to` through the simulated network. A message to
+    /// itself is delivered after `network::SELF_SEND_LATENCY`, never lost
+    /// and never cut off.
     pub fn send(&mut self, to: NodeId, msg: N::Msg) {
         self.kernel.send(self.id, to, msg);
+    }
+
+    /// Sends a copy of `msg` to each of `to`, in order.
+    pub fn broadcast(&mut self, to: impl IntoIterator<Item = NodeId>, msg: &N::Msg) {
+        for node in to {
+            self.kernel.send(self.id, node, msg.clone());
+        }
     }
 
     /// Calls `on_timer(timer)` after `after` has passed on this node's own
@@ -85,10 +108,34 @@ impl<N: Node> Ctx<'_, N> {
         self.rng
     }
 
-    /// This node's durable state (its disk): survives crashes. Writes are
-    /// durable at once (no lost unsynced writes in this model).
+    /// This node's durable state (its disk). The node sees its writes at
+    /// once. On an unbuffered disk (the default) they survive a crash at
+    /// once; on a buffered one only after a later `sync` has completed.
     pub fn durable(&mut self) -> &mut N::Durable {
         self.durable
+    }
+
+    /// Syncs everything written so far; `on_timer(then)` runs when it is
+    /// on disk: after the disk's sync latency on a buffered disk, at once
+    /// (as the next event) on an unbuffered one. A crash before then loses
+    /// the writes and the callback. Syncs complete in the order begun.
+    pub fn sync(&mut self, then: N::Timer) {
+        let k = &mut *self.kernel;
+        let (at, copy) = self.disk.begin_sync(self.durable, k.now);
+        k.trace
+            .push(k.event, k.now, TraceKind::Sync, Some(self.id), None, &then);
+        let event = Event::Synced {
+            node: self.id,
+            incarnation: self.incarnation,
+            copy: copy.map(Box::new),
+            then,
+        };
+        k.schedule(at, event);
+    }
+
+    /// Does this node's disk lose unsynced writes on a crash?
+    pub fn disk_is_buffered(&self) -> bool {
+        self.disk.is_buffered()
     }
 
     /// Records that this client invoked `op`, now.

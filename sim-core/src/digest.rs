@@ -4,13 +4,14 @@
 //!
 //! Events are encoded into a buffer that is hashed in large blocks, so the
 //! per-event cost is a few byte copies. Payloads (messages, timers,
-//! operations) are fed through `std::hash::Hash` into an encoder that
-//! writes every integer as fixed-width little-endian, so the bytes are the
-//! same on every platform. (`Hash` impls belong to the types' authors; a
-//! Rust release could change how std hashes, say, a `str`, which would
-//! change digests but never a run.)
+//! operations, faults) go through their `serde::Serialize` impls into our
+//! own canonical encoding (`encode.rs`), never through `std::hash::Hash`,
+//! whose output Rust does not promise to keep: a toolchain upgrade cannot
+//! change a run's fingerprint unnoticed.
 
-use std::hash::{Hash, Hasher};
+use serde::Serialize;
+
+use crate::encode::encode;
 
 const FLUSH_AT: usize = 16 * 1024;
 
@@ -43,8 +44,8 @@ impl TraceDigest {
     }
 
     /// Adds a payload to the current event.
-    pub fn payload<T: Hash + ?Sized>(&mut self, value: &T) {
-        value.hash(&mut Encoder(&mut self.buffer));
+    pub fn payload<T: Serialize + ?Sized>(&mut self, value: &T) {
+        encode(value, &mut self.buffer);
     }
 
     /// Adds raw bytes (a length prefix keeps encodings unambiguous).
@@ -71,40 +72,6 @@ impl TraceDigest {
         let mut hasher = self.hasher.clone();
         hasher.update(&self.buffer);
         hasher.finalize().to_hex().to_string()
-    }
-}
-
-/// A `Hasher` that writes its input as canonical bytes instead of mixing it.
-struct Encoder<'a>(&'a mut Vec<u8>);
-
-impl Hasher for Encoder<'_> {
-    fn finish(&self) -> u64 {
-        0 // never used: the bytes are the output
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(bytes);
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0.push(i);
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.0.extend_from_slice(&i.to_le_bytes());
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.0.extend_from_slice(&i.to_le_bytes());
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0.extend_from_slice(&i.to_le_bytes());
-    }
-    fn write_u128(&mut self, i: u128) {
-        self.0.extend_from_slice(&i.to_le_bytes());
-    }
-    // Sizes differ between platforms; the encoding must not.
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-    fn write_isize(&mut self, i: isize) {
-        self.write_u64(i as u64);
     }
 }
 
@@ -156,7 +123,7 @@ mod tests {
             bytes.extend_from_slice(&t.to_le_bytes());
             bytes.extend_from_slice(&1u32.to_le_bytes());
             bytes.extend_from_slice(&2u32.to_le_bytes());
-            p.hash(&mut Encoder(&mut bytes));
+            encode(p, &mut bytes);
         }
         assert_eq!(once.hex(), blake3::hash(&bytes).to_hex().to_string());
     }

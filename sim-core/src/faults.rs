@@ -1,6 +1,9 @@
-//! The fault plan: faults are data. A `TimedFault` says what goes wrong and
-//! when; the engine applies it as an ordinary event, and every fault is a
-//! trace event. Random faults come from the nemesis (`nemesis.rs`).
+//! The fault plan: faults are data. A `TimedFault` says what goes wrong,
+//! when, and optionally for how long; the engine applies it as an
+//! ordinary event, and every fault is a trace event. A fault with a
+//! duration undoes only its own effect when it ends (its own cut, its own
+//! link change, its own clock step), never a global heal. Random faults
+//! come from the nemesis (`nemesis.rs`), as timed faults with durations.
 
 use crate::link::{ConfigError, LinkConfig};
 use crate::node::NodeId;
@@ -17,8 +20,16 @@ pub enum Fault<N = NodeId> {
     /// The node stops at once; its volatile state, its timers and the
     /// messages in flight to it are lost. Its durable state survives.
     Crash(N),
-    /// A crashed node boots again from its durable state.
+    /// A crashed (or shut down) node boots again from its durable state.
     Restart(N),
+    /// A graceful shutdown: the node is told (`Node::on_shutdown`) and
+    /// keeps running for `grace_ms`, then stops. Unlike a crash it keeps
+    /// everything it wrote, synced or not (a clean stop flushes the disk).
+    Shutdown {
+        node: N,
+        /// How long the node may act before it stops, in milliseconds.
+        grace_ms: u64,
+    },
     /// The node freezes (a GC pause, a VM migration): its timers and
     /// deliveries wait until it resumes. Nothing is lost.
     Pause(N),
@@ -52,7 +63,9 @@ impl<N> Fault<N> {
         match self {
             Fault::Partition(p) => p.nodes(),
             Fault::Crash(n) | Fault::Restart(n) | Fault::Pause(n) | Fault::Resume(n) => vec![n],
-            Fault::ClockStep { node, .. } | Fault::ClockDrift { node, .. } => vec![node],
+            Fault::ClockStep { node, .. }
+            | Fault::ClockDrift { node, .. }
+            | Fault::Shutdown { node, .. } => vec![node],
             Fault::Link { from, to, .. } => from.iter().chain(to).collect(),
             Fault::Heal | Fault::ResetLinks => Vec::new(),
         }
@@ -66,6 +79,10 @@ impl<N> Fault<N> {
             Fault::Heal => Fault::Heal,
             Fault::Crash(n) => Fault::Crash(f(n)?),
             Fault::Restart(n) => Fault::Restart(f(n)?),
+            Fault::Shutdown { node, grace_ms } => Fault::Shutdown {
+                node: f(node)?,
+                grace_ms: *grace_ms,
+            },
             Fault::Pause(n) => Fault::Pause(f(n)?),
             Fault::Resume(n) => Fault::Resume(f(n)?),
             Fault::ClockStep { node, delta_us } => Fault::ClockStep {
@@ -83,6 +100,15 @@ impl<N> Fault<N> {
             },
             Fault::ResetLinks => Fault::ResetLinks,
         })
+    }
+
+    /// Can this fault be given a duration (and so undo itself)? The
+    /// faults that only undo others (heal, restart, resume, reset) cannot.
+    pub fn can_last(&self) -> bool {
+        !matches!(
+            self,
+            Fault::Heal | Fault::Restart(_) | Fault::Resume(_) | Fault::ResetLinks
+        )
     }
 }
 
@@ -111,16 +137,43 @@ impl Fault {
                 ))
             }
             Fault::Link { link, .. } => link.validate().map_err(|e| e.within("link")),
+            Fault::Shutdown { grace_ms, .. } if *grace_ms > crate::nemesis::MAX_NEMESIS_MS => {
+                Err(ConfigError::new(
+                    "grace_ms",
+                    format!(
+                        "{grace_ms} ms is beyond the longest accepted grace period, {} ms",
+                        crate::nemesis::MAX_NEMESIS_MS
+                    ),
+                ))
+            }
             _ => Ok(()),
         }
     }
 }
 
-/// A fault and the true time it strikes.
+/// A fault, the true time it strikes, and how long it lasts.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimedFault<N = NodeId> {
     /// When, in milliseconds since the start of the run.
     pub at_ms: u64,
     pub fault: Fault<N>,
+    /// How long it lasts, in milliseconds: then exactly its own effect is
+    /// undone (its cut removed, its link change dropped, the node
+    /// restarted or resumed, the clock stepped back, the drift restored).
+    /// Unset: until another fault undoes it (a heal, a restart, ...). A
+    /// fault still in force when the liveness phase begins is undone then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+impl<N> TimedFault<N> {
+    /// A fault at `at_ms` that lasts until something undoes it.
+    pub fn at(at_ms: u64, fault: Fault<N>) -> TimedFault<N> {
+        TimedFault {
+            at_ms,
+            fault,
+            duration_ms: None,
+        }
+    }
 }

@@ -1,37 +1,189 @@
-//! Fault injection: how each `Fault` changes the world, the random
-//! nemesis's ticks, and the switch into the liveness phase. Every fault
-//! that changes something is a trace event; one that finds nothing to do
-//! (crashing a crashed node) is skipped.
+//! Fault injection: how each `Fault` changes the world, how a fault with a
+//! duration undoes exactly its own effect, the random nemesis's strikes,
+//! and the switch into the liveness phase. Every fault that changes
+//! something is a trace event; one that finds nothing to do (crashing a
+//! crashed node) is skipped.
+//!
+//! A fault given a duration schedules its own undo: its cut is removed
+//! (other cuts stay), its link change dropped (other changes stay), the
+//! node restarted or resumed, the clock stepped back, the drift restored.
+//! When the liveness phase begins, every undo still pending runs at once
+//! and the nemesis stops, so nothing of the fault phase fires after the
+//! heal.
+
+use std::time::Duration;
 
 use crate::faults::Fault;
+use crate::kernel::Event;
+use crate::network::LinkLayerId;
 use crate::node::{Node, NodeId};
-use crate::sim::{Event, Sim};
+use crate::partition::CutId;
+use crate::sim::Sim;
 use crate::trace::TraceKind;
 
+/// How to undo one fault that was given a duration.
+#[derive(Debug)]
+pub(crate) enum Undo {
+    /// Remove this cut; `fault` is the partition that made it.
+    Cut { cut: CutId, fault: Fault },
+    /// Drop this link change; `fault` is the change.
+    Link { layer: LinkLayerId, fault: Fault },
+    /// Apply the fault that reverses it (a restart, a resume, a step
+    /// back, the earlier drift).
+    With(Fault),
+}
+
 impl<N: Node> Sim<N> {
-    /// Faults stop; every cut heals, links return to their configured
-    /// latency and ordering without loss or duplication, paused nodes
-    /// resume and crashed nodes restart.
-    pub(crate) fn begin_liveness_phase(&mut self) {
-        self.faults_active = false;
-        let k = &mut self.kernel;
-        k.trace
-            .push(k.event, k.now, TraceKind::LivenessPhase, None, None, &());
-        self.apply_fault(Fault::Heal);
-        self.apply_fault(Fault::ResetLinks);
-        self.kernel.network.make_reliable();
-        for i in 0..self.slots.len() {
-            let id = NodeId(i as u32);
-            if self.slots[i].paused {
-                self.apply_fault(Fault::Resume(id));
+    /// Applies one fault, and schedules its undo if it has a duration.
+    /// Faults that find nothing to do (crashing a crashed node) are
+    /// skipped without a trace event.
+    pub(crate) fn apply_fault(&mut self, fault: Fault, duration: Option<Duration>) {
+        let now = self.kernel.now;
+        let undo = match &fault {
+            Fault::Partition(p) => {
+                let cut = self.kernel.network.partition(p);
+                self.record_fault(TraceKind::Partition, None, &fault);
+                self.touch_named(&fault);
+                Some(Undo::Cut {
+                    cut,
+                    fault: fault.clone(),
+                })
             }
-            if self.slots[i].node.is_none() {
-                self.apply_fault(Fault::Restart(id));
+            Fault::Heal => {
+                self.kernel.network.heal();
+                self.record_fault(TraceKind::Heal, None, &fault);
+                self.touch_all();
+                None
             }
+            Fault::Crash(id) => {
+                if !self.crash(*id) {
+                    return;
+                }
+                self.record_fault(TraceKind::Crash, Some(*id), &fault);
+                Some(Undo::With(Fault::Restart(*id)))
+            }
+            Fault::Restart(id) => {
+                self.restart(*id, &fault);
+                None
+            }
+            Fault::Shutdown { node, grace_ms } => {
+                let slot = &self.slots[node.index()];
+                if slot.node.is_none() || slot.paused || slot.stop.is_some() {
+                    return;
+                }
+                self.record_fault(TraceKind::Shutdown, Some(*node), &fault);
+                self.with_node(*node, |n, ctx| n.on_shutdown(ctx));
+                let grace = Duration::from_millis(*grace_ms);
+                let incarnation = self.kernel.incarnation[node.index()];
+                let stop = Event::Stop {
+                    node: *node,
+                    incarnation,
+                };
+                let key = self.kernel.schedule(now + grace, stop);
+                self.slots[node.index()].stop = Some(key);
+                // A shutdown's duration is how long the node stays down
+                // after it stops.
+                if let Some(down) = duration {
+                    self.schedule_undo(grace + down, Undo::With(Fault::Restart(*node)));
+                }
+                return;
+            }
+            Fault::Pause(id) => {
+                let slot = &mut self.slots[id.index()];
+                if slot.node.is_none() || slot.paused {
+                    return;
+                }
+                slot.paused = true;
+                self.record_fault(TraceKind::Pause, Some(*id), &fault);
+                self.touch(*id);
+                Some(Undo::With(Fault::Resume(*id)))
+            }
+            Fault::Resume(id) => {
+                let slot = &mut self.slots[id.index()];
+                if !slot.paused {
+                    return;
+                }
+                slot.paused = false;
+                for key in slot.held.drain(..) {
+                    self.kernel.queue.release(key, now);
+                }
+                self.record_fault(TraceKind::Resume, Some(*id), &fault);
+                self.touch(*id);
+                None
+            }
+            Fault::ClockStep { node, delta_us } => {
+                self.slots[node.index()]
+                    .clock
+                    .step(now, delta_us.saturating_mul(1_000));
+                self.record_fault(TraceKind::ClockStep, Some(*node), &fault);
+                self.touch(*node);
+                Some(Undo::With(Fault::ClockStep {
+                    node: *node,
+                    delta_us: delta_us.saturating_neg(),
+                }))
+            }
+            Fault::ClockDrift { node, drift_ppm } => {
+                let clock = &mut self.slots[node.index()].clock;
+                let before = clock.drift_ppm();
+                clock.set_drift(now, *drift_ppm);
+                self.record_fault(TraceKind::ClockDrift, Some(*node), &fault);
+                self.touch(*node);
+                Some(Undo::With(Fault::ClockDrift {
+                    node: *node,
+                    drift_ppm: before,
+                }))
+            }
+            Fault::Link { from, to, link } => {
+                let layer = self.kernel.network.set_link(*from, *to, *link);
+                self.record_fault(TraceKind::LinkChange, None, &fault);
+                self.touch_named(&fault);
+                Some(Undo::Link {
+                    layer,
+                    fault: fault.clone(),
+                })
+            }
+            Fault::ResetLinks => {
+                self.kernel.network.reset_links();
+                self.record_fault(TraceKind::LinkChange, None, &fault);
+                self.touch_all();
+                None
+            }
+        };
+        if let (Some(undo), Some(after)) = (undo, duration) {
+            self.schedule_undo(after, undo);
+        }
+    }
+
+    fn schedule_undo(&mut self, after: Duration, undo: Undo) {
+        let id = self.next_undo;
+        self.next_undo += 1;
+        let at = self.kernel.now + after;
+        let key = self.kernel.schedule(at, Event::Undo { id, undo });
+        self.pending_undos.push((id, at, key));
+    }
+
+    /// Undoes one fault's own effect. A cut or link change already
+    /// removed (by a heal or a reset) is skipped.
+    pub(crate) fn apply_undo(&mut self, undo: Undo) {
+        match undo {
+            Undo::Cut { cut, fault } => {
+                if self.kernel.network.remove_cut(cut) {
+                    self.record_fault(TraceKind::Undo, None, &fault);
+                    self.touch_named(&fault);
+                }
+            }
+            Undo::Link { layer, fault } => {
+                if self.kernel.network.remove_layer(layer) {
+                    self.record_fault(TraceKind::Undo, None, &fault);
+                    self.touch_named(&fault);
+                }
+            }
+            Undo::With(fault) => self.apply_fault(fault, None),
         }
     }
 
     pub(crate) fn nemesis_tick(&mut self) {
+        self.nemesis_tick = None;
         if !self.faults_active {
             return;
         }
@@ -41,82 +193,59 @@ impl<N: Node> Sim<N> {
         };
         let slots = &self.slots;
         let strike = nemesis.strike(
-            |n| slots[n.index()].node.is_none() || slots[n.index()].paused,
+            |n| {
+                let slot = &slots[n.index()];
+                slot.node.is_none() || slot.paused || slot.stop.is_some()
+            },
             node_count,
         );
         let gap = nemesis.next_gap();
         if let Some(strike) = strike {
-            self.apply_fault(strike.fault);
-            let at = self.kernel.now + strike.undo_after;
-            self.kernel.schedule(at, Event::Fault(strike.undo));
+            self.apply_fault(strike.fault, Some(strike.duration));
         }
         let next = self.kernel.now + gap;
-        self.kernel.schedule(next, Event::NemesisTick);
+        self.nemesis_tick = Some(self.kernel.schedule(next, Event::NemesisTick));
     }
 
-    /// Applies one fault. Faults that find nothing to do (crashing a
-    /// crashed node) are skipped without a trace event.
-    pub(crate) fn apply_fault(&mut self, fault: Fault) -> Option<NodeId> {
-        let now = self.kernel.now;
-        let (kind, node) = match &fault {
-            Fault::Partition(p) => {
-                self.kernel.network.partition(p);
-                (TraceKind::Partition, None)
+    /// Faults stop for good. The nemesis is called off, every fault still
+    /// in force is undone now (in the order its undo was due), nodes
+    /// shutting down stop, every cut heals, links return to their
+    /// configured latency and ordering without loss or duplication, paused
+    /// nodes resume and stopped nodes restart. Nothing of the fault phase
+    /// is left in the queue.
+    pub(crate) fn begin_liveness_phase(&mut self) {
+        self.faults_active = false;
+        let k = &mut self.kernel;
+        k.trace
+            .push(k.event, k.now, TraceKind::LivenessPhase, None, None, &());
+        if let Some(tick) = self.nemesis_tick.take() {
+            self.kernel.queue.remove(tick);
+        }
+        let mut undos = std::mem::take(&mut self.pending_undos);
+        undos.sort_by_key(|&(id, at, _)| (at, id));
+        for (_, _, key) in undos {
+            if let Some(Event::Undo { undo, .. }) = self.kernel.queue.remove(key) {
+                self.apply_undo(undo);
             }
-            Fault::Heal => {
-                self.kernel.network.heal();
-                (TraceKind::Heal, None)
+        }
+        for i in 0..self.slots.len() {
+            if let Some(stop) = self.slots[i].stop.take() {
+                self.kernel.queue.remove(stop);
+                self.stop(NodeId(i as u32));
             }
-            Fault::Crash(id) => (TraceKind::Crash, Some(self.crash(*id)?)),
-            Fault::Restart(id) => {
-                let slot = &mut self.slots[id.index()];
-                if slot.node.is_some() {
-                    return None;
-                }
-                slot.node = Some(N::boot(*id, &slot.durable));
-                self.record_fault(TraceKind::Restart, Some(*id), &fault);
-                return self.with_node(*id, |node, ctx| node.on_start(ctx));
+        }
+        self.apply_fault(Fault::Heal, None);
+        self.apply_fault(Fault::ResetLinks, None);
+        self.kernel.network.make_reliable();
+        for i in 0..self.slots.len() {
+            let id = NodeId(i as u32);
+            if self.slots[i].paused {
+                self.apply_fault(Fault::Resume(id), None);
             }
-            Fault::Pause(id) => {
-                let slot = &mut self.slots[id.index()];
-                if slot.node.is_none() || slot.paused {
-                    return None;
-                }
-                slot.paused = true;
-                (TraceKind::Pause, Some(*id))
+            if self.slots[i].node.is_none() {
+                self.apply_fault(Fault::Restart(id), None);
             }
-            Fault::Resume(id) => {
-                let slot = &mut self.slots[id.index()];
-                if !slot.paused {
-                    return None;
-                }
-                slot.paused = false;
-                for key in slot.held.drain(..) {
-                    self.kernel.queue.release(key, now);
-                }
-                (TraceKind::Resume, Some(*id))
-            }
-            Fault::ClockStep { node, delta_us } => {
-                self.slots[node.index()]
-                    .clock
-                    .step(now, delta_us.saturating_mul(1_000));
-                (TraceKind::ClockStep, Some(*node))
-            }
-            Fault::ClockDrift { node, drift_ppm } => {
-                self.slots[node.index()].clock.set_drift(now, *drift_ppm);
-                (TraceKind::ClockDrift, Some(*node))
-            }
-            Fault::Link { from, to, link } => {
-                self.kernel.network.set_link(*from, *to, *link);
-                (TraceKind::LinkChange, None)
-            }
-            Fault::ResetLinks => {
-                self.kernel.network.reset_links();
-                (TraceKind::LinkChange, None)
-            }
-        };
-        self.record_fault(kind, node, &fault);
-        node
+        }
     }
 
     fn record_fault(&mut self, kind: TraceKind, node: Option<NodeId>, fault: &Fault) {
@@ -125,16 +254,73 @@ impl<N: Node> Sim<N> {
         k.trace.push_fault(k.event, k.now, kind, node, fault);
     }
 
-    /// Drops the node's volatile state; its timers and the messages in
-    /// flight to it die with its incarnation.
-    fn crash(&mut self, id: NodeId) -> Option<NodeId> {
+    fn touch_named(&mut self, fault: &Fault) {
+        for &node in fault.nodes() {
+            self.touch(node);
+        }
+    }
+
+    fn touch_all(&mut self) {
+        for i in 0..self.slots.len() {
+            self.touch(NodeId(i as u32));
+        }
+    }
+
+    /// Drops the node's volatile state; its timers, its syncs in progress
+    /// and the messages in flight to it die with its incarnation. A
+    /// buffered disk rolls back to its last completed sync. Returns false
+    /// if the node was already down.
+    fn crash(&mut self, id: NodeId) -> bool {
         let slot = &mut self.slots[id.index()];
-        slot.node.take()?;
+        if slot.node.take().is_none() {
+            return false;
+        }
+        if let Some(synced) = slot.disk.after_crash() {
+            slot.durable = synced;
+        }
+        self.take_down(id);
+        true
+    }
+
+    /// The end of a graceful shutdown: the node stops like a crash, but
+    /// everything it wrote stays on disk.
+    pub(crate) fn stop(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        if slot.node.take().is_none() {
+            return;
+        }
+        slot.disk.flushed(&slot.durable);
+        let k = &mut self.kernel;
+        k.trace
+            .push(k.event, k.now, TraceKind::Stop, Some(id), None, &());
+        self.take_down(id);
+    }
+
+    /// What a crash and a stop share: the engine forgets the node's
+    /// pending work and starts a new incarnation.
+    fn take_down(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
         slot.paused = false;
         for key in slot.held.drain(..) {
             self.kernel.queue.remove(key);
         }
+        if let Some(stop) = slot.stop.take() {
+            self.kernel.queue.remove(stop);
+        }
         self.kernel.incarnation[id.index()] += 1;
-        Some(id)
+        self.touch(id);
+    }
+
+    /// Boots a down node from its durable state and runs its `on_start`.
+    fn restart(&mut self, id: NodeId, fault: &Fault) {
+        let now = self.kernel.now;
+        let slot = &mut self.slots[id.index()];
+        if slot.node.is_some() {
+            return;
+        }
+        slot.node = Some(N::boot(id, &slot.durable));
+        slot.booted_at = slot.clock.oscillator(now);
+        self.record_fault(TraceKind::Restart, Some(id), fault);
+        self.with_node(id, |node, ctx| node.on_start(ctx));
     }
 }

@@ -6,7 +6,8 @@
 //!   `healed_at + bound`;
 //! - an operation invoked after the heal must complete `Ok` or `Fail`
 //!   within `bound` of its invocation: timing out on a healthy system is
-//!   not an answer.
+//!   not an answer. With `require_ok`, only `Ok` will do: a design that
+//!   keeps saying "try again later" on a healthy system is not live.
 //!
 //! Operations whose deadline falls after the end of the run are not judged.
 
@@ -22,6 +23,7 @@ pub fn judge<O, R>(
     healed_at: SimTime,
     bound: Duration,
     end: SimTime,
+    require_ok: bool,
 ) -> Option<LivenessFailure> {
     let mut late: Vec<OpId> = Vec::new();
     for op in history.operations() {
@@ -32,7 +34,12 @@ pub fn judge<O, R>(
         }
         let finished = match &op.completion {
             Some(Completion { stamp, outcome }) if stamp.time <= deadline => {
-                invoked_before_heal || !matches!(outcome, Outcome::Info)
+                invoked_before_heal
+                    || match outcome {
+                        Outcome::Ok(_) => true,
+                        Outcome::Fail => !require_ok,
+                        Outcome::Info => false,
+                    }
             }
             _ => false,
         };
@@ -46,6 +53,15 @@ pub fn judge<O, R>(
         None => "never completed".to_owned(),
         Some(c) if matches!(c.outcome, Outcome::Info) => {
             format!("timed out (info) at {}", c.stamp.time)
+        }
+        Some(c)
+            if matches!(c.outcome, Outcome::Fail)
+                && c.stamp.time <= op.invoke.time.max(healed_at) + bound =>
+        {
+            format!(
+                "failed at {} on a healed system, and the scenario requires ok",
+                c.stamp.time
+            )
         }
         Some(c) => format!("completed only at {}", c.stamp.time),
     };
@@ -75,6 +91,10 @@ mod tests {
     type Op = (u64, Option<(u64, Outcome<()>)>);
 
     fn run(ops: &[Op]) -> Option<Vec<OpId>> {
+        run_requiring(ops, false)
+    }
+
+    fn run_requiring(ops: &[Op], require_ok: bool) -> Option<Vec<OpId>> {
         let mut h = History::<(), ()>::new();
         let mut events: Vec<(u64, usize, Option<Outcome<()>>)> = Vec::new();
         for (i, (inv, done)) in ops.iter().enumerate() {
@@ -96,6 +116,7 @@ mod tests {
             SimTime::from_millis(10_000),
             BOUND,
             SimTime::from_millis(20_000),
+            require_ok,
         )
         .map(|f| f.ops)
     }
@@ -108,6 +129,15 @@ mod tests {
             Some(vec![OpId(0)])
         );
         assert_eq!(run(&[(12_000, Some((12_500, Outcome::Ok(()))))]), None);
+    }
+
+    #[test]
+    fn requiring_ok_makes_a_fail_after_the_heal_not_live() {
+        let failed = [(12_000, Some((12_100, Outcome::Fail)))];
+        assert_eq!(run(&failed), None);
+        assert_eq!(run_requiring(&failed, true), Some(vec![OpId(0)]));
+        let before_heal = [(9_000, Some((9_100, Outcome::Fail)))];
+        assert_eq!(run_requiring(&before_heal, true), None, "faults were on");
     }
 
     #[test]

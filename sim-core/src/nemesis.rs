@@ -1,9 +1,13 @@
 //! The random fault generator ("nemesis"). Every so often it picks a fault
-//! among the kinds it is allowed, applies it to a random target, and undoes
-//! it a while later. With `swarm` on, the mix itself is drawn per seed
-//! (some seeds only partition, some only crash, some do everything), which
+//! among the kinds it is allowed, applies it to a random target of that
+//! kind, and gives it a duration, after which the engine undoes exactly
+//! that fault. With `swarm` on, the mix itself is drawn per seed (some
+//! seeds only partition, some only crash, some do everything), which
 //! finds more bugs than one fixed mix (Groce et al., "Swarm Testing").
+//! Each kind has its own target set, so a scenario can crash the app
+//! servers, skew the store's clocks and partition anyone.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::faults::Fault;
@@ -16,9 +20,13 @@ use crate::rng::SimRng;
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NemesisConfig<N = NodeId> {
-    /// Nodes it may crash, pause, skew or cut off (usually the servers,
-    /// not the clients). Empty means every node.
+    /// Nodes it may strike with any kind of fault (usually the servers,
+    /// not the clients). Empty means the design's default targets.
     pub targets: Vec<N>,
+    /// Targets for one kind instead of `targets` (e.g. crash only the app
+    /// servers, skew only the store's clocks). An empty list disables the
+    /// kind.
+    pub targets_per_kind: BTreeMap<FaultKind, Vec<N>>,
     /// Shortest gap between two faults, in milliseconds.
     pub interval_ms_min: u64,
     /// Longest gap between two faults, in milliseconds.
@@ -27,7 +35,7 @@ pub struct NemesisConfig<N = NodeId> {
     pub duration_ms_min: u64,
     /// Longest time a fault lasts before it is undone, in milliseconds.
     pub duration_ms_max: u64,
-    /// At most this many targets crashed or paused at once.
+    /// At most this many nodes crashed, paused or shutting down at once.
     pub max_down: u32,
     /// Relative weight of each kind of fault; zero disables a kind.
     pub weights: FaultWeights,
@@ -35,9 +43,45 @@ pub struct NemesisConfig<N = NodeId> {
     pub clock_step_us_max: u64,
     /// How a target's links behave during a link fault.
     pub degraded_link: LinkConfig,
+    /// How long a node told to shut down may act before it stops, in
+    /// milliseconds.
+    pub shutdown_grace_ms: u64,
     /// Draw the mix per seed: each enabled kind is kept with even odds
     /// (at least one stays) with a weight up to its configured weight.
     pub swarm: bool,
+}
+
+/// The kinds of fault the nemesis chooses among.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
+)]
+pub enum FaultKind {
+    Partition,
+    Crash,
+    Pause,
+    ClockStep,
+    Link,
+    Shutdown,
+}
+
+impl FaultKind {
+    /// Every kind, in the fixed order draws are made in.
+    pub const ALL: [FaultKind; 6] = [
+        FaultKind::Partition,
+        FaultKind::Crash,
+        FaultKind::Pause,
+        FaultKind::ClockStep,
+        FaultKind::Link,
+        FaultKind::Shutdown,
+    ];
+
+    /// Does this kind take its node down (for `max_down`)?
+    fn takes_down(self) -> bool {
+        matches!(
+            self,
+            FaultKind::Crash | FaultKind::Pause | FaultKind::Shutdown
+        )
+    }
 }
 
 /// Relative weights of the fault kinds.
@@ -49,6 +93,8 @@ pub struct FaultWeights {
     pub pause: u32,
     pub clock_step: u32,
     pub link: u32,
+    /// Graceful shutdowns (then a restart).
+    pub shutdown: u32,
 }
 
 impl Default for FaultWeights {
@@ -59,35 +105,50 @@ impl Default for FaultWeights {
             pause: 1,
             clock_step: 1,
             link: 1,
+            shutdown: 1,
         }
     }
 }
 
 impl FaultWeights {
-    fn as_array(self) -> [u32; 5] {
-        [
-            self.partition,
-            self.crash,
-            self.pause,
-            self.clock_step,
-            self.link,
-        ]
-    }
-    fn from_array(a: [u32; 5]) -> FaultWeights {
-        FaultWeights {
-            partition: a[0],
-            crash: a[1],
-            pause: a[2],
-            clock_step: a[3],
-            link: a[4],
+    pub fn get(&self, kind: FaultKind) -> u32 {
+        match kind {
+            FaultKind::Partition => self.partition,
+            FaultKind::Crash => self.crash,
+            FaultKind::Pause => self.pause,
+            FaultKind::ClockStep => self.clock_step,
+            FaultKind::Link => self.link,
+            FaultKind::Shutdown => self.shutdown,
         }
     }
+
+    fn get_mut(&mut self, kind: FaultKind) -> &mut u32 {
+        match kind {
+            FaultKind::Partition => &mut self.partition,
+            FaultKind::Crash => &mut self.crash,
+            FaultKind::Pause => &mut self.pause,
+            FaultKind::ClockStep => &mut self.clock_step,
+            FaultKind::Link => &mut self.link,
+            FaultKind::Shutdown => &mut self.shutdown,
+        }
+    }
+
+    /// No weights at all.
+    pub const ZERO: FaultWeights = FaultWeights {
+        partition: 0,
+        crash: 0,
+        pause: 0,
+        clock_step: 0,
+        link: 0,
+        shutdown: 0,
+    };
 }
 
 impl<N> Default for NemesisConfig<N> {
     fn default() -> Self {
         NemesisConfig {
             targets: Vec::new(),
+            targets_per_kind: BTreeMap::new(),
             interval_ms_min: 200,
             interval_ms_max: 2_000,
             duration_ms_min: 100,
@@ -105,6 +166,7 @@ impl<N> Default for NemesisConfig<N> {
                 duplicate_per_million: 50_000,
                 fifo: false,
             },
+            shutdown_grace_ms: 200,
             swarm: true,
         }
     }
@@ -116,8 +178,14 @@ impl<N> NemesisConfig<N> {
         &self,
         f: &mut impl FnMut(&N) -> Result<M, E>,
     ) -> Result<NemesisConfig<M>, E> {
+        let mut targets_per_kind = BTreeMap::new();
+        for (kind, targets) in &self.targets_per_kind {
+            let targets = targets.iter().map(&mut *f).collect::<Result<_, E>>()?;
+            targets_per_kind.insert(*kind, targets);
+        }
         Ok(NemesisConfig {
-            targets: self.targets.iter().map(f).collect::<Result<_, E>>()?,
+            targets: self.targets.iter().map(&mut *f).collect::<Result<_, E>>()?,
+            targets_per_kind,
             interval_ms_min: self.interval_ms_min,
             interval_ms_max: self.interval_ms_max,
             duration_ms_min: self.duration_ms_min,
@@ -126,6 +194,7 @@ impl<N> NemesisConfig<N> {
             weights: self.weights,
             clock_step_us_max: self.clock_step_us_max,
             degraded_link: self.degraded_link,
+            shutdown_grace_ms: self.shutdown_grace_ms,
             swarm: self.swarm,
         })
     }
@@ -143,6 +212,7 @@ impl NemesisConfig {
         for (field, value, limit) in [
             ("interval_ms_max", self.interval_ms_max, MAX_NEMESIS_MS),
             ("duration_ms_max", self.duration_ms_max, MAX_NEMESIS_MS),
+            ("shutdown_grace_ms", self.shutdown_grace_ms, MAX_NEMESIS_MS),
             (
                 "clock_step_us_max",
                 self.clock_step_us_max,
@@ -156,11 +226,18 @@ impl NemesisConfig {
                 ));
             }
         }
-        if let Some(bad) = self.targets.iter().find(|n| n.index() >= node_count) {
-            return Err(ConfigError::new(
-                "targets",
-                format!("no node {} (there are {node_count})", bad.0),
-            ));
+        let lists = std::iter::once(("targets".to_owned(), &self.targets)).chain(
+            self.targets_per_kind
+                .iter()
+                .map(|(kind, targets)| (format!("targets_per_kind[{kind:?}]"), targets)),
+        );
+        for (field, targets) in lists {
+            if let Some(bad) = targets.iter().find(|n| n.index() >= node_count) {
+                return Err(ConfigError::new(
+                    &field,
+                    format!("no node {} (there are {node_count})", bad.0),
+                ));
+            }
         }
         if self.interval_ms_max < self.interval_ms_min || self.interval_ms_max == 0 {
             return Err(ConfigError::new(
@@ -180,7 +257,7 @@ impl NemesisConfig {
                 ),
             ));
         }
-        if self.weights.as_array().iter().all(|&w| w == 0) {
+        if self.weights == FaultWeights::ZERO {
             return Err(ConfigError::new(
                 "weights",
                 "every weight is zero: the nemesis would do nothing",
@@ -192,29 +269,47 @@ impl NemesisConfig {
     }
 }
 
-/// A fault the nemesis chose, and how (and when) to undo it.
+/// A fault the nemesis chose and how long it lasts; the engine undoes
+/// exactly this fault when the time is up.
 #[derive(Clone, Debug)]
 pub struct NemesisStrike {
     pub fault: Fault,
-    pub undo_after: Duration,
-    pub undo: Fault,
+    pub duration: Duration,
 }
 
 #[derive(Debug)]
 pub struct Nemesis {
     config: NemesisConfig,
     weights: FaultWeights,
-    targets: Vec<NodeId>,
+    /// Each kind's targets, by `FaultKind::ALL` index.
+    targets: [Vec<NodeId>; 6],
+    /// Nodes some kind may take down, for `max_down`.
+    downable: Vec<NodeId>,
     rng: SimRng,
 }
 
 impl Nemesis {
     pub fn new(config: NemesisConfig, node_count: usize, mut rng: SimRng) -> Nemesis {
-        let targets = if config.targets.is_empty() {
+        let every: Vec<NodeId> = if config.targets.is_empty() {
             (0..node_count as u32).map(NodeId).collect()
         } else {
             config.targets.clone()
         };
+        let targets = FaultKind::ALL.map(|kind| {
+            config
+                .targets_per_kind
+                .get(&kind)
+                .cloned()
+                .unwrap_or_else(|| every.clone())
+        });
+        let mut downable: Vec<NodeId> = FaultKind::ALL
+            .iter()
+            .zip(&targets)
+            .filter(|(kind, _)| kind.takes_down())
+            .flat_map(|(_, nodes)| nodes.iter().copied())
+            .collect();
+        downable.sort();
+        downable.dedup();
         let weights = if config.swarm {
             draw_swarm(config.weights, &mut rng)
         } else {
@@ -224,6 +319,7 @@ impl Nemesis {
             config,
             weights,
             targets,
+            downable,
             rng,
         }
     }
@@ -242,41 +338,55 @@ impl Nemesis {
         Duration::from_millis(ms)
     }
 
-    /// Picks the next fault. `is_down` tells which targets are crashed or
-    /// paused now. Returns `None` when the chosen kind has nothing to act on.
+    fn targets_of(&self, kind: FaultKind) -> &[NodeId] {
+        let index = FaultKind::ALL
+            .iter()
+            .position(|&k| k == kind)
+            .expect("listed");
+        &self.targets[index]
+    }
+
+    /// Picks the next fault. `is_down` tells which nodes are crashed,
+    /// paused or shutting down now. Returns `None` when the chosen kind
+    /// has nothing to act on.
     pub fn strike(
         &mut self,
         is_down: impl Fn(NodeId) -> bool,
         node_count: usize,
     ) -> Option<NemesisStrike> {
-        let kind = self.rng.weighted(&self.weights.as_array())?;
-        let undo_after = Duration::from_millis(self.rng.between(
+        let weights = FaultKind::ALL.map(|kind| {
+            if self.targets_of(kind).is_empty() {
+                0
+            } else {
+                self.weights.get(kind)
+            }
+        });
+        let kind = FaultKind::ALL[self.rng.weighted(&weights)?];
+        let duration = Duration::from_millis(self.rng.between(
             self.config.duration_ms_min,
             self.config.duration_ms_max.saturating_add(1),
         ));
-        let down = self.targets.iter().filter(|&&n| is_down(n)).count() as u32;
-        let up: Vec<NodeId> = self
-            .targets
-            .iter()
-            .copied()
-            .filter(|&n| !is_down(n))
-            .collect();
-        let (fault, undo) = match kind {
-            0 => (
-                Fault::Partition(self.pick_partition(node_count)),
-                Fault::Heal,
-            ),
-            1 | 2 if down >= self.config.max_down || up.is_empty() => return None,
-            1 => {
+        let targets = self.targets_of(kind).to_vec();
+        let fault = match kind {
+            FaultKind::Partition => Fault::Partition(self.pick_partition(&targets, node_count)),
+            FaultKind::Crash | FaultKind::Pause | FaultKind::Shutdown => {
+                let down = self.downable.iter().filter(|&&n| is_down(n)).count() as u32;
+                let up: Vec<NodeId> = targets.into_iter().filter(|&n| !is_down(n)).collect();
+                if down >= self.config.max_down || up.is_empty() {
+                    return None;
+                }
                 let node = up[self.rng.index(up.len())];
-                (Fault::Crash(node), Fault::Restart(node))
+                match kind {
+                    FaultKind::Crash => Fault::Crash(node),
+                    FaultKind::Pause => Fault::Pause(node),
+                    _ => Fault::Shutdown {
+                        node,
+                        grace_ms: self.config.shutdown_grace_ms,
+                    },
+                }
             }
-            2 => {
-                let node = up[self.rng.index(up.len())];
-                (Fault::Pause(node), Fault::Resume(node))
-            }
-            3 => {
-                let node = self.targets[self.rng.index(self.targets.len())];
+            FaultKind::ClockStep => {
+                let node = targets[self.rng.index(targets.len())];
                 let magnitude = self.rng.between(
                     1,
                     self.config
@@ -289,39 +399,22 @@ impl Nemesis {
                 } else {
                     -magnitude
                 };
-                (
-                    Fault::ClockStep { node, delta_us },
-                    Fault::ClockStep {
-                        node,
-                        delta_us: -delta_us,
-                    },
-                )
+                Fault::ClockStep { node, delta_us }
             }
-            _ => {
-                let node = self.targets[self.rng.index(self.targets.len())];
-                let link = self.config.degraded_link;
-                (
-                    Fault::Link {
-                        from: Some(node),
-                        to: None,
-                        link,
-                    },
-                    Fault::ResetLinks,
-                )
-            }
+            FaultKind::Link => Fault::Link {
+                from: Some(targets[self.rng.index(targets.len())]),
+                to: None,
+                link: self.config.degraded_link,
+            },
         };
-        Some(NemesisStrike {
-            fault,
-            undo_after,
-            undo,
-        })
+        Some(NemesisStrike { fault, duration })
     }
 
     /// Isolates one target, or splits the targets in two (a bridge when
     /// there are enough), putting every other node (clients) on a random
     /// side so clients keep reaching some servers.
-    fn pick_partition(&mut self, node_count: usize) -> Partition {
-        let mut shuffled = self.targets.clone();
+    fn pick_partition(&mut self, targets: &[NodeId], node_count: usize) -> Partition {
+        let mut shuffled = targets.to_vec();
         for i in (1..shuffled.len()).rev() {
             let j = self.rng.index(i + 1);
             shuffled.swap(i, j);
@@ -343,7 +436,7 @@ impl Nemesis {
                 let mut left = shuffled;
                 for other in (0..node_count as u32)
                     .map(NodeId)
-                    .filter(|n| !self.targets.contains(n))
+                    .filter(|n| !targets.contains(n))
                 {
                     if self.rng.chance(500_000) {
                         left.push(other)
@@ -358,17 +451,20 @@ impl Nemesis {
 }
 
 fn draw_swarm(max: FaultWeights, rng: &mut SimRng) -> FaultWeights {
-    let max = max.as_array();
-    let mut drawn = [0u32; 5];
-    for (d, &m) in drawn.iter_mut().zip(&max) {
+    let mut drawn = FaultWeights::ZERO;
+    for kind in FaultKind::ALL {
+        let m = max.get(kind);
         if m > 0 && rng.chance(500_000) {
-            *d = 1 + rng.below(u64::from(m)) as u32;
+            *drawn.get_mut(kind) = 1 + rng.below(u64::from(m)) as u32;
         }
     }
-    if drawn.iter().all(|&w| w == 0) {
-        let enabled: Vec<usize> = (0..5).filter(|&i| max[i] > 0).collect();
+    if drawn == FaultWeights::ZERO {
+        let enabled: Vec<FaultKind> = FaultKind::ALL
+            .into_iter()
+            .filter(|&kind| max.get(kind) > 0)
+            .collect();
         let keep = enabled[rng.index(enabled.len())];
-        drawn[keep] = max[keep];
+        *drawn.get_mut(keep) = max.get(keep);
     }
-    FaultWeights::from_array(drawn)
+    drawn
 }

@@ -1,15 +1,22 @@
-//! The simulated network: which links exist (a `petgraph` topology), how
-//! each behaves (`LinkConfig`), and which are cut (`CutSet`). `route`
-//! decides a message's fate when it is sent: lost, cut, or delivered at a
-//! time (and maybe twice). Link behaviour and cuts change while running.
+//! The simulated network: which links exist (a full mesh, or a `petgraph`
+//! topology), how each behaves (`LinkConfig`), and which are cut
+//! (`CutSet`). `route` decides a message's fate when it is sent: lost,
+//! cut, or delivered at a time (and maybe twice). Link behaviour and cuts
+//! change while running; each change by a fault can be undone on its own.
+//!
+//! Nothing here is kept per pair of nodes unless the pair uses it (FIFO
+//! order), so setting up or resetting a network of n nodes costs O(n plus
+//! the configured rules), and a 10,000-node mesh is ready at once.
+//! Messages a node sends itself never touch the network.
 
-use petgraph::algo::tarjan_scc;
+use std::time::Duration;
+
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::{EdgeFiltered, EdgeRef};
+use rustc_hash::FxHashMap;
 
 use crate::link::{ConfigError, LinkConfig};
 use crate::node::NodeId;
-use crate::partition::{CutSet, Partition};
+use crate::partition::{CutId, CutSet, Partition};
 use crate::rng::SimRng;
 use crate::time::SimTime;
 
@@ -90,20 +97,19 @@ impl NetworkConfig {
     }
 }
 
-/// Which directed links exist. A full mesh unless a design says otherwise.
+/// Which directed links exist. A full mesh unless a design says otherwise;
+/// a full mesh is a rule, not a list, so it costs nothing per pair.
 #[derive(Clone, Debug)]
-pub struct Topology {
-    graph: DiGraph<NodeId, ()>,
+pub enum Topology {
+    /// Every node reaches every other.
+    FullMesh { node_count: usize },
+    /// Only these directed links exist.
+    Graph(DiGraph<NodeId, ()>),
 }
 
 impl Topology {
     pub fn full_mesh(node_count: usize) -> Topology {
-        let edges = (0..node_count).flat_map(|a| {
-            (0..node_count)
-                .filter(move |&b| a != b)
-                .map(move |b| (a, b))
-        });
-        Topology::from_edges(node_count, edges)
+        Topology::FullMesh { node_count }
     }
 
     /// Only the given directed links exist.
@@ -111,22 +117,32 @@ impl Topology {
         node_count: usize,
         edges: impl IntoIterator<Item = (usize, usize)>,
     ) -> Topology {
-        let mut graph = DiGraph::with_capacity(node_count, node_count * node_count);
+        let mut graph = DiGraph::with_capacity(node_count, 0);
         for i in 0..node_count {
             graph.add_node(NodeId(u32::try_from(i).expect("node count fits u32")));
         }
         for (a, b) in edges {
             graph.add_edge(NodeIndex::new(a), NodeIndex::new(b), ());
         }
-        Topology { graph }
+        Topology::Graph(graph)
     }
 
     pub fn node_count(&self) -> usize {
-        self.graph.node_count()
+        match self {
+            Topology::FullMesh { node_count } => *node_count,
+            Topology::Graph(graph) => graph.node_count(),
+        }
     }
+
+    /// Is there a link from `from` to another node `to`? (A node always
+    /// reaches itself, without a link.)
     pub fn has_link(&self, from: NodeId, to: NodeId) -> bool {
-        self.graph
-            .contains_edge(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
+        match self {
+            Topology::FullMesh { .. } => from != to,
+            Topology::Graph(graph) => {
+                graph.contains_edge(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
+            }
+        }
     }
 }
 
@@ -153,18 +169,47 @@ pub enum Route {
     Drop(DropReason),
 }
 
-const NO_LINK: u32 = u32::MAX;
+/// How long a message a node sends itself takes: through its own stack,
+/// never the network, so it is never lost, duplicated or cut off.
+pub const SELF_SEND_LATENCY: Duration = Duration::from_micros(1);
+
+/// Names one link change made by a fault, so the fault can undo exactly
+/// its own change when it ends.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct LinkLayerId(u64);
+
+/// A rule setting the behaviour of the links from `from` to `to` (a
+/// missing end matches every node).
+#[derive(Clone, Copy, Debug)]
+struct LinkRule {
+    from: Option<NodeId>,
+    to: Option<NodeId>,
+    link: LinkConfig,
+}
+
+impl LinkRule {
+    fn matches(&self, from: NodeId, to: NodeId) -> bool {
+        self.from.is_none_or(|f| f == from) && self.to.is_none_or(|t| t == to)
+    }
+}
 
 #[derive(Debug)]
 pub struct Network {
     node_count: usize,
     topology: Topology,
-    base: NetworkConfig,
-    /// Distinct link behaviours in use; `pair_config` indexes into it.
-    configs: Vec<LinkConfig>,
-    pair_config: Vec<u32>,
-    /// Latest delivery time per directed pair, so FIFO links keep order.
-    fifo_tail: Vec<SimTime>,
+    /// How every link behaves unless a rule says otherwise.
+    default_link: LinkConfig,
+    /// The configuration's overrides, in order: a later rule wins.
+    configured: Vec<LinkRule>,
+    /// Changes made by faults, in order, each undoable on its own; they
+    /// win over the configuration. Cost per message: one match per rule,
+    /// and nothing while there is none, so setup and resets never touch
+    /// pairs of nodes.
+    layers: Vec<(LinkLayerId, LinkRule)>,
+    next_layer: u64,
+    /// Latest delivery time per directed pair that has used a FIFO link,
+    /// so FIFO links keep order. Lookups only, never iterated.
+    fifo_tail: FxHashMap<(u32, u32), SimTime>,
     cut: CutSet,
     rng: SimRng,
     /// Set by the liveness phase: no loss or duplication from then on,
@@ -178,44 +223,72 @@ impl Network {
         config
             .validate(node_count)
             .expect("network configuration validated before the run");
-        let mut network = Network {
+        Network {
             node_count,
             topology,
-            base: config,
-            configs: Vec::new(),
-            pair_config: vec![NO_LINK; node_count * node_count],
-            fifo_tail: vec![SimTime::ZERO; node_count * node_count],
+            default_link: config.default_link,
+            configured: config
+                .links
+                .iter()
+                .map(|o| LinkRule {
+                    from: o.from,
+                    to: o.to,
+                    link: o.link,
+                })
+                .collect(),
+            layers: Vec::new(),
+            next_layer: 0,
+            fifo_tail: FxHashMap::default(),
             cut: CutSet::new(node_count),
             rng,
             reliable: false,
-        };
-        network.reset_links();
-        network
+        }
     }
 
     /// Decides the fate of a message sent now.
     pub fn route(&mut self, from: NodeId, to: NodeId, now: SimTime) -> Route {
-        let pair = from.index() * self.node_count + to.index();
-        let config = self.pair_config[pair];
-        if config == NO_LINK {
+        if from == to {
+            return Route::Deliver {
+                at: now + SELF_SEND_LATENCY,
+                copy_at: None,
+            };
+        }
+        if !self.topology.has_link(from, to) {
             return Route::Drop(DropReason::NoLink);
         }
         if self.cut.is_blocked(from, to) {
             return Route::Drop(DropReason::Partitioned);
         }
-        let link = self.configs[config as usize];
+        let link = self.link(from, to);
         if self.rng.chance(link.loss_per_million) {
             return Route::Drop(DropReason::Lost);
         }
-        let at = self.arrival(pair, &link, now);
+        let at = self.arrival(from, to, &link, now);
         let copy_at = self
             .rng
             .chance(link.duplicate_per_million)
-            .then(|| self.arrival(pair, &link, now));
+            .then(|| self.arrival(from, to, &link, now));
         Route::Deliver { at, copy_at }
     }
 
-    fn arrival(&mut self, pair: usize, link: &LinkConfig, now: SimTime) -> SimTime {
+    /// How the link from `from` to `to` behaves now.
+    pub fn link(&self, from: NodeId, to: NodeId) -> LinkConfig {
+        let rule = self
+            .layers
+            .iter()
+            .rev()
+            .map(|(_, rule)| rule)
+            .chain(self.configured.iter().rev())
+            .find(|rule| rule.matches(from, to));
+        let mut link = rule.map_or(self.default_link, |rule| rule.link);
+        if self.reliable {
+            link.loss_per_million = 0;
+            link.duplicate_per_million = 0;
+        }
+        link
+    }
+
+    fn arrival(&mut self, from: NodeId, to: NodeId, link: &LinkConfig, now: SimTime) -> SimTime {
         let at = SimTime::from_nanos(
             now.as_nanos()
                 .saturating_add(link.latency.sample_ns(&mut self.rng)),
@@ -224,19 +297,27 @@ impl Network {
             return at;
         }
         // Equal times keep send order through the queue's sequence numbers.
-        let at = at.max(self.fifo_tail[pair]);
-        self.fifo_tail[pair] = at;
+        let tail = self.fifo_tail.entry((from.0, to.0)).or_default();
+        let at = at.max(*tail);
+        *tail = at;
         at
     }
 
     /// Is the link cut right now? Checked again at delivery, so a
-    /// partition also catches messages already in flight.
+    /// partition also catches messages already in flight. Never true for
+    /// a node's messages to itself.
     pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
         self.cut.is_blocked(from, to)
     }
 
-    pub fn partition(&mut self, partition: &Partition) {
-        self.cut.apply(partition);
+    /// Cuts the network; the id removes exactly this cut.
+    pub fn partition(&mut self, partition: &Partition) -> CutId {
+        self.cut.apply(partition)
+    }
+
+    /// Removes one cut, leaving the others. False if it was already gone.
+    pub fn remove_cut(&mut self, id: CutId) -> bool {
+        self.cut.remove(id)
     }
 
     /// Removes every cut.
@@ -249,39 +330,30 @@ impl Network {
     }
 
     /// Changes the behaviour of the links from `from` to `to` (a missing
-    /// end means every node).
-    pub fn set_link(&mut self, from: Option<NodeId>, to: Option<NodeId>, mut link: LinkConfig) {
-        if self.reliable {
-            link.loss_per_million = 0;
-            link.duplicate_per_million = 0;
-        }
-        let index = match self.configs.iter().position(|c| *c == link) {
-            Some(i) => i,
-            None => {
-                self.configs.push(link);
-                self.configs.len() - 1
-            }
-        };
-        let index = u32::try_from(index).expect("fewer than 2^32 link behaviours");
-        for a in 0..self.node_count {
-            for b in 0..self.node_count {
-                let matches =
-                    from.is_none_or(|f| f.index() == a) && to.is_none_or(|t| t.index() == b);
-                if matches && self.topology.has_link(NodeId(a as u32), NodeId(b as u32)) {
-                    self.pair_config[a * self.node_count + b] = index;
-                }
-            }
-        }
+    /// end means every node) until `remove_layer` or `reset_links`.
+    pub fn set_link(
+        &mut self,
+        from: Option<NodeId>,
+        to: Option<NodeId>,
+        link: LinkConfig,
+    ) -> LinkLayerId {
+        let id = LinkLayerId(self.next_layer);
+        self.next_layer += 1;
+        self.layers.push((id, LinkRule { from, to, link }));
+        id
+    }
+
+    /// Undoes one link change, leaving the others. False if it was
+    /// already gone (reset).
+    pub fn remove_layer(&mut self, id: LinkLayerId) -> bool {
+        let before = self.layers.len();
+        self.layers.retain(|(layer, _)| *layer != id);
+        self.layers.len() < before
     }
 
     /// Puts every link back to its configured behaviour.
     pub fn reset_links(&mut self) {
-        self.configs.clear();
-        let base = self.base.clone();
-        self.set_link(None, None, base.default_link);
-        for o in &base.links {
-            self.set_link(o.from, o.to, o.link);
-        }
+        self.layers.clear();
     }
 
     /// Stops loss and duplication on every link, now and after any later
@@ -290,33 +362,6 @@ impl Network {
     /// design's fault, not the dice's.
     pub fn make_reliable(&mut self) {
         self.reliable = true;
-        for config in &mut self.configs {
-            config.loss_per_million = 0;
-            config.duplicate_per_million = 0;
-        }
-    }
-
-    /// Groups of nodes that can all reach each other right now (strongly
-    /// connected components of the uncut topology), sorted, for traces and
-    /// reports.
-    pub fn components(&self) -> Vec<Vec<NodeId>> {
-        let view = EdgeFiltered::from_fn(&self.topology.graph, |edge| {
-            let (a, b) = (
-                self.topology.graph[edge.source()],
-                self.topology.graph[edge.target()],
-            );
-            !self.cut.is_blocked(a, b)
-        });
-        let mut groups: Vec<Vec<NodeId>> = tarjan_scc(&view)
-            .into_iter()
-            .map(|scc| {
-                let mut g: Vec<NodeId> = scc.into_iter().map(|i| self.topology.graph[i]).collect();
-                g.sort();
-                g
-            })
-            .collect();
-        groups.sort();
-        groups
     }
 
     pub fn node_count(&self) -> usize {
@@ -353,7 +398,7 @@ mod tests {
             Route::Drop(DropReason::Lost)
         ));
         network.make_reliable();
-        network.reset_links(); // a nemesis undo arriving after the heal
+        network.reset_links();
         let lossy = LinkConfig {
             loss_per_million: 1_000_000,
             ..LinkConfig::default()

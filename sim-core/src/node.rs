@@ -2,7 +2,8 @@
 //! the node acts only through its `Ctx` (see `ctx.rs`).
 
 use std::fmt::Debug;
-use std::hash::Hash;
+
+use serde::Serialize;
 
 use crate::ctx::Ctx;
 
@@ -31,27 +32,42 @@ impl std::fmt::Display for NodeId {
 /// `Self` is volatile (lost on a crash) and `Durable` survives (it is the
 /// node's disk and its configuration). `boot` is the only constructor, used
 /// both at the start and at every restart, so a restarted node can only
-/// know what its durable part holds. The node writes durable state through
-/// `Ctx::durable`. A design with several roles makes `Self` an enum of
-/// roles (and `Durable` one too).
+/// know what its durable part holds: the engine tells it nothing else (not
+/// even how often it crashed). The node writes durable state through
+/// `Ctx::durable`; on a buffered disk a write survives a crash only once a
+/// sync has completed (`Ctx::sync`). A design with several roles makes
+/// `Self` an enum of roles (and `Durable` one too).
+///
+/// Messages, timers and operations are `Serialize` because the trace
+/// digest hashes their canonical encoding (`encode.rs`), and `Debug` for
+/// readable traces.
 pub trait Node: Sized + 'static {
-    /// What survives a crash: configuration and disk.
-    type Durable: Debug;
-    /// Messages between nodes. `Hash` feeds the trace digest.
-    type Msg: Clone + Debug + Hash;
+    /// What survives a crash: configuration and disk. `Clone` because a
+    /// buffered disk keeps the last synced copy beside the one the node
+    /// sees (an unbuffered disk never clones).
+    type Durable: Clone + Debug;
+    /// Messages between nodes.
+    type Msg: Clone + Debug + Serialize;
     /// A node's own timer kinds (e.g. `Retry { request }`).
-    type Timer: Debug + Hash;
+    type Timer: Debug + Serialize;
     /// Client operations recorded in the history, and their results.
-    type Op: Clone + Debug + Hash;
-    type Ret: Clone + Debug + Hash;
+    type Op: Clone + Debug + Serialize;
+    type Ret: Clone + Debug + Serialize;
 
     /// Builds the volatile state from the durable state.
     fn boot(id: NodeId, durable: &Self::Durable) -> Self;
 
-    /// Called once after each boot (the start of the run, and each restart).
-    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>);
+    /// Called once after each boot (the start of the run, and each
+    /// restart). Does nothing unless a role needs it.
+    fn on_start(&mut self, _ctx: &mut Ctx<'_, Self>) {}
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Msg);
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+
+    /// A graceful shutdown began (`Fault::Shutdown`): the node keeps
+    /// running for its grace period, then stops, keeping everything it
+    /// wrote. Unlike a crash, it may use the time: finish, hand over,
+    /// discard. Does nothing unless a role needs it.
+    fn on_shutdown(&mut self, _ctx: &mut Ctx<'_, Self>) {}
 }

@@ -1,6 +1,10 @@
-//! Network partitions: which directed pairs of nodes cannot talk. A
-//! partition is added to the cut set; `heal` clears it. Partitions compose,
-//! so a fault plan can isolate a node during a split.
+//! Network partitions: which directed pairs of nodes cannot talk. Each
+//! partition in force is one cut in the cut set, with its own id, so a
+//! fault that lasts a while removes exactly its own cut when it ends and
+//! leaves overlapping ones in place; `heal` removes them all. Cuts
+//! compose, so a fault plan can isolate a node during a split. A cut
+//! costs memory linear in the number of nodes, never quadratic, and a
+//! node is never cut off from itself.
 
 use crate::node::NodeId;
 
@@ -74,103 +78,135 @@ impl<N> Partition<N> {
     }
 }
 
-/// The set of blocked directed pairs, as a dense bitset: one lookup per
-/// message must be cheap.
+/// Names one cut in force, so the fault that made it can remove it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CutId(u64);
+
+/// The partitions in force. Checking a pair costs one test per cut in
+/// force, and nothing at all while there is none.
 #[derive(Clone, Debug)]
 pub struct CutSet {
     node_count: usize,
-    bits: Vec<u64>,
-    blocked_pairs: usize,
+    cuts: Vec<(CutId, Cut)>,
+    next_id: u64,
+}
+
+/// One partition, compiled for O(1) lookups.
+#[derive(Clone, Debug)]
+enum Cut {
+    /// Each node's group; unlisted nodes share one more group.
+    Groups(Vec<u32>),
+    OneWay {
+        from: NodeSet,
+        to: NodeSet,
+    },
+    Bridge {
+        left: NodeSet,
+        right: NodeSet,
+    },
+    Isolate(NodeId),
+}
+
+/// A set of nodes as a bitset over node indices.
+#[derive(Clone, Debug)]
+struct NodeSet(Vec<u64>);
+
+impl NodeSet {
+    fn of(nodes: &[NodeId], node_count: usize) -> NodeSet {
+        let mut words = vec![0; node_count.div_ceil(64)];
+        for node in nodes {
+            assert!(node.index() < node_count, "partition names an unknown node");
+            words[node.index() / 64] |= 1 << (node.index() % 64);
+        }
+        NodeSet(words)
+    }
+    fn contains(&self, node: NodeId) -> bool {
+        self.0[node.index() / 64] & (1 << (node.index() % 64)) != 0
+    }
+}
+
+impl Cut {
+    fn compile(partition: &Partition, n: usize) -> Cut {
+        match partition {
+            Partition::Groups(groups) => {
+                let mut group_of = vec![groups.len() as u32; n];
+                for (g, members) in groups.iter().enumerate() {
+                    for node in members {
+                        assert!(node.index() < n, "partition names an unknown node");
+                        group_of[node.index()] = g as u32;
+                    }
+                }
+                Cut::Groups(group_of)
+            }
+            Partition::OneWay { from, to } => Cut::OneWay {
+                from: NodeSet::of(from, n),
+                to: NodeSet::of(to, n),
+            },
+            Partition::Bridge { left, right, .. } => Cut::Bridge {
+                left: NodeSet::of(left, n),
+                right: NodeSet::of(right, n),
+            },
+            Partition::Isolate(node) => {
+                assert!(node.index() < n, "partition names an unknown node");
+                Cut::Isolate(*node)
+            }
+        }
+    }
+
+    fn blocks(&self, from: NodeId, to: NodeId) -> bool {
+        match self {
+            Cut::Groups(group_of) => group_of[from.index()] != group_of[to.index()],
+            Cut::OneWay { from: f, to: t } => f.contains(from) && t.contains(to),
+            Cut::Bridge { left, right } => {
+                (left.contains(from) && right.contains(to))
+                    || (right.contains(from) && left.contains(to))
+            }
+            Cut::Isolate(node) => from == *node || to == *node,
+        }
+    }
 }
 
 impl CutSet {
     pub fn new(node_count: usize) -> CutSet {
         CutSet {
             node_count,
-            bits: vec![0; (node_count * node_count).div_ceil(64)],
-            blocked_pairs: 0,
+            cuts: Vec::new(),
+            next_id: 0,
         }
     }
 
     pub fn is_blocked(&self, from: NodeId, to: NodeId) -> bool {
-        if self.blocked_pairs == 0 {
-            return false;
-        }
-        let bit = from.index() * self.node_count + to.index();
-        self.bits[bit / 64] & (1 << (bit % 64)) != 0
+        from != to && self.cuts.iter().any(|(_, cut)| cut.blocks(from, to))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.blocked_pairs == 0
+        self.cuts.is_empty()
     }
 
+    /// Removes every cut.
     pub fn heal(&mut self) {
-        self.bits.fill(0);
-        self.blocked_pairs = 0;
+        self.cuts.clear();
     }
 
-    /// Adds the cuts of `partition`.
+    /// Adds the cuts of `partition`; returns the id that removes them.
     ///
     /// # Panics
     /// If it names a node outside the simulation; scenarios are validated
     /// before a run, so that is a bug.
-    pub fn apply(&mut self, partition: &Partition) {
-        let n = self.node_count;
-        match partition {
-            Partition::Groups(groups) => {
-                let mut group_of = vec![groups.len(); n];
-                for (g, members) in groups.iter().enumerate() {
-                    for node in members {
-                        group_of[node.index()] = g;
-                    }
-                }
-                for a in 0..n {
-                    for b in 0..n {
-                        if group_of[a] != group_of[b] {
-                            self.block(a, b);
-                        }
-                    }
-                }
-            }
-            Partition::OneWay { from, to } => {
-                for a in from {
-                    for b in to {
-                        if a != b {
-                            self.block(a.index(), b.index());
-                        }
-                    }
-                }
-            }
-            Partition::Bridge { left, right, .. } => {
-                for a in left {
-                    for b in right {
-                        self.block(a.index(), b.index());
-                        self.block(b.index(), a.index());
-                    }
-                }
-            }
-            Partition::Isolate(node) => {
-                for other in 0..n {
-                    if other != node.index() {
-                        self.block(node.index(), other);
-                        self.block(other, node.index());
-                    }
-                }
-            }
-        }
+    pub fn apply(&mut self, partition: &Partition) -> CutId {
+        let id = CutId(self.next_id);
+        self.next_id += 1;
+        self.cuts
+            .push((id, Cut::compile(partition, self.node_count)));
+        id
     }
 
-    fn block(&mut self, from: usize, to: usize) {
-        assert!(
-            from < self.node_count && to < self.node_count,
-            "partition names an unknown node"
-        );
-        let bit = from * self.node_count + to;
-        let word = &mut self.bits[bit / 64];
-        if *word & (1 << (bit % 64)) == 0 {
-            *word |= 1 << (bit % 64);
-            self.blocked_pairs += 1;
-        }
+    /// Removes one cut; other cuts stay. Returns false if it was already
+    /// gone (healed).
+    pub fn remove(&mut self, id: CutId) -> bool {
+        let before = self.cuts.len();
+        self.cuts.retain(|(cut, _)| *cut != id);
+        self.cuts.len() < before
     }
 }
 
@@ -218,6 +254,33 @@ mod tests {
         });
         assert!(cut.is_blocked(NodeId(0), NodeId(3)) && cut.is_blocked(NodeId(4), NodeId(1)));
         assert!(!cut.is_blocked(NodeId(2), NodeId(0)) && !cut.is_blocked(NodeId(3), NodeId(2)));
+    }
+
+    #[test]
+    fn removing_one_cut_leaves_an_overlapping_one_in_place() {
+        let mut cut = CutSet::new(3);
+        let planned = cut.apply(&Partition::Isolate(NodeId(1)));
+        let nemesis = cut.apply(&Partition::Groups(vec![ids(&[0, 1])]));
+        assert!(cut.remove(nemesis));
+        assert!(!cut.remove(nemesis), "already removed");
+        assert!(
+            cut.is_blocked(NodeId(0), NodeId(1)),
+            "the planned cut stays"
+        );
+        assert!(!cut.is_blocked(NodeId(0), NodeId(2)));
+        assert!(cut.remove(planned) && cut.is_empty());
+    }
+
+    #[test]
+    fn no_cut_separates_a_node_from_itself() {
+        let mut cut = CutSet::new(2);
+        cut.apply(&Partition::Isolate(NodeId(1)));
+        cut.apply(&Partition::OneWay {
+            from: ids(&[0, 1]),
+            to: ids(&[0, 1]),
+        });
+        assert!(!cut.is_blocked(NodeId(1), NodeId(1)));
+        assert!(cut.is_blocked(NodeId(0), NodeId(1)));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub enum Stream {
     Nemesis,
     /// A node's own draws, by node index. Clients are nodes too.
     Node(u32),
+    /// A node's disk (sync latencies), by node index.
+    Disk(u32),
     /// Free for callers outside the engine (workload set-up, scenario
     /// parameters drawn per seed), numbered by the caller.
     User(u32),
@@ -31,6 +33,7 @@ impl Stream {
             Stream::Nemesis => 2,
             Stream::Node(i) => (1 << 32) | u64::from(i),
             Stream::User(i) => (2 << 32) | u64::from(i),
+            Stream::Disk(i) => (3 << 32) | u64::from(i),
         }
     }
 }

@@ -1,6 +1,6 @@
-//! The simulation: nodes, the kernel that carries their effects out, and
-//! the run loop. One `Sim` is one run of one seed, single-threaded; sweeps
-//! run many `Sim`s in parallel, never one across threads.
+//! The simulation: node slots and the run loop. One `Sim` is one run of
+//! one seed, single-threaded; sweeps run many `Sim`s in parallel, never
+//! one across threads.
 //!
 //! The loop pops the earliest event, hands it to its node (or applies the
 //! fault), then checks every invariant. It stops at the end time, at the
@@ -13,11 +13,12 @@ use crate::check::{
 use crate::clock::Clock;
 use crate::config::SimConfig;
 use crate::ctx::Ctx;
-use crate::faults::Fault;
+use crate::disk::Disk;
 use crate::history::History;
+use crate::kernel::{Event, Kernel};
 use crate::metrics::Metrics;
 use crate::nemesis::Nemesis;
-use crate::network::{DropReason, Network, Route, Topology};
+use crate::network::{DropReason, Network, Topology};
 use crate::node::{Node, NodeId};
 use crate::queue::{EventKey, EventQueue};
 use crate::result::{RunResult, RunStats};
@@ -26,146 +27,23 @@ use crate::time::SimTime;
 use crate::trace::{Trace, TraceKind};
 use crate::world::World;
 
-/// Something scheduled to happen.
-#[derive(Debug)]
-pub(crate) enum Event<N: Node> {
-    Start(NodeId),
-    /// `incarnation` is the receiver's when the message was sent: a message
-    /// in flight across a crash is lost. `id` numbers messages in send
-    /// order (a duplicate shares its original's).
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        incarnation: u32,
-        id: u64,
-        msg: N::Msg,
-    },
-    Timer {
-        node: NodeId,
-        incarnation: u32,
-        timer: N::Timer,
-    },
-    Fault(Fault),
-    NemesisTick,
-    /// Faults stop and everything heals: the liveness phase.
-    Heal,
-}
-
-impl<N: Node> Event<N> {
-    /// The node that must be running (not paused) for this event to run.
-    fn paused_target(&self) -> Option<NodeId> {
-        match self {
-            Event::Deliver { to, .. } => Some(*to),
-            Event::Timer { node, .. } => Some(*node),
-            _ => None,
-        }
-    }
-}
-
-/// Everything except the nodes: what a node's `Ctx` reaches.
-#[derive(Debug)]
-pub(crate) struct Kernel<N: Node> {
-    pub(crate) now: SimTime,
-    /// The current engine step, 1-based (0 = before the first event).
-    pub(crate) event: u64,
-    pub(crate) queue: EventQueue<Event<N>>,
-    pub(crate) network: Network,
-    /// Per node: how many times it crashed.
-    pub(crate) incarnation: Vec<u32>,
-    pub(crate) history: History<N::Op, N::Ret>,
-    pub(crate) trace: Trace,
-    pub(crate) metrics: Metrics,
-    pub(crate) stats: RunStats,
-    max_pending: usize,
-    pending_overflow: bool,
-}
-
-impl<N: Node> Kernel<N> {
-    pub(crate) fn schedule(&mut self, at: SimTime, event: Event<N>) -> EventKey {
-        if self.queue.len() >= self.max_pending {
-            self.pending_overflow = true;
-        }
-        self.queue.push(at, event)
-    }
-
-    pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
-        let id = self.stats.messages_sent;
-        self.stats.messages_sent += 1;
-        let (event, now) = (self.event, self.now);
-        self.trace.push_full(
-            event,
-            now,
-            TraceKind::Send,
-            Some(from),
-            Some(to),
-            Some(id),
-            &msg,
-            &msg,
-        );
-        match self.network.route(from, to, self.now) {
-            Route::Drop(reason) => self.dropped(from, to, id, reason, &msg),
-            Route::Deliver { at, copy_at } => {
-                let incarnation = self.incarnation[to.index()];
-                if let Some(copy_at) = copy_at {
-                    self.stats.messages_duplicated += 1;
-                    let copy = Event::Deliver {
-                        from,
-                        to,
-                        incarnation,
-                        id,
-                        msg: msg.clone(),
-                    };
-                    self.schedule(copy_at, copy);
-                }
-                self.schedule(
-                    at,
-                    Event::Deliver {
-                        from,
-                        to,
-                        incarnation,
-                        id,
-                        msg,
-                    },
-                );
-            }
-        }
-    }
-
-    /// Records a message that will not arrive. The digest already has the
-    /// message from its send; the description repeats it for readers.
-    pub(crate) fn dropped(
-        &mut self,
-        from: NodeId,
-        to: NodeId,
-        id: u64,
-        reason: DropReason,
-        msg: &N::Msg,
-    ) {
-        self.stats.messages_dropped += 1;
-        let kind = TraceKind::Drop(reason);
-        self.trace.push_full(
-            self.event,
-            self.now,
-            kind,
-            Some(from),
-            Some(to),
-            Some(id),
-            &(),
-            msg,
-        );
-    }
-}
-
-/// A node slot: the node's volatile state (None while crashed), its durable
-/// state, and what the engine keeps for it.
+/// A node slot: the node's volatile state (None while down), its durable
+/// state and disk, and what the engine keeps for it.
 #[derive(Debug)]
 pub(crate) struct Slot<N: Node> {
     pub(crate) node: Option<N>,
+    /// The durable state the node sees, including unsynced writes.
     pub(crate) durable: N::Durable,
+    pub(crate) disk: Disk<N::Durable>,
     pub(crate) paused: bool,
     /// Events that came due while paused, in order; released on resume.
     pub(crate) held: Vec<EventKey>,
     pub(crate) clock: Clock,
+    /// The oscillator's count when the node last booted: its monotonic
+    /// reading counts from there.
+    pub(crate) booted_at: u64,
+    /// The end of a graceful shutdown in progress.
+    pub(crate) stop: Option<EventKey>,
     pub(crate) rng: SimRng,
 }
 
@@ -177,6 +55,13 @@ pub struct Sim<N: Node> {
     pub(crate) invariants: Vec<Box<dyn Invariant<N>>>,
     pub(crate) history_checks: Vec<Box<dyn HistoryCheck<N>>>,
     pub(crate) nemesis: Option<Nemesis>,
+    /// The next nemesis strike, so the heal can call it off.
+    pub(crate) nemesis_tick: Option<EventKey>,
+    /// Undos of faults still in force: (undo id, due time, queue key).
+    pub(crate) pending_undos: Vec<(u64, SimTime, EventKey)>,
+    pub(crate) next_undo: u64,
+    /// The nodes the current event may have changed (reused buffer).
+    pub(crate) touched: Vec<NodeId>,
     pub(crate) faults_active: bool,
     pub(crate) finished: bool,
 }
@@ -192,6 +77,7 @@ impl<N: Node> std::fmt::Debug for Sim<N> {
 
 impl<N: Node> Sim<N> {
     /// Boots one node per durable state (node `i` gets `durables[i]`).
+    /// Setup costs time and memory linear in the number of nodes.
     ///
     /// # Panics
     /// If `config` does not validate for this many nodes: callers validate
@@ -216,12 +102,17 @@ impl<N: Node> Sim<N> {
             .enumerate()
             .map(|(i, durable)| {
                 let id = NodeId(i as u32);
+                let disk_config = config.disks.get(i).copied().unwrap_or_default();
+                let disk_rng = SimRng::new(seed, Stream::Disk(i as u32));
                 Slot {
                     node: Some(N::boot(id, &durable)),
+                    disk: Disk::new(disk_config, &durable, disk_rng),
                     durable,
                     paused: false,
                     held: Vec::new(),
                     clock: Clock::new(config.clocks.get(i).copied().unwrap_or_default()),
+                    booted_at: 0,
+                    stop: None,
                     rng: SimRng::new(seed, Stream::Node(i as u32)),
                 }
             })
@@ -250,6 +141,10 @@ impl<N: Node> Sim<N> {
             invariants: Vec::new(),
             history_checks: Vec::new(),
             nemesis,
+            nemesis_tick: None,
+            pending_undos: Vec::new(),
+            next_undo: 0,
+            touched: Vec::new(),
             faults_active: true,
             finished: false,
         };
@@ -265,8 +160,11 @@ impl<N: Node> Sim<N> {
         let mut faults = self.config.faults.clone();
         faults.sort_by_key(|f| f.at_ms); // stable: equal times keep file order
         for f in faults {
-            self.kernel
-                .schedule(SimTime::from_millis(f.at_ms), Event::Fault(f.fault));
+            let event = Event::Fault {
+                fault: f.fault,
+                duration: f.duration_ms.map(std::time::Duration::from_millis),
+            };
+            self.kernel.schedule(SimTime::from_millis(f.at_ms), event);
         }
         if let Some(nemesis) = &mut self.nemesis {
             let weights = nemesis.weights();
@@ -279,7 +177,7 @@ impl<N: Node> Sim<N> {
                 &weights,
             );
             let first = SimTime::ZERO + nemesis.next_gap();
-            self.kernel.schedule(first, Event::NemesisTick);
+            self.nemesis_tick = Some(self.kernel.schedule(first, Event::NemesisTick));
         }
         if let Some(l) = self.config.liveness {
             self.kernel.schedule(l.heal_at(), Event::Heal);
@@ -366,8 +264,9 @@ impl<N: Node> Sim<N> {
             let (time, event) = self.kernel.queue.pop().expect("peeked");
             self.kernel.now = time;
             self.kernel.event += 1;
-            let node = self.dispatch(event);
-            if let Some(violation) = self.after_event(node, observer) {
+            self.touched.clear();
+            self.dispatch(event);
+            if let Some(violation) = self.after_event(observer) {
                 return Some(Verdict::Violated(violation));
             }
         }
@@ -381,8 +280,8 @@ impl<N: Node> Sim<N> {
         }
     }
 
-    /// Runs one event. Returns the node whose state it may have changed.
-    fn dispatch(&mut self, event: Event<N>) -> Option<NodeId> {
+    /// Runs one event, noting in `touched` the nodes it may have changed.
+    fn dispatch(&mut self, event: Event<N>) {
         match event {
             Event::Start(id) => {
                 self.kernel.trace.push(
@@ -393,7 +292,7 @@ impl<N: Node> Sim<N> {
                     None,
                     &(),
                 );
-                self.with_node(id, |node, ctx| node.on_start(ctx))
+                self.with_node(id, |node, ctx| node.on_start(ctx));
             }
             Event::Deliver {
                 from,
@@ -406,83 +305,109 @@ impl<N: Node> Sim<N> {
                 if k.incarnation[to.index()] != incarnation || self.slots[to.index()].node.is_none()
                 {
                     k.dropped(from, to, id, DropReason::ReceiverCrashed, &msg);
-                    return None;
+                    return;
                 }
                 if k.network.is_cut(from, to) {
                     k.dropped(from, to, id, DropReason::Partitioned, &msg);
-                    return None;
+                    return;
                 }
                 k.stats.messages_delivered += 1;
-                let kind = TraceKind::Deliver;
                 k.trace.push_full(
                     k.event,
                     k.now,
-                    kind,
+                    TraceKind::Deliver,
                     Some(to),
                     Some(from),
                     Some(id),
                     &(),
                     &msg,
                 );
-                self.with_node(to, |node, ctx| node.on_message(ctx, from, msg))
+                self.with_node(to, |node, ctx| node.on_message(ctx, from, msg));
             }
             Event::Timer {
                 node: id,
                 incarnation,
                 timer,
             } => {
-                let k = &mut self.kernel;
-                if k.incarnation[id.index()] != incarnation || self.slots[id.index()].node.is_none()
-                {
-                    return None; // lost with the crash
+                if !self.is_current(id, incarnation) {
+                    return; // lost with the crash
                 }
+                let k = &mut self.kernel;
                 k.stats.timers_fired += 1;
                 k.trace
                     .push(k.event, k.now, TraceKind::Timer, Some(id), None, &timer);
-                self.with_node(id, |node, ctx| node.on_timer(ctx, timer))
+                self.with_node(id, |node, ctx| node.on_timer(ctx, timer));
             }
-            Event::Fault(fault) => self.apply_fault(fault),
-            Event::NemesisTick => {
-                self.nemesis_tick();
-                None
+            Event::Synced {
+                node: id,
+                incarnation,
+                copy,
+                then,
+            } => {
+                if !self.is_current(id, incarnation) {
+                    return; // the sync never finished: the node crashed first
+                }
+                if let Some(copy) = copy {
+                    self.slots[id.index()].disk.complete_sync(*copy);
+                }
+                let k = &mut self.kernel;
+                k.trace
+                    .push(k.event, k.now, TraceKind::Synced, Some(id), None, &then);
+                self.with_node(id, |node, ctx| node.on_timer(ctx, then));
             }
-            Event::Heal => {
-                self.begin_liveness_phase();
-                None
+            Event::Fault { fault, duration } => self.apply_fault(fault, duration),
+            Event::Undo { id, undo } => {
+                self.pending_undos.retain(|(pending, _, _)| *pending != id);
+                self.apply_undo(undo);
             }
+            Event::Stop { node, incarnation } => {
+                if self.is_current(node, incarnation) {
+                    self.stop(node);
+                }
+            }
+            Event::NemesisTick => self.nemesis_tick(),
+            Event::Heal => self.begin_liveness_phase(),
         }
     }
 
+    /// Is `id` up in the incarnation an event was scheduled for?
+    fn is_current(&self, id: NodeId, incarnation: u32) -> bool {
+        self.kernel.incarnation[id.index()] == incarnation && self.slots[id.index()].node.is_some()
+    }
+
     /// Calls a handler of node `id` with its context, if the node is up.
-    pub(crate) fn with_node(
-        &mut self,
-        id: NodeId,
-        f: impl FnOnce(&mut N, &mut Ctx<'_, N>),
-    ) -> Option<NodeId> {
+    pub(crate) fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) {
         let slot = &mut self.slots[id.index()];
-        let node = slot.node.as_mut()?;
+        let Some(node) = slot.node.as_mut() else {
+            return;
+        };
         let mut ctx = Ctx {
             id,
             incarnation: self.kernel.incarnation[id.index()],
             kernel: &mut self.kernel,
             durable: &mut slot.durable,
+            disk: &mut slot.disk,
             rng: &mut slot.rng,
             clock: &slot.clock,
+            booted_at: slot.booted_at,
         };
         f(node, &mut ctx);
-        Some(id)
+        self.touch(id);
+    }
+
+    /// Notes that the current event may have changed node `id`.
+    pub(crate) fn touch(&mut self, id: NodeId) {
+        if !self.touched.contains(&id) {
+            self.touched.push(id);
+        }
     }
 
     /// Checks every invariant, then shows the event to the observer.
-    fn after_event<O: Observer<N>>(
-        &mut self,
-        node: Option<NodeId>,
-        observer: &mut O,
-    ) -> Option<Violation> {
+    fn after_event<O: Observer<N>>(&mut self, observer: &mut O) -> Option<Violation> {
         let step = Step {
             event: self.kernel.event,
             time: self.kernel.now,
-            node,
+            nodes: &self.touched,
         };
         let world = World {
             slots: &self.slots,
@@ -547,6 +472,7 @@ impl<N: Node> Sim<N> {
                 l.heal_at(),
                 l.bound(),
                 self.config.end(),
+                l.require_ok,
             )
         {
             return Verdict::NotLive(failure);

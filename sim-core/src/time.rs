@@ -1,6 +1,8 @@
 //! Virtual time. `SimTime` is the one true time of a run, in integer
-//! nanoseconds since the run started; `LocalTime` is what a node's own clock
-//! reads, which may be offset, drifting or stepped (see `clock.rs`).
+//! nanoseconds since the run started; `LocalTime` is what a node's own wall
+//! clock reads, which may be offset, drifting or stepped; `MonotonicTime`
+//! is what its monotonic clock reads, which drifts but never steps (see
+//! `clock.rs`). Distinct types, so a lease cannot mix the two by mistake.
 //!
 //! Integers only: float time would make equal instants compare unequal on
 //! some path, and a run must be the same bit for bit everywhere.
@@ -118,6 +120,47 @@ impl Add<Duration> for LocalTime {
             self.0
                 .saturating_add(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
         )
+    }
+}
+
+/// A reading of a node's monotonic clock: nanoseconds its oscillator has
+/// counted since the node last booted. Drift applies (a fast oscillator
+/// counts fast); clock steps never do. Readings from different boots or
+/// different nodes do not compare: this measures "how long has passed"
+/// on one node, as `Instant` does.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Debug,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct MonotonicTime(u64);
+
+impl MonotonicTime {
+    pub const fn from_nanos(ns: u64) -> MonotonicTime {
+        MonotonicTime(ns)
+    }
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+    /// Time counted since `earlier`, or zero if `earlier` is later.
+    pub fn since(self, earlier: MonotonicTime) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl Add<Duration> for MonotonicTime {
+    type Output = MonotonicTime;
+    fn add(self, d: Duration) -> MonotonicTime {
+        MonotonicTime(self.0.saturating_add(duration_nanos(d)))
     }
 }
 

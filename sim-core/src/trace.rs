@@ -3,7 +3,8 @@
 //! as a `TraceEvent` with a readable description.
 
 use std::fmt::Debug;
-use std::hash::Hash;
+
+use serde::Serialize;
 
 use crate::digest::TraceDigest;
 use crate::faults::Fault;
@@ -43,6 +44,17 @@ pub enum TraceKind {
     Complete(Ending),
     /// Faults stopped and everything healed: the liveness phase began.
     LivenessPhase,
+    /// A fault that was given a duration ended: `fault` is the fault
+    /// undone (only its own effect is removed).
+    Undo,
+    /// `node` was asked to shut down gracefully and has its grace period.
+    Shutdown,
+    /// A node that was shutting down stopped, its grace period over.
+    Stop,
+    /// `node` asked its disk to sync what it wrote so far.
+    Sync,
+    /// A sync of `node` completed: those writes now survive a crash.
+    Synced,
 }
 
 impl TraceKind {
@@ -68,6 +80,11 @@ impl TraceKind {
             // The outcome is in the payload; one tag keeps digests stable.
             TraceKind::Complete(_) => 16,
             TraceKind::LivenessPhase => 17,
+            TraceKind::Undo => 18,
+            TraceKind::Shutdown => 19,
+            TraceKind::Stop => 20,
+            TraceKind::Sync => 21,
+            TraceKind::Synced => 22,
         }
     }
 }
@@ -138,7 +155,7 @@ impl Trace {
 
     /// Appends an event with a payload (hashed into the digest; rendered
     /// with `Debug` only when recording).
-    pub fn push<P: Hash + Debug + ?Sized>(
+    pub fn push<P: Serialize + Debug + ?Sized>(
         &mut self,
         event: u64,
         time: SimTime,
@@ -154,7 +171,7 @@ impl Trace {
     /// description (`detail`): a delivery is described by its message but
     /// not hashed again (the send already was).
     #[allow(clippy::too_many_arguments)] // one event's fields, spelled out
-    pub fn push_full<H: Hash + ?Sized, D: Debug + ?Sized>(
+    pub fn push_full<H: Serialize + ?Sized, D: Debug + ?Sized>(
         &mut self,
         event: u64,
         time: SimTime,
@@ -204,7 +221,7 @@ impl Trace {
 
     /// Appends a client operation event (invoke or complete), keeping the
     /// operation's id as data when recording.
-    pub fn push_operation<P: Hash + Debug + ?Sized>(
+    pub fn push_operation<P: Serialize + Debug + ?Sized>(
         &mut self,
         event: u64,
         time: SimTime,

@@ -1,6 +1,7 @@
 //! The liveness phase: after the heal, operations must finish within the
 //! bound. A server that answers passes; one that falls silent is reported
-//! as "did not finish", apart from any safety violation.
+//! as "did not finish", apart from any safety violation; one that only
+//! ever refuses ("try again later") fails a scenario that requires `Ok`.
 
 use std::time::Duration;
 
@@ -9,13 +10,14 @@ use sim_core::{
     Verdict,
 };
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug, serde::Serialize)]
 enum Msg {
     Request(u32),
     Reply(u32),
+    Refused(u32),
 }
 
-#[derive(Debug, Hash)]
+#[derive(Debug, serde::Serialize)]
 enum Timer {
     Next,
     Timeout(u32),
@@ -26,9 +28,11 @@ enum Role {
     Client {
         server: NodeId,
     },
-    /// Answers requests, unless `silent_after_ms` has passed on its clock.
+    /// Answers requests, unless `silent_after_ms` has passed on its clock;
+    /// with `refuses`, every answer is a refusal.
     Server {
         silent_after_ms: Option<u64>,
+        refuses: bool,
     },
 }
 
@@ -62,20 +66,33 @@ impl Node for Node1 {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
-        match (msg, &self.role) {
-            (Msg::Request(n), Role::Server { silent_after_ms }) => {
+        match (msg.clone(), &self.role) {
+            (
+                Msg::Request(n),
+                Role::Server {
+                    silent_after_ms,
+                    refuses,
+                },
+            ) => {
                 let silent =
                     silent_after_ms.is_some_and(|ms| ctx.now().as_nanos() >= ms as i64 * 1_000_000);
-                if !silent {
+                if silent {
+                } else if *refuses {
+                    ctx.send(from, Msg::Refused(n));
+                } else {
                     ctx.send(from, Msg::Reply(n));
                 }
             }
-            (Msg::Reply(n), Role::Client { .. }) => {
+            (Msg::Reply(n) | Msg::Refused(n), Role::Client { .. }) => {
                 if let Some((pending, op)) = self.pending
                     && pending == n
                 {
                     self.pending = None;
-                    ctx.complete(op, Outcome::Ok(()));
+                    let outcome = match msg {
+                        Msg::Reply(_) => Outcome::Ok(()),
+                        _ => Outcome::Fail,
+                    };
+                    ctx.complete(op, outcome);
                 }
             }
             _ => {}
@@ -111,19 +128,27 @@ impl Node for Node1 {
 }
 
 fn run(silent_after_ms: Option<u64>) -> Verdict {
+    run_server(silent_after_ms, false, false)
+}
+
+fn run_server(silent_after_ms: Option<u64>, refuses: bool, require_ok: bool) -> Verdict {
     let mut c = SimConfig::new(7);
     c.duration = Duration::from_secs(5);
-    c.faults = vec![TimedFault {
-        at_ms: 500,
-        fault: Fault::Partition(Partition::Isolate(NodeId(1))),
-    }];
+    c.faults = vec![TimedFault::at(
+        500,
+        Fault::Partition(Partition::Isolate(NodeId(1))),
+    )];
     c.liveness = Some(LivenessConfig {
         heal_at_ms: 2_000,
         bound_ms: 1_000,
+        require_ok,
     });
     let roles = vec![
         Role::Client { server: NodeId(1) },
-        Role::Server { silent_after_ms },
+        Role::Server {
+            silent_after_ms,
+            refuses,
+        },
     ];
     Sim::<Node1>::new(c, roles).run().verdict
 }
@@ -145,6 +170,24 @@ fn a_server_silent_after_the_heal_is_reported_as_not_live() {
         failure.message
     );
     assert!(!failure.ops.is_empty());
+}
+
+#[test]
+fn a_liveness_check_that_demands_ok_fails_a_design_that_only_ever_fails() {
+    assert_eq!(
+        run_server(None, true, false),
+        Verdict::Pass,
+        "a refusal is an answer"
+    );
+    let Verdict::NotLive(failure) = run_server(None, true, true) else {
+        panic!("expected NotLive when ok is required")
+    };
+    assert!(
+        failure.message.contains("requires ok"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(run_server(None, false, true), Verdict::Pass);
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub fn run() -> Result<(), String> {
     };
     // The engine: 200,000 delivered messages of a quorum workload.
     bench("sim-core", "quorum_bench")?;
+    // Scale: setup time and event rate at 10 and 10,000 nodes.
+    bench("sim-core", "scale_bench")?;
     // The linearizability checker through `dsim lincheck`: 10,000 operations.
     bench("scenarios", "lincheck_bench")?;
     // Loading a scenario: parse, resolve names, validate.

@@ -64,6 +64,9 @@ pub struct ReadPhase {
 #[derive(Debug)]
 pub struct Coordinator {
     protocol: Protocol,
+    /// The client's boot count, from its disk: the high half of request
+    /// numbers.
+    boot: u32,
     counter: u32,
     requests: BTreeMap<RequestNumber, Request>,
     /// Every read phase that ended, in order (read by the metrics observer).
@@ -110,10 +113,16 @@ impl Coordinator {
     pub fn new(protocol: Protocol) -> Coordinator {
         Coordinator {
             protocol,
+            boot: 0,
             counter: 0,
             requests: BTreeMap::new(),
             read_phases: Vec::new(),
         }
+    }
+
+    /// Sets the boot count request numbers start from (at each start).
+    pub fn set_boot(&mut self, boot: u32) {
+        self.boot = boot;
     }
 
     pub fn read_phases(&self) -> &[ReadPhase] {
@@ -122,7 +131,7 @@ impl Coordinator {
 
     /// Invokes "have you seen `x`?" and starts its read phase.
     pub fn start(&mut self, ctx: &mut Ctx<'_, DedupNode>, x: u64, slot: u32) {
-        let number = RequestNumber::new(ctx.incarnation(), self.counter);
+        let number = RequestNumber::new(self.boot, self.counter);
         self.counter += 1;
         let op = ctx.invoke(Seen(x));
         let targets = self.protocol.placement.targets(x, ctx.rng());

@@ -39,11 +39,11 @@ impl Invariant<DedupNode> for AtMostOneFalse {
         AT_MOST_ONE_FALSE
     }
 
-    fn check(&mut self, world: &World<'_, DedupNode>, step: &Step) -> Result<(), Breach> {
+    fn check(&mut self, world: &World<'_, DedupNode>, step: &Step<'_>) -> Result<(), Breach> {
         let history = world.history();
         let answers = &mut self.answers;
         self.feed
-            .for_each_completed(history, step.node, |op| answers.observe(op))
+            .for_each_completed(history, step.nodes, |op| answers.observe(op))
     }
 }
 
@@ -134,8 +134,8 @@ impl HistoryCheck<DedupNode> for Linearizable {
 /// The history is in invocation order and has no index of completions, so
 /// this keeps a cursor over invocations and, per client, the operations
 /// still pending. A client completes operations only in its own handlers,
-/// so after a step only the stepping node's pending list needs a look:
-/// the cost per event is the concurrency of one client, not the history.
+/// so after a step only the stepped nodes' pending lists need a look: the
+/// cost per event is the concurrency of one client, not the history.
 #[derive(Debug, Default)]
 pub struct CompletionFeed {
     invoked: usize,
@@ -146,7 +146,7 @@ impl CompletionFeed {
     pub fn for_each_completed<E>(
         &mut self,
         history: &History<Seen, bool>,
-        stepped: Option<NodeId>,
+        stepped: &[NodeId],
         mut on_completed: impl FnMut(&Operation<Seen, bool>) -> Result<(), E>,
     ) -> Result<(), E> {
         let operations = history.operations();
@@ -154,20 +154,22 @@ impl CompletionFeed {
             self.pending.entry(op.node).or_default().push(op.id);
         }
         self.invoked = operations.len();
-        let Some(pending) = stepped.and_then(|node| self.pending.get_mut(&node)) else {
-            return Ok(());
-        };
         let mut result = Ok(());
-        pending.retain(|&id| {
-            let op = history.get(id);
-            if op.completion.is_none() {
-                return true;
-            }
-            if result.is_ok() {
-                result = on_completed(op);
-            }
-            false
-        });
+        for node in stepped {
+            let Some(pending) = self.pending.get_mut(node) else {
+                continue;
+            };
+            pending.retain(|&id| {
+                let op = history.get(id);
+                if op.completion.is_none() {
+                    return true;
+                }
+                if result.is_ok() {
+                    result = on_completed(op);
+                }
+                false
+            });
+        }
         result
     }
 }

@@ -62,7 +62,7 @@ impl MetricsObserver {
 }
 
 impl Observer<DedupNode> for MetricsObserver {
-    fn observe(&mut self, world: &World<'_, DedupNode>, step: &Step) {
+    fn observe(&mut self, world: &World<'_, DedupNode>, step: &Step<'_>) {
         let shared = &mut self.observations;
         let invoked = world.history().len();
         if invoked > self.invoked {
@@ -72,18 +72,21 @@ impl Observer<DedupNode> for MetricsObserver {
             shared.invoked_while_down.resize(invoked, down);
             self.invoked = invoked;
         }
-        let Some(node) = step.node.filter(|n| n.0 >= self.replicas) else {
-            return;
-        };
-        let cursor = self.read_cursor.entry(node).or_default();
-        match world.node(node) {
-            Some(DedupNode::Client(client)) => {
-                let phases = client.coordinator.read_phases();
-                shared.read_phases.extend_from_slice(&phases[*cursor..]);
-                *cursor = phases.len();
+        for &node in step.nodes.iter().filter(|n| n.0 >= self.replicas) {
+            let cursor = self.read_cursor.entry(node).or_default();
+            match world.node(node) {
+                Some(DedupNode::Client(client)) => {
+                    let phases = client.coordinator.read_phases();
+                    if *cursor > phases.len() {
+                        // Stopped and restarted within one event: a new log.
+                        *cursor = 0;
+                    }
+                    shared.read_phases.extend_from_slice(&phases[*cursor..]);
+                    *cursor = phases.len();
+                }
+                // Crashed: its log is gone, and a restarted client starts anew.
+                _ => *cursor = 0,
             }
-            // Crashed: its log is gone, and a restarted client starts anew.
-            _ => *cursor = 0,
         }
     }
 }

@@ -110,7 +110,7 @@ impl Default for DedupConfig {
 /// The operation clients record: "have you seen X?" (`Ret` = the answer).
 /// A newtype so it can be exported as a history event; sim-core's set
 /// specification takes it as the set's element type.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize)]
 pub struct Seen(pub u64);
 
 impl ExportOp<bool> for Seen {

@@ -9,17 +9,18 @@ use super::ownership::Owner;
 use super::store::Adder;
 
 /// Numbers a client's requests, unique across the client's restarts: the
-/// incarnation in the high 32 bits, a counter in the low 32.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+/// client's boot count (kept on its disk) in the high 32 bits, a counter
+/// in the low 32.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
 pub struct RequestNumber(pub u64);
 
 impl RequestNumber {
-    pub fn new(incarnation: u32, counter: u32) -> RequestNumber {
-        RequestNumber(u64::from(incarnation) << 32 | u64::from(counter))
+    pub fn new(boot: u32, counter: u32) -> RequestNumber {
+        RequestNumber(u64::from(boot) << 32 | u64::from(counter))
     }
 }
 
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, serde::Serialize)]
 pub enum Msg {
     /// Read phase: is X in your set, and whose is it? Changes nothing.
     Query { request: RequestNumber, x: u64 },

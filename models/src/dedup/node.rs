@@ -24,22 +24,26 @@ pub enum DedupNode {
 }
 
 /// What survives a crash: each role's configuration and disk.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum DedupDisk {
     Replica(ReplicaDisk),
     Client(ClientDisk),
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ReplicaDisk {
     pub config: Arc<DedupConfig>,
     /// The seen set, unless the replica keeps it in memory only.
     pub store: Option<Store>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ClientDisk {
     pub config: Arc<DedupConfig>,
+    /// How many times the client has booted: it numbers requests, so a
+    /// restarted client never reuses a request number (a late reply to
+    /// the old one would be taken for the new one's).
+    pub boots: u32,
 }
 
 impl DedupDisk {
@@ -51,7 +55,7 @@ impl DedupDisk {
     }
 
     pub fn client(config: Arc<DedupConfig>) -> DedupDisk {
-        DedupDisk::Client(ClientDisk { config })
+        DedupDisk::Client(ClientDisk { config, boots: 0 })
     }
 }
 
@@ -69,7 +73,7 @@ pub struct Client {
 }
 
 /// Timers of both roles.
-#[derive(Debug, Hash)]
+#[derive(Debug, Hash, serde::Serialize)]
 pub enum Timer {
     /// A client slot has thought long enough: ask the next question.
     Think { slot: u32 },
@@ -103,6 +107,10 @@ impl Node for DedupNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if let DedupNode::Client(client) = self {
+            if let DedupDisk::Client(disk) = ctx.durable() {
+                disk.boots += 1;
+                client.coordinator.set_boot(disk.boots);
+            }
             client.workload.on_start(&client.config.workload, ctx);
         }
     }

@@ -32,7 +32,7 @@ use super::store::Adder;
 
 /// Who a replica says owns X. `Unknown` when its store cannot tell (a
 /// Bloom filter); it orders first, so ties resolve the same everywhere.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
 pub enum Owner {
     Unknown,
     Request(Adder),

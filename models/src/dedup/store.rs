@@ -16,7 +16,7 @@ use super::msg::RequestNumber;
 use super::ownership::Owner;
 
 /// A request that adds an X: a client and its request number.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
 pub struct Adder {
     pub client: NodeId,
     pub request: RequestNumber,

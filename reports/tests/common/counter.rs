@@ -16,7 +16,7 @@ use std::time::Duration;
 use sim_core::record::ExportOp;
 use sim_core::{Ctx, Node, NodeId, OpId, Outcome, TimerId};
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, serde::Serialize)]
 pub enum Msg {
     Add { request: u64, amount: u64 },
     Read { request: u64 },
@@ -26,14 +26,14 @@ pub enum Msg {
     Gossip { shares: Vec<u64> },
 }
 
-#[derive(Debug, Hash)]
+#[derive(Debug, Hash, serde::Serialize)]
 pub enum Timer {
     Think,
     Timeout { request: u64 },
     Gossip,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, serde::Serialize)]
 pub enum Op {
     Add(u64),
     Read,
@@ -50,6 +50,8 @@ pub enum Disk {
         busy_per_million: u32,
         recovery_bug: bool,
         shares: Vec<u64>,
+        /// How many times this server has booted.
+        boots: u32,
     },
     Client {
         servers: Vec<NodeId>,
@@ -105,13 +107,17 @@ impl Node for Counter {
                 let Disk::Server {
                     gossip_ms,
                     recovery_bug,
+                    boots,
                     ..
-                } = *ctx.durable()
+                } = ctx.durable()
                 else {
                     return;
                 };
-                // The planted bug: recovery forgets to re-enable reads.
-                *deaf_to_reads = recovery_bug && ctx.incarnation() >= 2;
+                *boots += 1;
+                // The planted bug: recovery forgets to re-enable reads
+                // from the second restart (the third boot) on.
+                *deaf_to_reads = *recovery_bug && *boots >= 3;
+                let gossip_ms = *gossip_ms;
                 ctx.set_timer(Duration::from_millis(gossip_ms), Timer::Gossip);
             }
             Counter::Client { .. } => think(ctx),

@@ -96,6 +96,7 @@ impl Setup {
         config.liveness = Some(LivenessConfig {
             heal_at_ms,
             bound_ms: 1_500.min(self.duration_ms - heal_at_ms),
+            require_ok: false,
         });
         config
     }
@@ -110,6 +111,7 @@ impl Setup {
                 busy_per_million: self.busy_per_million,
                 recovery_bug: self.recovery_bug,
                 shares: vec![0; self.servers],
+                boots: 0,
             })
             .collect();
         disks.extend((0..self.clients).map(|_| Disk::Client {

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use sim_core::{Ctx, Node, NodeId, Outcome};
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, serde::Serialize)]
 pub enum Msg {
     Ping(u64),
     Pong(u64),
 }
 
-#[derive(Debug, Hash)]
+#[derive(Debug, Hash, serde::Serialize)]
 pub enum Timer {
     Tick,
     /// A one-off timer whose firing is logged with the local time.

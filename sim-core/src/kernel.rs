@@ -1,0 +1,169 @@
+//! The kernel: everything of a run except the nodes, and what a node's
+//! `Ctx` reaches. It owns the clock of the run (true time), the event
+//! queue, the network, the history, the trace and the counters, and
+//! carries out sends: a message's fate is decided here, when it is sent.
+
+use std::time::Duration;
+
+use crate::faults::Fault;
+use crate::history::History;
+use crate::metrics::Metrics;
+use crate::network::{DropReason, Network, Route};
+use crate::node::{Node, NodeId};
+use crate::queue::{EventKey, EventQueue};
+use crate::result::RunStats;
+use crate::time::SimTime;
+use crate::trace::{Trace, TraceKind};
+
+/// Something scheduled to happen.
+#[derive(Debug)]
+pub(crate) enum Event<N: Node> {
+    Start(NodeId),
+    /// `incarnation` is the receiver's when the message was sent: a message
+    /// in flight across a crash is lost. `id` numbers messages in send
+    /// order (a duplicate shares its original's).
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        incarnation: u32,
+        id: u64,
+        msg: N::Msg,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: N::Timer,
+    },
+    /// A sync of `node`'s disk completed: `copy` (buffered disks only) is
+    /// now what a crash rolls back to, and `then` runs. Lost on a crash.
+    Synced {
+        node: NodeId,
+        incarnation: u32,
+        copy: Option<Box<N::Durable>>,
+        then: N::Timer,
+    },
+    /// A fault of the plan, and how long it lasts (if it undoes itself).
+    Fault {
+        fault: Fault,
+        duration: Option<Duration>,
+    },
+    /// A fault with a duration ends: undo exactly its effect.
+    Undo {
+        id: u64,
+        undo: crate::inject::Undo,
+    },
+    /// A node shutting down reaches the end of its grace period.
+    Stop {
+        node: NodeId,
+        incarnation: u32,
+    },
+    NemesisTick,
+    /// Faults stop and everything heals: the liveness phase.
+    Heal,
+}
+
+impl<N: Node> Event<N> {
+    /// The node that must be running (not paused) for this event to run.
+    pub(crate) fn paused_target(&self) -> Option<NodeId> {
+        match self {
+            Event::Deliver { to, .. } => Some(*to),
+            Event::Timer { node, .. } | Event::Synced { node, .. } => Some(*node),
+            _ => None,
+        }
+    }
+}
+
+/// Everything except the nodes: what a node's `Ctx` reaches.
+#[derive(Debug)]
+pub(crate) struct Kernel<N: Node> {
+    pub(crate) now: SimTime,
+    /// The current engine step, 1-based (0 = before the first event).
+    pub(crate) event: u64,
+    pub(crate) queue: EventQueue<Event<N>>,
+    pub(crate) network: Network,
+    /// Per node: how many times it crashed or stopped. Only the engine
+    /// knows it; nodes never see it.
+    pub(crate) incarnation: Vec<u32>,
+    pub(crate) history: History<N::Op, N::Ret>,
+    pub(crate) trace: Trace,
+    pub(crate) metrics: Metrics,
+    pub(crate) stats: RunStats,
+    pub(crate) max_pending: usize,
+    pub(crate) pending_overflow: bool,
+}
+
+impl<N: Node> Kernel<N> {
+    pub(crate) fn schedule(&mut self, at: SimTime, event: Event<N>) -> EventKey {
+        if self.queue.len() >= self.max_pending {
+            self.pending_overflow = true;
+        }
+        self.queue.push(at, event)
+    }
+
+    pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        let id = self.stats.messages_sent;
+        self.stats.messages_sent += 1;
+        let (event, now) = (self.event, self.now);
+        self.trace.push_full(
+            event,
+            now,
+            TraceKind::Send,
+            Some(from),
+            Some(to),
+            Some(id),
+            &msg,
+            &msg,
+        );
+        match self.network.route(from, to, self.now) {
+            Route::Drop(reason) => self.dropped(from, to, id, reason, &msg),
+            Route::Deliver { at, copy_at } => {
+                let incarnation = self.incarnation[to.index()];
+                if let Some(copy_at) = copy_at {
+                    self.stats.messages_duplicated += 1;
+                    let copy = Event::Deliver {
+                        from,
+                        to,
+                        incarnation,
+                        id,
+                        msg: msg.clone(),
+                    };
+                    self.schedule(copy_at, copy);
+                }
+                self.schedule(
+                    at,
+                    Event::Deliver {
+                        from,
+                        to,
+                        incarnation,
+                        id,
+                        msg,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Records a message that will not arrive. The digest already has the
+    /// message from its send; the description repeats it for readers.
+    pub(crate) fn dropped(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        reason: DropReason,
+        msg: &N::Msg,
+    ) {
+        self.stats.messages_dropped += 1;
+        let kind = TraceKind::Drop(reason);
+        self.trace.push_full(
+            self.event,
+            self.now,
+            kind,
+            Some(from),
+            Some(to),
+            Some(id),
+            &(),
+            msg,
+        );
+    }
+}
