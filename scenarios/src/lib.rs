@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod diagnostic;
+pub mod golden;
 pub mod load;
 mod locate;
 pub mod runner;

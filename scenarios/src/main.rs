@@ -115,13 +115,16 @@ enum Command {
         #[arg(long, default_value_t = 60.0, value_parser = parse_seconds)]
         time_limit: f64,
     },
-    /// Check every scenario under DIR against its expected outcome (each seed run twice).
+    /// Check every scenario under DIR against its expected outcome (each seed run twice) and its golden digests.
     Check {
         /// Default: the built-in scenario library.
         dir: Option<PathBuf>,
         /// Worker threads (default: every core).
         #[arg(long, default_value_t = 0)]
         jobs: usize,
+        /// Pin the digests seen as each folder's golden digests (after an intended change of runs).
+        #[arg(long)]
+        bless: bool,
     },
 }
 
@@ -149,7 +152,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
-        None => check::check(&library(), 0, &mut stdout),
+        None => check::check(&library(), 0, false, &mut stdout),
         Some(Command::Run {
             file,
             seed,
@@ -234,8 +237,8 @@ fn main() -> ExitCode {
             };
             lincheck::lincheck(&args, &mut stdout)
         }
-        Some(Command::Check { dir, jobs }) => {
-            check::check(&dir.unwrap_or_else(library), jobs, &mut stdout)
+        Some(Command::Check { dir, jobs, bless }) => {
+            check::check(&dir.unwrap_or_else(library), jobs, bless, &mut stdout)
         }
     };
     match result {

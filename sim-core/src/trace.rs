@@ -250,3 +250,11 @@ impl Trace {
         self.recorded.take()
     }
 }
+
+/// Where two recordings of what should have been the same run part: the
+/// index of the first event that differs (where the shorter one ends, if
+/// one is a prefix of the other), or `None` if they are the same.
+pub fn first_difference(a: &[TraceEvent], b: &[TraceEvent]) -> Option<usize> {
+    let common = a.iter().zip(b).position(|(x, y)| x != y);
+    common.or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
+}

@@ -1,15 +1,20 @@
-//! `dsim check DIR`: every scenario under DIR against its expected
-//! outcome, every seed run twice with the digests compared. This is what
-//! CI runs on `scenarios/`, and what `cargo run --release` runs by default.
+//! `dsim check DIR [--bless]`: every scenario under DIR against its
+//! expected outcome, every seed run twice with the digests compared, and
+//! the first seeds' digests against the folder's golden digests
+//! (`golden.rs`). This is what CI runs on `scenarios/`, and what `cargo run
+//! --release` runs by default.
 //!
 //! A `Pass` scenario runs all its seeds. A broken one runs seeds in order
 //! (in parallel chunks, judged in seed order) until the first that does not
 //! pass, which must be its named failure: the check fails if the checkers
-//! stop catching the bug.
+//! stop catching the bug. When two runs of one seed differ, the check
+//! replays the seed twice more, recorded, and names the first trace event
+//! where they part.
 
 // Durations are measured on the wall clock, outside the runs.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,6 +24,8 @@ use sim_core::record::RunRecord;
 
 use crate::Exit;
 use crate::commands::load_or_report;
+use crate::commands::replay::readable;
+use crate::golden::{self, GOLDEN_SEEDS, Golden};
 use crate::load::Prepared;
 use crate::runner::{replay_command, run_seed};
 
@@ -28,14 +35,20 @@ pub struct ScenarioCheck {
     pub path: String,
     pub ok: bool,
     pub summary: String,
+    /// The digests of its first `GOLDEN_SEEDS` seeds.
+    pub digests: Vec<(u64, String)>,
 }
 
-pub fn check(dir: &Path, jobs: usize, out: &mut dyn Write) -> std::io::Result<Exit> {
+/// Checks every scenario under `dir`; `bless` pins the digests seen as the
+/// new golden ones instead of comparing.
+pub fn check(dir: &Path, jobs: usize, bless: bool, out: &mut dyn Write) -> std::io::Result<Exit> {
     let files = scenario_files(dir);
     if files.is_empty() {
         eprintln!("error: no scenario files (*.ron) under {}", dir.display());
         return Ok(Exit::BadInput);
     }
+    // Each folder's golden file, read once.
+    let mut goldens: BTreeMap<PathBuf, Option<Golden>> = BTreeMap::new();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -53,7 +66,36 @@ pub fn check(dir: &Path, jobs: usize, out: &mut dyn Write) -> std::io::Result<Ex
             }
         };
         let one = Instant::now();
-        let result = pool.install(|| check_scenario(&prepared));
+        let mut result = pool.install(|| check_scenario(&prepared));
+        let golden_path = golden::path_for(file);
+        if !goldens.contains_key(&golden_path) {
+            match golden::read(&golden_path) {
+                Ok(golden) => goldens.insert(golden_path.clone(), golden),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return Ok(Exit::BadInput);
+                }
+            };
+        }
+        let golden = goldens.get_mut(&golden_path).expect("just read");
+        let name = file_name(file);
+        if bless {
+            golden
+                .get_or_insert_with(Golden::default)
+                .pin(&name, &result.digests);
+        } else if let Some(golden) = golden {
+            let mismatches = golden.compare(&name, &result.digests);
+            if !mismatches.is_empty() && result.ok {
+                let listed: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+                result.ok = false;
+                result.summary = format!(
+                    "runs changed: {} ({}); if intended, `dsim check {} --bless`",
+                    listed.join("; "),
+                    golden_path.display(),
+                    dir.display()
+                );
+            }
+        }
         let mark = if result.ok { "ok  " } else { "FAIL" };
         writeln!(
             out,
@@ -75,7 +117,34 @@ pub fn check(dir: &Path, jobs: usize, out: &mut dyn Write) -> std::io::Result<Ex
         files.len(),
         started.elapsed().as_secs_f64()
     )?;
+    for (path, golden) in &goldens {
+        match golden {
+            Some(golden) if bless => {
+                std::fs::write(path, golden.render())?;
+                writeln!(
+                    out,
+                    "blessed {} ({} digests)",
+                    path.display(),
+                    golden.entries.len()
+                )?;
+            }
+            None => writeln!(
+                out,
+                "note: no {} in {}: outcomes checked, digests not pinned (`--bless` pins them)",
+                golden::FILE_NAME,
+                path.parent().unwrap_or(path).display()
+            )?,
+            Some(_) => {}
+        }
+    }
     Ok(exit)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Checks one scenario (on the current rayon pool).
@@ -84,6 +153,7 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
     let seeds: Vec<u64> = prepared.scenario.seeds.seeds().collect();
     let path = prepared.path.clone();
     let chunk = (rayon::current_num_threads() * 4).max(8);
+    let mut digests = Vec::new();
     for (chunk_index, batch) in seeds.chunks(chunk).enumerate() {
         let runs: Vec<(RunRecord, String)> = batch
             .par_iter()
@@ -95,16 +165,21 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
             .collect();
         for (i, (record, again)) in runs.iter().enumerate() {
             let seed = record.seed;
+            if digests.len() < GOLDEN_SEEDS {
+                digests.push((seed, record.digest.clone()));
+            }
             if record.digest != *again {
                 let summary = format!(
-                    "NON-DETERMINISTIC at seed {seed}: digests {} vs {}",
+                    "NON-DETERMINISTIC at seed {seed}: digests {} vs {}; {}",
                     &record.digest[..16],
-                    &again[..16]
+                    &again[..16],
+                    explain_divergence(prepared, seed)
                 );
                 return ScenarioCheck {
                     path,
                     ok: false,
                     summary,
+                    digests,
                 };
             }
             if record.verdict.is_pass() {
@@ -118,6 +193,7 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
                     path,
                     ok: true,
                     summary: format!("caught `{label}` at seed {seed} ({tried} seeds)"),
+                    digests: first_digests(digests, &runs),
                 },
                 Some(wanted) => ScenarioCheck {
                     path,
@@ -125,6 +201,7 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
                     summary: format!(
                         "expected `{wanted}`, seed {seed} failed with `{label}` instead: {replay}"
                     ),
+                    digests: first_digests(digests, &runs),
                 },
                 None => ScenarioCheck {
                     path,
@@ -132,6 +209,7 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
                     summary: format!(
                         "expected every seed to pass; seed {seed} failed with `{label}`: {replay}"
                     ),
+                    digests: first_digests(digests, &runs),
                 },
             };
         }
@@ -141,6 +219,7 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
             path,
             ok: true,
             summary: format!("pass on all {} seeds", seeds.len()),
+            digests,
         },
         Some(wanted) => ScenarioCheck {
             path,
@@ -149,7 +228,51 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
                 "expected `{wanted}`, but all {} seeds passed: the bug is no longer caught",
                 seeds.len()
             ),
+            digests,
         },
+    }
+}
+
+/// The first `GOLDEN_SEEDS` digests: those gathered so far, then the rest
+/// of the batch (a failing seed ends the check, but the batch ran whole).
+fn first_digests(
+    mut digests: Vec<(u64, String)>,
+    batch: &[(RunRecord, String)],
+) -> Vec<(u64, String)> {
+    for (record, _) in batch {
+        if digests.len() >= GOLDEN_SEEDS {
+            break;
+        }
+        if digests.iter().all(|(seed, _)| *seed != record.seed) {
+            digests.push((record.seed, record.digest.clone()));
+        }
+    }
+    digests
+}
+
+/// Replays a seed whose two runs differed twice more, with their traces
+/// recorded, and names the first event where they part.
+fn explain_divergence(prepared: &Prepared, seed: u64) -> String {
+    let first = run_seed(prepared, seed, true, false);
+    let second = run_seed(prepared, seed, true, false);
+    let (a, b) = (
+        first.trace.as_deref().unwrap_or_default(),
+        second.trace.as_deref().unwrap_or_default(),
+    );
+    match sim_core::trace::first_difference(a, b) {
+        None => "two recorded replays agree: the difference comes and goes".to_owned(),
+        Some(i) => {
+            let show = |events: &[sim_core::trace::TraceEvent], record: &RunRecord| {
+                events
+                    .get(i)
+                    .map_or("(the trace ends here)".to_owned(), |e| readable(e, record))
+            };
+            format!(
+                "the runs part at trace event {i}:\n    first:  {}\n    second: {}",
+                show(a, &first),
+                show(b, &second)
+            )
+        }
     }
 }
 
