@@ -158,6 +158,7 @@ impl<N: Node> Sim<N> {
         let id = self.next_undo;
         self.next_undo += 1;
         let at = self.kernel.now + after;
+        let undo = Box::new(undo);
         let key = self.kernel.schedule(at, Event::Undo { id, undo });
         self.pending_undos.push((id, at, key));
     }
@@ -225,7 +226,7 @@ impl<N: Node> Sim<N> {
         undos.sort_by_key(|&(id, at, _)| (at, id));
         for (_, _, key) in undos {
             if let Some(Event::Undo { undo, .. }) = self.kernel.queue.remove(key) {
-                self.apply_undo(undo);
+                self.apply_undo(*undo);
             }
         }
         for i in 0..self.slots.len() {

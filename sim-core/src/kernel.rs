@@ -43,14 +43,16 @@ pub(crate) enum Event<N: Node> {
         then: N::Timer,
     },
     /// A fault of the plan, and how long it lasts (if it undoes itself).
+    /// Boxed, like `Undo`: faults are rare, and every event slot is as
+    /// large as the largest event.
     Fault {
-        fault: Fault,
+        fault: Box<Fault>,
         duration: Option<Duration>,
     },
     /// A fault with a duration ends: undo exactly its effect.
     Undo {
         id: u64,
-        undo: crate::inject::Undo,
+        undo: Box<crate::inject::Undo>,
     },
     /// A node shutting down reaches the end of its grace period.
     Stop {

@@ -272,7 +272,11 @@ impl Network {
     }
 
     /// How the link from `from` to `to` behaves now.
+    #[inline]
     pub fn link(&self, from: NodeId, to: NodeId) -> LinkConfig {
+        if self.layers.is_empty() && self.configured.is_empty() && !self.reliable {
+            return self.default_link;
+        }
         let rule = self
             .layers
             .iter()
@@ -306,6 +310,7 @@ impl Network {
     /// Is the link cut right now? Checked again at delivery, so a
     /// partition also catches messages already in flight. Never true for
     /// a node's messages to itself.
+    #[inline]
     pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
         self.cut.is_blocked(from, to)
     }

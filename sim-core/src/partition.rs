@@ -175,8 +175,9 @@ impl CutSet {
         }
     }
 
+    #[inline]
     pub fn is_blocked(&self, from: NodeId, to: NodeId) -> bool {
-        from != to && self.cuts.iter().any(|(_, cut)| cut.blocks(from, to))
+        !self.cuts.is_empty() && from != to && self.cuts.iter().any(|(_, cut)| cut.blocks(from, to))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -161,7 +161,7 @@ impl<N: Node> Sim<N> {
         faults.sort_by_key(|f| f.at_ms); // stable: equal times keep file order
         for f in faults {
             let event = Event::Fault {
-                fault: f.fault,
+                fault: Box::new(f.fault),
                 duration: f.duration_ms.map(std::time::Duration::from_millis),
             };
             self.kernel.schedule(SimTime::from_millis(f.at_ms), event);
@@ -355,10 +355,10 @@ impl<N: Node> Sim<N> {
                     .push(k.event, k.now, TraceKind::Synced, Some(id), None, &then);
                 self.with_node(id, |node, ctx| node.on_timer(ctx, then));
             }
-            Event::Fault { fault, duration } => self.apply_fault(fault, duration),
+            Event::Fault { fault, duration } => self.apply_fault(*fault, duration),
             Event::Undo { id, undo } => {
                 self.pending_undos.retain(|(pending, _, _)| *pending != id);
-                self.apply_undo(undo);
+                self.apply_undo(*undo);
             }
             Event::Stop { node, incarnation } => {
                 if self.is_current(node, incarnation) {
@@ -396,6 +396,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// Notes that the current event may have changed node `id`.
+    #[inline]
     pub(crate) fn touch(&mut self, id: NodeId) {
         if !self.touched.contains(&id) {
             self.touched.push(id);
