@@ -1,56 +1,93 @@
 //! The designs dsim simulates. Each lives in its own folder with the same
-//! files (`mod.rs` wiring and config, `node.rs` roles, `msg.rs` messages,
-//! `invariants.rs`, `workload.rs`), so knowing one model means knowing
-//! where everything is in the others. See `../shared/MODELS.md` for what
-//! each must do.
+//! files (see `ARCHITECTURE.md`, "Adding a model"): `mod.rs` its
+//! configuration and its `Model`, `node.rs` its roles, `msg.rs` its
+//! messages, `workload.rs` its clients, `invariants.rs` its checks,
+//! `metrics.rs` its own metrics, and `README.md` the design in words.
+//! Knowing one model means knowing where everything is in the others.
 //!
 //! The scenario layer sees a design only through [`ModelConfig`] (the
 //! model section of a scenario file) and the type-erased [`Design`]: it
-//! never names a model's node or message types.
+//! never names a model's node or message types. Every design runs
+//! through the one [`harness`].
 
-pub mod dedup;
+pub mod harness;
 
 use serde::{Deserialize, Serialize};
 use sim_core::record::RunRecord;
 use sim_core::{ConfigError, NodeId, SimConfig};
 
-/// The model section of a scenario file: which design, which variant, its
-/// parameters and its workload.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub enum ModelConfig {
-    /// Quorum deduplication: "have you seen X before?" (MODELS.md §1).
-    Dedup(dedup::DedupConfig),
+/// The registry: one line per design. Each line declares the design's
+/// module, its model section's variant in scenario files, and its
+/// configuration type, which implements [`ModelSection`].
+macro_rules! registry {
+    ($($(#[doc = $doc:literal])* $variant:ident => $module:ident::$config:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// The model section of a scenario file: which design, which
+        /// variant, its parameters and its workload.
+        #[derive(Clone, Debug, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub enum ModelConfig {
+            $($(#[doc = $doc])* $variant($module::$config),)*
+        }
+
+        impl ModelConfig {
+            fn section(&self) -> &dyn ModelSection {
+                match self {
+                    $(ModelConfig::$variant(config) => config,)*
+                }
+            }
+            fn section_mut(&mut self) -> &mut dyn ModelSection {
+                match self {
+                    $(ModelConfig::$variant(config) => config,)*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    /// A single-server register: the smallest design, and the template
+    /// every model folder follows (`register/README.md`).
+    Register => register::RegisterConfig,
+    /// Quorum deduplication: "have you seen X before?" (`dedup/README.md`).
+    Dedup => dedup::DedupConfig,
+}
+
+/// What every design's model section offers the scenario layer.
+pub trait ModelSection {
+    /// Range and cross-field checks (R > N, ...); the error's path is
+    /// relative to the model section.
+    fn validate(&self) -> Result<(), ConfigError>;
+    /// The runnable design. Called only after `validate` passed.
+    fn design(&self) -> Box<dyn Design>;
+    /// Sets a numeric parameter by name, for design-space sweeps; the
+    /// error lists the parameters the model has.
+    fn set_param(&mut self, name: &str, value: i64) -> Result<(), String>;
 }
 
 impl ModelConfig {
-    /// Cross-field checks (R > N, ...); the error's path is relative to the
-    /// model section.
+    /// Cross-field checks; the error's path is relative to the model
+    /// section.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        match self {
-            ModelConfig::Dedup(config) => config.validate(),
-        }
+        self.section().validate()
     }
 
     /// The runnable design. Call `validate` first.
     pub fn design(&self) -> Box<dyn Design> {
-        match self {
-            ModelConfig::Dedup(config) => Box::new(dedup::DedupDesign::new(config.clone())),
-        }
+        self.section().design()
     }
 
     /// Sets a numeric parameter by name, for design-space sweeps
-    /// (`dsim sweep --grid replicas=3..7`). The error lists the parameters
-    /// the model has.
+    /// (`dsim sweep --grid replicas=3..7`).
     pub fn set_param(&mut self, name: &str, value: i64) -> Result<(), String> {
-        match self {
-            ModelConfig::Dedup(config) => config.set_param(name, value),
-        }
+        self.section_mut().set_param(name, value)
     }
 }
 
 /// A design ready to run: its nodes are named, its checkers chosen.
-/// `Send + Sync` so a sweep's threads share one.
+/// `Send + Sync` so a sweep's threads share one. Every design is a
+/// [`harness::Harness`] of its `Model`.
 pub trait Design: Send + Sync {
     /// Node names by `NodeId` index (`replica-0`, `client-0`), unique.
     /// Scenario files name nodes this way.
@@ -60,11 +97,19 @@ pub trait Design: Send + Sync {
     /// servers, not the clients.
     fn default_fault_targets(&self) -> Vec<NodeId>;
 
+    /// Each node's disk, by `NodeId` index, unless the scenario says
+    /// otherwise.
+    fn default_disks(&self) -> Vec<sim_core::DiskConfig>;
+
     /// The names of the invariants and history checks a run applies, in
-    /// the order they are checked.
+    /// the order they are checked, as the checkers name themselves.
     fn checks(&self) -> Vec<String>;
 
+    /// The metrics a grid sweep summarises and draws first.
+    fn headline_metrics(&self) -> Vec<String>;
+
     /// Runs one seed under `config`. `with_history` exports the history
-    /// into the record (reports, replays); sweeps leave it out.
+    /// and the typed operations into the record (reports, replays);
+    /// sweeps leave them out.
     fn run(&self, config: SimConfig, with_history: bool) -> RunRecord;
 }

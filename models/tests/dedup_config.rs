@@ -11,7 +11,9 @@ fn parse(json: &str) -> Result<ModelConfig, serde_json::Error> {
 }
 
 fn dedup(model: ModelConfig) -> DedupConfig {
-    let ModelConfig::Dedup(config) = model;
+    let ModelConfig::Dedup(config) = model else {
+        panic!("not a dedup section: {model:?}")
+    };
     config
 }
 

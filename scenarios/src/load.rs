@@ -169,7 +169,7 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
             duration_ms: f.duration_ms,
         });
     }
-    let mut disks = vec![sim_core::DiskConfig::default(); names.len()];
+    let mut disks = design.default_disks();
     for (pattern, disk) in &scenario.disks {
         let field = format!("disks[{pattern:?}]");
         for name in expand(&field, std::slice::from_ref(pattern), &names)? {

@@ -1,5 +1,5 @@
-//! Property test: mutants of the shipped scenario files (`dedup/*.ron`)
-//! never make the loader panic. Each case takes one file and applies one
+//! Property test: mutants of the shipped scenario files (every model
+//! folder's `*.ron`) never make the loader panic. Each case takes one file and applies one
 //! to three mutations (truncation, deletion, inserted tokens or unicode,
 //! two tokens swapped, a number made extreme, a line duplicated). A mutant
 //! that fails to load must get a diagnostic a person can act on: a
@@ -20,7 +20,6 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use models::ModelConfig;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
@@ -35,22 +34,27 @@ struct Source {
     text: String,
 }
 
-/// Every `dedup/*.ron`, read once, sorted so a case number means the same
-/// file on every machine.
+/// Every scenario of the library (every model folder), read once, sorted
+/// so a case number means the same file on every machine.
 static LIBRARY: LazyLock<Vec<Source>> = LazyLock::new(|| {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("dedup");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "ron"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no scenarios in {}", dir.display());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let paths = scenarios::commands::check::scenario_files(root);
+    assert!(
+        paths.len() >= 8,
+        "too few scenarios under {}",
+        root.display()
+    );
+    let models: std::collections::BTreeSet<_> = paths.iter().filter_map(|p| p.parent()).collect();
+    assert!(models.len() >= 2, "the library covers every model folder");
     paths
-        .into_iter()
+        .iter()
         .map(|path| Source {
-            name: format!("dedup/{}", path.file_name().unwrap().to_string_lossy()),
-            text: std::fs::read_to_string(&path).unwrap(),
+            name: path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .display()
+                .to_string(),
+            text: std::fs::read_to_string(path).unwrap(),
         })
         .collect()
 });
@@ -343,15 +347,11 @@ fn check_diagnostic(mutant: &Mutant, d: &Diagnostic) -> Result<(), TestCaseError
 }
 
 /// Small enough to run in a test: bad numbers that pass validation can
-/// otherwise ask for hours of simulated time or millions of requests.
+/// otherwise ask for hours of simulated time or thousands of nodes (the
+/// event limits below bound the rest).
 fn small(prepared: &Prepared) -> bool {
-    let ModelConfig::Dedup(model) = &prepared.scenario.model;
-    let workload = &model.workload;
     prepared.scenario.duration_ms <= 5_000
-        && model.replicas <= 9
-        && model.bloom_bits <= 1 << 16
-        && workload.clients <= 10
-        && workload.concurrency <= 8
+        && prepared.design.node_names().len() <= 20
         && prepared.scenario.faults.len() <= 100
 }
 

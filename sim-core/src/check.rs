@@ -46,6 +46,55 @@ pub trait Invariant<N: Node> {
     fn check(&mut self, world: &World<'_, N>, step: &Step<'_>) -> Result<(), Breach>;
 }
 
+/// A design's checks: its invariants and its history checks, in the order
+/// they are checked. The names a scenario's `expect` may use come from
+/// here, from the checkers themselves, never from a list kept beside them.
+pub struct Checks<N: Node> {
+    pub(crate) invariants: Vec<Box<dyn Invariant<N>>>,
+    pub(crate) history_checks: Vec<Box<dyn HistoryCheck<N>>>,
+}
+
+impl<N: Node> Default for Checks<N> {
+    fn default() -> Self {
+        Checks {
+            invariants: Vec::new(),
+            history_checks: Vec::new(),
+        }
+    }
+}
+
+impl<N: Node> std::fmt::Debug for Checks<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+impl<N: Node> Checks<N> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a state invariant, checked after every event.
+    pub fn invariant(mut self, invariant: impl Invariant<N> + 'static) -> Self {
+        self.invariants.push(Box::new(invariant));
+        self
+    }
+
+    /// Adds a check of the finished history.
+    pub fn history(mut self, check: impl HistoryCheck<N> + 'static) -> Self {
+        self.history_checks.push(Box::new(check));
+        self
+    }
+
+    /// Every check's name, in the order they are checked: invariants,
+    /// then history checks.
+    pub fn names(&self) -> Vec<String> {
+        let invariants = self.invariants.iter().map(|i| i.name().to_owned());
+        let history = self.history_checks.iter().map(|h| h.name().to_owned());
+        invariants.chain(history).collect()
+    }
+}
+
 /// Watches the run for metrics: sees what an invariant sees, after every
 /// event, but cannot fail it. The caller keeps the observer (see
 /// `Sim::run_observed`) and reads what it gathered when the run is over.
@@ -144,6 +193,26 @@ pub enum Verdict {
 impl Verdict {
     pub fn is_pass(&self) -> bool {
         matches!(self, Verdict::Pass)
+    }
+
+    /// The verdict in one line, the same wherever it is printed (the
+    /// terminal, replays, reports): `pass`, `violated `x` at event E,
+    /// t=T: why`, `not live: ...`, `unknown: ...`, `limit: ...`.
+    pub fn sentence(&self) -> String {
+        match self {
+            Verdict::Pass => "pass".to_owned(),
+            Verdict::Violated(v) => format!(
+                "violated `{}` at event {}, t={}: {}",
+                v.invariant, v.event, v.time, v.message
+            ),
+            Verdict::NotLive(l) => format!("not live: {}", l.message),
+            Verdict::Unknown { check, reason } => {
+                format!("unknown: `{check}` could not decide: {reason}")
+            }
+            Verdict::LimitReached { limit, event, time } => {
+                format!("limit: the run hit its {limit:?} limit at event {event}, t={time}")
+            }
+        }
     }
     /// The name a scenario's expected outcome matches against: `pass`, the
     /// violated invariant, `liveness`, `unknown`, or `limit`.

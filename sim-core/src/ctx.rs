@@ -157,12 +157,15 @@ impl<N: Node> Ctx<'_, N> {
         k.history.complete(op, outcome, k.now, k.event);
     }
 
-    /// Adds `delta` to the counter `name`.
+    /// Adds `delta` to the counter `name`: a metric of the run (its
+    /// total) and a series over time the run report can plot.
     pub fn count(&mut self, name: &'static str, delta: u64) {
-        self.kernel.metrics.count(name, delta);
+        let now = self.kernel.now;
+        self.kernel.metrics.count(name, delta, now);
     }
 
-    /// Records one value of the distribution `name` (e.g. a latency in ns).
+    /// Records one value of the distribution `name` (e.g. a latency in
+    /// ns); the run's metrics get its p50 and p99.
     pub fn observe(&mut self, name: &'static str, value: u64) {
         self.kernel.metrics.observe(name, value);
     }

@@ -10,6 +10,9 @@
 //! was invoked" is `a.completion.position < b.invoke.position`, exact even
 //! when both happened at the same nanosecond.
 
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
 use crate::node::NodeId;
 use crate::time::SimTime;
 
@@ -189,5 +192,65 @@ impl<O, R> FromIterator<Operation<O, R>> for History<O, R> {
             .max()
             .unwrap_or(0);
         History { ops, next_position }
+    }
+}
+
+/// Hands out each operation of a growing history once, when it completes:
+/// what an incremental invariant needs to judge answers as they are given.
+///
+/// The history is in invocation order and has no index of completions, so
+/// this keeps a cursor over invocations and, per client, the operations
+/// still pending. A client completes operations only in its own handlers,
+/// so after a step only the stepped nodes' pending lists need a look: the
+/// cost per event is the concurrency of one client, not the history.
+#[derive(Debug)]
+pub struct CompletionFeed<O, R> {
+    invoked: usize,
+    pending: BTreeMap<NodeId, Vec<OpId>>,
+    history: PhantomData<fn() -> (O, R)>,
+}
+
+impl<O, R> Default for CompletionFeed<O, R> {
+    fn default() -> Self {
+        CompletionFeed {
+            invoked: 0,
+            pending: BTreeMap::new(),
+            history: PhantomData,
+        }
+    }
+}
+
+impl<O, R> CompletionFeed<O, R> {
+    /// Calls `on_completed` for every operation that completed since the
+    /// last call, among those of the `stepped` nodes (a step's nodes), and
+    /// stops at its first error.
+    pub fn for_each_completed<E>(
+        &mut self,
+        history: &History<O, R>,
+        stepped: &[NodeId],
+        mut on_completed: impl FnMut(&Operation<O, R>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let operations = history.operations();
+        for op in &operations[self.invoked..] {
+            self.pending.entry(op.node).or_default().push(op.id);
+        }
+        self.invoked = operations.len();
+        let mut result = Ok(());
+        for node in stepped {
+            let Some(pending) = self.pending.get_mut(node) else {
+                continue;
+            };
+            pending.retain(|&id| {
+                let op = history.get(id);
+                if op.completion.is_none() {
+                    return true;
+                }
+                if result.is_ok() {
+                    result = on_completed(op);
+                }
+                false
+            });
+        }
+        result
     }
 }

@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use crate::fault_log::WindowId;
 use crate::faults::Fault;
 use crate::kernel::Event;
 use crate::network::LinkLayerId;
@@ -25,9 +26,17 @@ use crate::trace::TraceKind;
 #[derive(Debug)]
 pub(crate) enum Undo {
     /// Remove this cut; `fault` is the partition that made it.
-    Cut { cut: CutId, fault: Fault },
+    Cut {
+        cut: CutId,
+        fault: Fault,
+        window: WindowId,
+    },
     /// Drop this link change; `fault` is the change.
-    Link { layer: LinkLayerId, fault: Fault },
+    Link {
+        layer: LinkLayerId,
+        fault: Fault,
+        window: WindowId,
+    },
     /// Apply the fault that reverses it (a restart, a resume, a step
     /// back, the earlier drift).
     With(Fault),
@@ -42,11 +51,12 @@ impl<N: Node> Sim<N> {
         let undo = match &fault {
             Fault::Partition(p) => {
                 let cut = self.kernel.network.partition(p);
-                self.record_fault(TraceKind::Partition, None, &fault);
+                let window = self.record_fault(TraceKind::Partition, None, &fault);
                 self.touch_named(&fault);
                 Some(Undo::Cut {
                     cut,
                     fault: fault.clone(),
+                    window,
                 })
             }
             Fault::Heal => {
@@ -135,11 +145,12 @@ impl<N: Node> Sim<N> {
             }
             Fault::Link { from, to, link } => {
                 let layer = self.kernel.network.set_link(*from, *to, *link);
-                self.record_fault(TraceKind::LinkChange, None, &fault);
+                let window = self.record_fault(TraceKind::LinkChange, None, &fault);
                 self.touch_named(&fault);
                 Some(Undo::Link {
                     layer,
                     fault: fault.clone(),
+                    window,
                 })
             }
             Fault::ResetLinks => {
@@ -167,15 +178,21 @@ impl<N: Node> Sim<N> {
     /// removed (by a heal or a reset) is skipped.
     pub(crate) fn apply_undo(&mut self, undo: Undo) {
         match undo {
-            Undo::Cut { cut, fault } => {
+            Undo::Cut { cut, fault, window } => {
                 if self.kernel.network.remove_cut(cut) {
                     self.record_fault(TraceKind::Undo, None, &fault);
+                    self.fault_log.close(window, self.kernel.now);
                     self.touch_named(&fault);
                 }
             }
-            Undo::Link { layer, fault } => {
+            Undo::Link {
+                layer,
+                fault,
+                window,
+            } => {
                 if self.kernel.network.remove_layer(layer) {
                     self.record_fault(TraceKind::Undo, None, &fault);
+                    self.fault_log.close(window, self.kernel.now);
                     self.touch_named(&fault);
                 }
             }
@@ -249,10 +266,28 @@ impl<N: Node> Sim<N> {
         }
     }
 
-    fn record_fault(&mut self, kind: TraceKind, node: Option<NodeId>, fault: &Fault) {
+    /// Records a fault in the trace and in the fault log: a fault that
+    /// strikes opens a window (returned), one that undoes others closes
+    /// theirs. (An undo closes its own window by id.)
+    fn record_fault(&mut self, kind: TraceKind, node: Option<NodeId>, fault: &Fault) -> WindowId {
         let k = &mut self.kernel;
         k.stats.faults += 1;
         k.trace.push_fault(k.event, k.now, kind, node, fault);
+        let (now, log) = (k.now, &mut self.fault_log);
+        match fault {
+            Fault::Heal => log.close_where(now, |f| matches!(f, Fault::Partition(_))),
+            Fault::ResetLinks => log.close_where(now, |f| matches!(f, Fault::Link { .. })),
+            Fault::Restart(id) => log.close_where(
+                now,
+                |f| matches!(f, Fault::Crash(n) | Fault::Shutdown { node: n, .. } if n == id),
+            ),
+            Fault::Resume(id) => log.close_where(now, |f| matches!(f, Fault::Pause(n) if n == id)),
+            _ => {}
+        }
+        if kind == TraceKind::Undo || !fault.can_last() {
+            return WindowId::NONE;
+        }
+        log.open(fault, now, self.slots.len())
     }
 
     fn touch_named(&mut self, fault: &Fault) {

@@ -16,6 +16,7 @@ pub mod ctx;
 pub mod digest;
 pub mod disk;
 pub mod encode;
+pub mod fault_log;
 pub mod faults;
 pub mod history;
 mod inject;
@@ -38,7 +39,8 @@ pub mod trace;
 pub mod world;
 
 pub use check::{
-    Breach, HistoryCheck, HistoryVerdict, Invariant, NoObserver, Observer, Step, Verdict, Violation,
+    Breach, Checks, HistoryCheck, HistoryVerdict, Invariant, NoObserver, Observer, Step, Verdict,
+    Violation,
 };
 pub use clock::ClockConfig;
 pub use config::{Limits, LivenessConfig, SimConfig};

@@ -1,15 +1,76 @@
-//! Metrics a model emits through its context: counters and value
-//! distributions (HDR histograms, exact to three significant digits, so
-//! percentiles merge correctly across runs and shards).
+//! Metrics a model emits through its context (`Ctx::count`,
+//! `Ctx::observe`): counters, kept both as totals and as a time series of
+//! how much was counted in each slice of the run, and value distributions
+//! (HDR histograms, exact to three significant digits, so percentiles
+//! merge correctly across runs and shards). The model harness turns them
+//! into the run's metrics and plots.
+//!
+//! This file is also the one home of the nearest-rank quantile every
+//! summary of the project uses.
 
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-#[derive(Clone, Debug, Default)]
+use crate::time::SimTime;
+
+/// How many slices a run's counters are counted in, for plots over time.
+pub const SERIES_BUCKETS: u64 = 200;
+
+#[derive(Clone, Debug)]
 pub struct Metrics {
-    counters: BTreeMap<&'static str, u64>,
+    counters: BTreeMap<&'static str, Counter>,
     distributions: BTreeMap<&'static str, Histogram<u64>>,
+    /// The width of one series bucket, in ns of true time.
+    bucket_ns: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Counter {
+    total: u64,
+    /// Counted per bucket of true time; grows to the last bucket used.
+    buckets: Vec<u64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::for_duration(SimTime::from_secs(SERIES_BUCKETS))
+    }
+}
+
+/// A counter over time: how much was counted in each bucket.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Series {
+    pub name: String,
+    /// The width of each bucket, in ns of true time from the start.
+    pub bucket_ns: u64,
+    /// Counted in bucket i, i.e. in `[i * bucket_ns, (i + 1) * bucket_ns)`.
+    pub counts: Vec<u64>,
+}
+
+impl Series {
+    /// A series of `(time, count)` events, bucketed like a run's counters
+    /// for a run that lasts until `end`: for series a design computes at
+    /// the end of a run rather than counts as it goes.
+    pub fn bucketed(
+        name: &str,
+        end: SimTime,
+        events: impl IntoIterator<Item = (SimTime, u64)>,
+    ) -> Series {
+        let mut metrics = Metrics::for_duration(end);
+        let mut series = Series {
+            name: name.to_owned(),
+            bucket_ns: metrics.bucket_ns,
+            counts: Vec::new(),
+        };
+        for (at, delta) in events {
+            metrics.count("bucketed", delta, at);
+        }
+        if let Some(counter) = metrics.counters.remove("bucketed") {
+            series.counts = counter.buckets;
+        }
+        series
+    }
 }
 
 /// A distribution's summary, for results and reports.
@@ -24,8 +85,27 @@ pub struct Summary {
 }
 
 impl Metrics {
-    pub fn count(&mut self, name: &'static str, delta: u64) {
-        *self.counters.entry(name).or_insert(0) += delta;
+    /// Metrics of a run that lasts until `end`: series buckets are sized
+    /// so the run fills `SERIES_BUCKETS` of them.
+    pub fn for_duration(end: SimTime) -> Metrics {
+        Metrics {
+            counters: BTreeMap::new(),
+            distributions: BTreeMap::new(),
+            bucket_ns: end.as_nanos().div_ceil(SERIES_BUCKETS).max(1),
+        }
+    }
+
+    /// Adds `delta` to the counter `name`, at true time `now`.
+    pub fn count(&mut self, name: &'static str, delta: u64, now: SimTime) {
+        let counter = self.counters.entry(name).or_default();
+        counter.total += delta;
+        let bucket = usize::try_from(now.as_nanos() / self.bucket_ns)
+            .unwrap_or(usize::MAX)
+            .min(SERIES_BUCKETS as usize);
+        if counter.buckets.len() <= bucket {
+            counter.buckets.resize(bucket + 1, 0);
+        }
+        counter.buckets[bucket] += delta;
     }
 
     pub fn observe(&mut self, name: &'static str, value: u64) {
@@ -36,11 +116,23 @@ impl Metrics {
     }
 
     pub fn counter(&self, name: &str) -> u64 {
-        self.counters.get(name).copied().unwrap_or(0)
+        self.counters.get(name).map_or(0, |c| c.total)
     }
 
     pub fn counters(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-        self.counters.iter().map(|(&k, &v)| (k, v))
+        self.counters.iter().map(|(&k, c)| (k, c.total))
+    }
+
+    /// Every counter over time, by name.
+    pub fn series(&self) -> Vec<Series> {
+        self.counters
+            .iter()
+            .map(|(&name, c)| Series {
+                name: name.to_owned(),
+                bucket_ns: self.bucket_ns,
+                counts: c.buckets.clone(),
+            })
+            .collect()
     }
 
     pub fn distribution(&self, name: &str) -> Option<&Histogram<u64>> {
@@ -64,5 +156,55 @@ pub fn summarize(h: &Histogram<u64>) -> Summary {
         p90: h.value_at_quantile(0.9),
         p99: h.value_at_quantile(0.99),
         max: h.max(),
+    }
+}
+
+/// The `q_per_mille`-quantile of sorted values by nearest rank: the
+/// smallest value with at least that share of the values at or below it
+/// (the median of 1..=4 is 2). The one quantile of the project: metrics,
+/// grid summaries and reports all use it, so they agree.
+pub fn nearest_rank<T: Copy>(sorted: &[T], q_per_mille: u64) -> Option<T> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (sorted.len() as u64 * q_per_mille).div_ceil(1000).max(1);
+    Some(sorted[(rank - 1) as usize])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let values: Vec<u64> = (1..=100).collect();
+        assert_eq!(nearest_rank(&values, 500), Some(50));
+        assert_eq!(nearest_rank(&values, 990), Some(99));
+        assert_eq!(
+            nearest_rank(&[1, 2, 3, 4], 500),
+            Some(2),
+            "even counts: the lower middle"
+        );
+        assert_eq!(nearest_rank(&[7], 990), Some(7));
+        assert_eq!(nearest_rank::<u64>(&[], 500), None);
+        assert_eq!(nearest_rank(&[0.5, 1.5], 1000), Some(1.5));
+    }
+
+    #[test]
+    fn counters_keep_totals_and_a_series_over_time() {
+        let mut m = Metrics::for_duration(SimTime::from_secs(2));
+        m.count("ids", 3, SimTime::ZERO);
+        m.count("ids", 4, SimTime::from_millis(15));
+        m.count("ids", 1, SimTime::from_secs(2));
+        assert_eq!(m.counter("ids"), 8);
+        let series = &m.series()[0];
+        assert_eq!(series.bucket_ns, 10_000_000);
+        assert_eq!(&series.counts[..2], &[3, 4]);
+        assert_eq!(
+            series.counts.len(),
+            201,
+            "the end of the run is the last bucket"
+        );
+        assert_eq!(series.counts[200], 1);
     }
 }

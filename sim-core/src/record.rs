@@ -1,15 +1,20 @@
 //! A run's result with the design's types erased: what the command line
 //! prints, sweeps aggregate, and reports draw. The history is exported in
 //! the JSON-lines format that `dsim lincheck` reads, so any run's history
-//! can be re-checked (or checked by another tool).
+//! can be re-checked (or checked by another tool), and as typed operations
+//! (invocation and completion paired by operation id), which reports read.
+//! Fault windows and counter series come from the engine as data.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::check::Verdict;
-use crate::history::{History, Outcome};
+use crate::fault_log::FaultWindow;
+use crate::history::{History, OpId, Outcome};
+use crate::metrics::Series;
 use crate::nemesis::FaultWeights;
+use crate::node::NodeId;
 use crate::result::{RunResult, RunStats};
 use crate::trace::TraceEvent;
 
@@ -32,8 +37,88 @@ pub struct RunRecord {
     pub checks: Vec<String>,
     /// The history as JSON-lines events (empty unless requested).
     pub history: Vec<HistoryEvent>,
+    /// The same operations, typed and paired, by `OpId` (empty unless the
+    /// history was requested).
+    pub operations: Vec<OperationRecord>,
+    /// When each fault was in force.
+    pub fault_windows: Vec<FaultWindow>,
+    /// The design's counters over time (`Ctx::count`, and series the
+    /// design adds).
+    pub series: Vec<Series>,
+    /// The plots the design asks the run report to draw from `series`.
+    pub plots: Vec<PlotSpec>,
     /// Every trace event (only when recording was on).
     pub trace: Option<Vec<TraceEvent>>,
+}
+
+/// One client operation, typed: what was asked, by whom, when, and how
+/// it ended.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct OperationRecord {
+    pub id: OpId,
+    pub node: NodeId,
+    /// The process it ran in, as in the exported history.
+    pub process: u64,
+    pub f: String,
+    pub key: Option<String>,
+    /// The input, as the history file writes it.
+    pub input: serde_json::Value,
+    /// The result, for an operation that completed `ok`.
+    pub output: Option<serde_json::Value>,
+    pub ending: OperationEnding,
+    pub invoke_ns: u64,
+    /// The engine step that invoked it.
+    pub invoke_event: u64,
+    /// When it completed, and in which engine step; `None` while pending.
+    pub complete_ns: Option<u64>,
+    pub complete_event: Option<u64>,
+}
+
+impl OperationRecord {
+    /// Completion minus invocation time; `None` while pending.
+    pub fn latency_ns(&self) -> Option<u64> {
+        Some(self.complete_ns?.saturating_sub(self.invoke_ns))
+    }
+}
+
+/// How an operation ended, as its client saw it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OperationEnding {
+    Ok,
+    Fail,
+    /// Timed out: it may or may not have happened.
+    Info,
+    /// No completion before the run ended.
+    Pending,
+}
+
+impl OperationEnding {
+    pub fn label(self) -> &'static str {
+        match self {
+            OperationEnding::Ok => "ok",
+            OperationEnding::Fail => "fail",
+            OperationEnding::Info => "info",
+            OperationEnding::Pending => "pending",
+        }
+    }
+}
+
+/// A plot the design wants in its run report: these series, over time.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct PlotSpec {
+    pub title: String,
+    /// Names of series in `RunRecord::series`, drawn together.
+    pub series: Vec<String>,
+    /// Draw running totals rather than counts per bucket.
+    pub cumulative: bool,
+}
+
+/// The command that reproduces one seed of a scenario, printed
+/// everywhere a run is named, so a reader who copies it from any output
+/// reproduces the run.
+pub fn replay_command(scenario_path: &str, seed: u64) -> String {
+    format!("dsim run {scenario_path} --seed {seed}")
 }
 
 /// One line of a history file.
@@ -82,8 +167,8 @@ pub trait ExportOp<R> {
 }
 
 impl RunRecord {
-    /// Erases a run's types. `with_history` exports the history (costly
-    /// for long runs; sweeps leave it out).
+    /// Erases a run's types. `with_history` exports the history and the
+    /// typed operations (costly for long runs; sweeps leave them out).
     pub fn from_result<O: ExportOp<R>, R>(
         result: RunResult<O, R>,
         node_names: Vec<String>,
@@ -91,10 +176,10 @@ impl RunRecord {
         metrics: BTreeMap<String, f64>,
         with_history: bool,
     ) -> RunRecord {
-        let history = if with_history {
-            export_history(&result.history, &node_names)
+        let (history, operations) = if with_history {
+            export(&result.history, &node_names)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         RunRecord {
             seed: result.seed,
@@ -106,6 +191,10 @@ impl RunRecord {
             node_names,
             checks,
             history,
+            operations,
+            fault_windows: result.fault_windows,
+            series: result.metrics.series(),
+            plots: Vec::new(),
             trace: result.trace,
         }
     }
@@ -118,6 +207,15 @@ pub fn export_history<O: ExportOp<R>, R>(
     history: &History<O, R>,
     node_names: &[String],
 ) -> Vec<HistoryEvent> {
+    export(history, node_names).0
+}
+
+/// The history as events in their total order, and as typed operations
+/// by id, with the same process numbers.
+fn export<O: ExportOp<R>, R>(
+    history: &History<O, R>,
+    node_names: &[String],
+) -> (Vec<HistoryEvent>, Vec<OperationRecord>) {
     // (position, op index, is completion)
     let mut order: Vec<(u64, usize, bool)> = Vec::with_capacity(history.len() * 2);
     for (i, op) in history.operations().iter().enumerate() {
@@ -131,6 +229,7 @@ pub fn export_history<O: ExportOp<R>, R>(
     let mut busy: BTreeMap<u32, Vec<bool>> = BTreeMap::new(); // node -> lane in use
     let mut lane_of = vec![0usize; history.len()];
     let mut events = Vec::with_capacity(order.len());
+    let mut operations = Vec::with_capacity(history.len());
     for (_, i, is_completion) in order {
         let op = &history.operations()[i];
         let node = op.node.0;
@@ -170,8 +269,37 @@ pub fn export_history<O: ExportOp<R>, R>(
             time_ns: Some(time.as_nanos()),
             node: node_names.get(node as usize).cloned(),
         });
+        if !is_completion {
+            operations.push(operation_record(op, process));
+        }
     }
-    events
+    (events, operations)
+}
+
+fn operation_record<O: ExportOp<R>, R>(
+    op: &crate::history::Operation<O, R>,
+    process: u64,
+) -> OperationRecord {
+    let (ending, output) = match op.completion.as_ref().map(|c| &c.outcome) {
+        None => (OperationEnding::Pending, None),
+        Some(Outcome::Ok(r)) => (OperationEnding::Ok, Some(op.op.ok_value(r))),
+        Some(Outcome::Fail) => (OperationEnding::Fail, None),
+        Some(Outcome::Info) => (OperationEnding::Info, None),
+    };
+    OperationRecord {
+        id: op.id,
+        node: op.node,
+        process,
+        f: op.op.f().to_owned(),
+        key: op.op.key(),
+        input: op.op.invoke_value(),
+        output,
+        ending,
+        invoke_ns: op.invoke.time.as_nanos(),
+        invoke_event: op.invoke.event,
+        complete_ns: op.completion.as_ref().map(|c| c.stamp.time.as_nanos()),
+        complete_event: op.completion.as_ref().map(|c| c.stamp.event),
+    }
 }
 
 /// One line of a sweep's JSON-lines output: everything about a seed that

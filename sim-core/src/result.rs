@@ -2,6 +2,7 @@
 //! history, and (when recording) the trace.
 
 use crate::check::Verdict;
+use crate::fault_log::FaultWindow;
 use crate::history::History;
 use crate::metrics::Metrics;
 use crate::nemesis::FaultWeights;
@@ -19,6 +20,8 @@ pub struct RunResult<O, R> {
     pub history: History<O, R>,
     /// The random fault mix drawn for this seed, if a nemesis ran.
     pub nemesis_weights: Option<FaultWeights>,
+    /// When each fault was in force, in the order they struck.
+    pub fault_windows: Vec<FaultWindow>,
     /// Every trace event, when `SimConfig::record_trace` was set.
     pub trace: Option<Vec<TraceEvent>>,
 }

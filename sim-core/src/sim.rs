@@ -8,12 +8,14 @@
 //! the queue's slab and heap have grown to the run's working size.
 
 use crate::check::{
-    HistoryCheck, HistoryVerdict, Invariant, Limit, NoObserver, Observer, Step, Verdict, Violation,
+    Checks, HistoryCheck, HistoryVerdict, Invariant, Limit, NoObserver, Observer, Step, Verdict,
+    Violation,
 };
 use crate::clock::Clock;
 use crate::config::SimConfig;
 use crate::ctx::Ctx;
 use crate::disk::Disk;
+use crate::fault_log::FaultLog;
 use crate::history::History;
 use crate::kernel::{Event, Kernel};
 use crate::metrics::Metrics;
@@ -62,6 +64,8 @@ pub struct Sim<N: Node> {
     pub(crate) next_undo: u64,
     /// The nodes the current event may have changed (reused buffer).
     pub(crate) touched: Vec<NodeId>,
+    /// When each fault was in force.
+    pub(crate) fault_log: FaultLog,
     pub(crate) faults_active: bool,
     pub(crate) finished: bool,
 }
@@ -125,7 +129,7 @@ impl<N: Node> Sim<N> {
             incarnation: vec![0; n],
             history: History::new(),
             trace: Trace::new(config.record_trace),
-            metrics: Metrics::default(),
+            metrics: Metrics::for_duration(config.end()),
             stats: RunStats::default(),
             max_pending: config.limits.max_pending,
             pending_overflow: false,
@@ -145,6 +149,7 @@ impl<N: Node> Sim<N> {
             pending_undos: Vec::new(),
             next_undo: 0,
             touched: Vec::new(),
+            fault_log: FaultLog::default(),
             faults_active: true,
             finished: false,
         };
@@ -194,6 +199,12 @@ impl<N: Node> Sim<N> {
         self.history_checks.push(Box::new(check));
     }
 
+    /// Adds every check of a design, in its order.
+    pub fn add_checks(&mut self, checks: Checks<N>) {
+        self.invariants.extend(checks.invariants);
+        self.history_checks.extend(checks.history_checks);
+    }
+
     /// The god's-eye view: after `run`, the final state (its history is
     /// empty: `run` hands the history to its result).
     pub fn world(&self) -> World<'_, N> {
@@ -234,6 +245,7 @@ impl<N: Node> Sim<N> {
             metrics: std::mem::take(&mut self.kernel.metrics),
             history: std::mem::take(&mut self.kernel.history),
             nemesis_weights: self.nemesis.as_ref().map(Nemesis::weights),
+            fault_windows: std::mem::take(&mut self.fault_log).into_windows(),
             trace: self.kernel.trace.take_recorded(),
         }
     }

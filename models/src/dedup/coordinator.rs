@@ -9,14 +9,17 @@
 //!    `true`. Answering at once would be faster and wrong: a partial write
 //!    left by a timed-out request could be seen by this request, answered
 //!    `true`, and missed by a later one that answers `false`.
-//! 3. If R replicas say absent: **write phase**. Test-and-set X on the
-//!    whole preference list, claiming it for this request; each replica
-//!    answers with X's owner (the first request to add it there). Answer
-//!    `false` on W replies owned by this request: with W > N/2 any two
-//!    write quorums share a replica, whose test-and-set is atomic, so two
-//!    concurrent first-time requests cannot both answer `false`. A mixed
-//!    answer waits for the rule in `ownership.rs`, so that they cannot
-//!    both answer `true` either.
+//! 3. If R replicas say absent: **write phase**. Test-and-set X, claiming
+//!    it for this request, on exactly W replicas chosen at random (the
+//!    seed's design; `WriteFanOut::Quorum`, hedged like reads) or on the
+//!    whole preference list (`PreferenceList`). Each replica answers with
+//!    X's owner (the first request to add it there). Answer `false` on W
+//!    replies owned by this request: with W > N/2 any two write quorums
+//!    share a replica, whose test-and-set is atomic, so two concurrent
+//!    first-time requests cannot both answer `false`. A mixed answer goes
+//!    on to the rest of the preference list and waits for the rule in
+//!    `ownership.rs` over all N owners, so that they cannot both answer
+//!    `true` either.
 //!
 //! A request that has no answer after `timeout_ms` records `Info`: it may
 //! have taken effect. Concurrent first-time requests that split the
@@ -39,6 +42,7 @@ use super::ownership::{self, Owner};
 use super::placement::{Placement, Targets};
 use super::store::Adder;
 use super::workload::Finished;
+use super::WriteFanOut;
 
 /// The protocol's parameters, fixed for a run.
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +50,7 @@ pub struct Protocol {
     pub placement: Placement,
     pub read_quorum: usize,
     pub write_quorum: usize,
+    pub write_fan_out: WriteFanOut,
     pub hedge_after: Option<Duration>,
     /// When a write phase turns to stand-ins; `None` unless sloppy.
     pub stand_in_after: Option<Duration>,
@@ -105,6 +110,8 @@ enum Phase {
     /// Nobody asked had X: test-and-set it, and hear whose it is.
     Write {
         owners: Vec<(NodeId, Owner)>,
+        /// How many of the write order have been asked.
+        asked: usize,
         stand_ins_asked: usize,
     },
 }
@@ -197,6 +204,7 @@ impl Coordinator {
         } else if answered.len() >= protocol.read_quorum {
             Phase::Write {
                 owners: Vec::new(),
+                asked: 0,
                 stand_ins_asked: 0,
             }
         } else {
@@ -240,6 +248,16 @@ impl Coordinator {
             return;
         };
         request.helper = None;
+        if let Phase::Write { asked, .. } = request.phase {
+            // A replica of the W written is slow: ask the next one.
+            request.extend_write(ctx, number, 1);
+            if let Some(after) = self.protocol.hedge_after
+                && asked + 1 < request.targets.write_order.len()
+            {
+                request.helper = Some(ctx.set_timer(after, Timer::Hedge { request: number }));
+            }
+            return;
+        }
         if !matches!(request.phase, Phase::Read { .. }) {
             return;
         }
@@ -272,6 +290,7 @@ impl Coordinator {
             Phase::Write {
                 owners,
                 stand_ins_asked,
+                ..
             } => (owners.len(), stand_ins_asked),
         };
         let missing = write_quorum.saturating_sub(counted);
@@ -326,11 +345,24 @@ impl Coordinator {
             Phase::Repair { holders, .. } if holders.len() >= write_quorum => true,
             Phase::Write {
                 owners,
+                asked,
                 stand_ins_asked,
             } => {
                 let heard: Vec<Owner> = owners.iter().map(|&(_, owner)| owner).collect();
                 let replicas = request.targets.preferred.len() + stand_ins_asked;
-                ownership::decide(request.me, &heard, write_quorum, replicas)?
+                match ownership::decide(request.me, &heard, write_quorum, replicas) {
+                    Some(answer) => answer,
+                    None => {
+                        // Every replica asked answered and who was first is
+                        // still open: ask the rest of the preference list.
+                        let heard_all = owners.len() >= *asked;
+                        if heard_all && *asked < request.targets.write_order.len() {
+                            let request = self.requests.get_mut(&number).expect("found");
+                            request.extend_write(ctx, number, usize::MAX);
+                        }
+                        return None;
+                    }
+                }
             }
             _ => return None,
         };
@@ -349,8 +381,36 @@ impl Coordinator {
 }
 
 impl Request {
-    /// Moves to a repair or write phase: adds X on every replica of the
-    /// preference list not already known to hold it.
+    /// Asks up to `more` further replicas of the write order to add X,
+    /// claimed for this request.
+    fn extend_write(&mut self, ctx: &mut Ctx<'_, DedupNode>, number: RequestNumber, more: usize) {
+        let Phase::Write { asked, .. } = &mut self.phase else {
+            return;
+        };
+        let from = *asked;
+        let to = from.saturating_add(more).min(self.targets.write_order.len());
+        *asked = to;
+        for index in from..to {
+            let replica = self.targets.write_order[index];
+            self.add_to(ctx, number, replica);
+        }
+    }
+
+    fn add_to(&self, ctx: &mut Ctx<'_, DedupNode>, number: RequestNumber, replica: NodeId) {
+        let (x, owner) = (self.x, self.claim);
+        ctx.send(
+            replica,
+            Msg::Add {
+                request: number,
+                x,
+                owner,
+            },
+        );
+    }
+
+    /// Moves to a repair phase (adds X on every replica of the preference
+    /// list not already known to hold it) or a write phase (adds X on the
+    /// first replicas of the write order: W of them, or all).
     fn begin_adding(
         &mut self,
         ctx: &mut Ctx<'_, DedupNode>,
@@ -361,28 +421,31 @@ impl Request {
         if let Some(helper) = self.helper.take() {
             ctx.cancel_timer(helper);
         }
-        let known: &[NodeId] = match &phase {
-            Phase::Repair { holders, .. } => holders,
-            _ => &[],
-        };
-        for &replica in &self.targets.preferred {
-            if !known.contains(&replica) {
-                let (x, owner) = (self.x, self.claim);
-                ctx.send(
-                    replica,
-                    Msg::Add {
-                        request: number,
-                        x,
-                        owner,
-                    },
-                );
+        let writing = matches!(phase, Phase::Write { .. });
+        if let Phase::Repair { holders, .. } = &phase {
+            for &replica in &self.targets.preferred {
+                if !holders.contains(&replica) {
+                    self.add_to(ctx, number, replica);
+                }
             }
         }
         self.phase = phase;
+        if writing {
+            let first = match protocol.write_fan_out {
+                WriteFanOut::Quorum => protocol.write_quorum,
+                WriteFanOut::PreferenceList => usize::MAX,
+            };
+            self.extend_write(ctx, number, first);
+        }
         if let Some(after) = protocol.stand_in_after
             && !self.targets.stand_ins.is_empty()
         {
             self.helper = Some(ctx.set_timer(after, Timer::StandIn { request: number }));
+        } else if writing
+            && let Some(after) = protocol.hedge_after
+            && protocol.write_fan_out == WriteFanOut::Quorum
+        {
+            self.helper = Some(ctx.set_timer(after, Timer::Hedge { request: number }));
         }
     }
 }

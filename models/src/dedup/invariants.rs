@@ -13,11 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::history::Operation;
+use sim_core::history::{CompletionFeed, Operation};
 use sim_core::lincheck::{self, Budget, SetSpec};
-use sim_core::{
-    Breach, History, HistoryCheck, HistoryVerdict, Invariant, NodeId, OpId, Step, World,
-};
+use sim_core::{Breach, History, HistoryCheck, HistoryVerdict, Invariant, OpId, Step, World};
 
 use super::Seen;
 use super::node::DedupNode;
@@ -30,7 +28,7 @@ pub const LINEARIZABLE: &str = "linearizable";
 /// At most one `Ok(false)` per X, ever.
 #[derive(Debug, Default)]
 pub struct AtMostOneFalse {
-    feed: CompletionFeed,
+    feed: CompletionFeed<Seen, bool>,
     answers: FalseAnswers,
 }
 
@@ -126,50 +124,5 @@ impl HistoryCheck<DedupNode> for Linearizable {
                 undecided_keys.iter().map(|seen| seen.0).collect::<Vec<_>>()
             )),
         }
-    }
-}
-
-/// Hands out each operation of a growing history once, when it completes.
-///
-/// The history is in invocation order and has no index of completions, so
-/// this keeps a cursor over invocations and, per client, the operations
-/// still pending. A client completes operations only in its own handlers,
-/// so after a step only the stepped nodes' pending lists need a look: the
-/// cost per event is the concurrency of one client, not the history.
-#[derive(Debug, Default)]
-pub struct CompletionFeed {
-    invoked: usize,
-    pending: BTreeMap<NodeId, Vec<OpId>>,
-}
-
-impl CompletionFeed {
-    pub fn for_each_completed<E>(
-        &mut self,
-        history: &History<Seen, bool>,
-        stepped: &[NodeId],
-        mut on_completed: impl FnMut(&Operation<Seen, bool>) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let operations = history.operations();
-        for op in &operations[self.invoked..] {
-            self.pending.entry(op.node).or_default().push(op.id);
-        }
-        self.invoked = operations.len();
-        let mut result = Ok(());
-        for node in stepped {
-            let Some(pending) = self.pending.get_mut(node) else {
-                continue;
-            };
-            pending.retain(|&id| {
-                let op = history.get(id);
-                if op.completion.is_none() {
-                    return true;
-                }
-                if result.is_ok() {
-                    result = on_completed(op);
-                }
-                false
-            });
-        }
-        result
     }
 }

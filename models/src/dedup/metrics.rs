@@ -1,20 +1,21 @@
-//! The design's metrics, computed at the end of a run from the history,
-//! the engine's counters, and what an observer saw during the run.
+//! The design's own metrics, computed at the end of a run from the
+//! history and what an observer saw during the run (the harness adds the
+//! ones every model shares: requests, ok fraction, latency, messages per
+//! request).
 //!
 //! Two metrics need facts the history lacks: whether a replica was down
 //! when a request was invoked, and how each read phase ended. The
 //! `MetricsObserver` collects both with the god's-eye view checkers get,
 //! as a `sim_core::Observer` the run hands back. Names carry their unit:
 //!
-//! - `requests`: operations invoked.
-//! - `ok_fraction`: of the operations that completed, those that completed
-//!   `Ok` (the rest timed out).
-//! - `latency_ms_p50`, `latency_ms_p99`: of `Ok` operations, in true time.
-//! - `messages_per_request`: messages sent per operation invoked.
-//! - `read_miss_fraction`: of the read phases invoked after a request for
-//!   the same X had completed `Ok`, those that found nothing.
+//! - `read_miss_fraction`: of the first request for each X invoked after
+//!   some request for X was answered, those whose read phase found
+//!   nothing;
+//! - `read_miss_predicted`: what the combinatorics predict for it,
+//!   C(N − W, R) / C(N, R) for random R-of-N reads of a random W-of-N
+//!   write (zero when reads and writes cannot miss each other);
 //! - `availability_while_down`: of the operations invoked while a replica
-//!   was crashed or paused, and completed, those that completed `Ok`.
+//!   was crashed or paused, and completed, those that completed `Ok`;
 //! - `bloom_false_positive_rate` (`BloomFilter` only): of the first
 //!   requests ever made for an X that completed `Ok`, those that answered
 //!   `true`.
@@ -23,12 +24,12 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::time::duration_nanos;
-use sim_core::{NodeId, Observer, Operation, RunResult, Step, World};
+use sim_core::{NodeId, Observer, OpId, Operation, RunResult, Step, World};
 
-use super::Seen;
 use super::coordinator::ReadPhase;
 use super::node::DedupNode;
+use super::{DedupConfig, ReplicaChoice, Seen, Variant, WriteFanOut};
+use crate::harness::fraction;
 
 /// What the observer saw, read by the run at the end.
 #[derive(Debug, Default)]
@@ -91,56 +92,58 @@ impl Observer<DedupNode> for MetricsObserver {
     }
 }
 
-/// Every metric of a run, by name.
+/// The design's own metrics (the harness adds the shared ones).
 pub fn compute(
+    config: &DedupConfig,
     result: &RunResult<Seen, bool>,
     observations: &Observations,
-    bloom_filter: bool,
 ) -> BTreeMap<String, f64> {
     let operations = result.history.operations();
     let mut metrics = BTreeMap::new();
-    let requests = operations.len();
-    metrics.insert("requests".to_owned(), requests as f64);
-    if requests > 0 {
-        let sent = result.stats.messages_sent as f64;
-        metrics.insert("messages_per_request".to_owned(), sent / requests as f64);
-    }
-    let completed = operations.iter().filter(|op| op.completion.is_some());
-    if let Some(fraction) = fraction(completed.map(|op| op.ok_value().is_some())) {
-        metrics.insert("ok_fraction".to_owned(), fraction);
-    }
-    let mut latencies_ns: Vec<u64> = operations
-        .iter()
-        .filter_map(|op| {
-            op.ok_value()?;
-            let completion = op.completion.as_ref()?;
-            Some(duration_nanos(completion.stamp.time - op.invoke.time))
-        })
-        .collect();
-    latencies_ns.sort_unstable();
-    for (name, quantile) in [("latency_ms_p50", 0.5), ("latency_ms_p99", 0.99)] {
-        if let Some(ns) = nearest_rank(&latencies_ns, quantile) {
-            metrics.insert(name.to_owned(), ns as f64 / 1e6);
-        }
-    }
     let while_down = operations
         .iter()
         .zip(&observations.invoked_while_down)
         .filter(|(op, down)| **down && op.completion.is_some())
         .map(|(op, _)| op.ok_value().is_some());
-    if let Some(fraction) = fraction(while_down) {
-        metrics.insert("availability_while_down".to_owned(), fraction);
+    if let Some(share) = fraction(while_down) {
+        metrics.insert("availability_while_down".to_owned(), share);
     }
-    if let Some(fraction) = read_miss_fraction(result, observations) {
-        metrics.insert("read_miss_fraction".to_owned(), fraction);
+    if let Some(share) = read_miss_fraction(result, observations) {
+        metrics.insert("read_miss_fraction".to_owned(), share);
     }
-    if bloom_filter && let Some(rate) = first_request_true_rate(result) {
+    metrics.insert("read_miss_predicted".to_owned(), read_miss_predicted(config));
+    if config.variant == Variant::BloomFilter
+        && let Some(rate) = first_request_true_rate(result)
+    {
         metrics.insert("bloom_false_positive_rate".to_owned(), rate);
     }
     metrics
 }
 
-/// Read phases that missed an X whose request had completed before.
+/// The chance that a read of R replicas misses a write of W replicas, when
+/// both are chosen at random among the N of X's preference list: every one
+/// of the R read lands among the N − W not written,
+/// C(N − W, R) / C(N, R) = Π_{i<R} (N − W − i) / (N − i). Zero when
+/// reads and writes are not both random W- and R-subsets: a consistent-hash
+/// order starts both at the same replica, and a write to the whole
+/// preference list reaches every replica.
+pub fn read_miss_predicted(config: &DedupConfig) -> f64 {
+    let random = config.replica_choice == ReplicaChoice::Random
+        && config.write_fan_out == WriteFanOut::Quorum;
+    if !random {
+        return 0.0;
+    }
+    let n = u64::from(config.replication_factor());
+    let (r, w) = (u64::from(config.read_quorum), u64::from(config.write_quorum));
+    (0..r)
+        .map(|i| (n.saturating_sub(w + i)) as f64 / (n - i) as f64)
+        .product()
+}
+
+/// Of the first request for each X invoked after some request for X was
+/// answered, the share whose read phase found nothing: a read that missed
+/// the one completed write (the case the closed form predicts; later
+/// requests meet copies that misses and repairs spread).
 fn read_miss_fraction(result: &RunResult<Seen, bool>, observations: &Observations) -> Option<f64> {
     let history = &result.history;
     // X -> the earliest history position at which a request on X completed Ok.
@@ -151,16 +154,22 @@ fn read_miss_fraction(result: &RunResult<Seen, bool>, observations: &Observation
             *earliest = (*earliest).min(c.stamp.position);
         }
     }
-    let after_a_write = observations.read_phases.iter().filter_map(|phase| {
-        let op = history.get(phase.op);
-        let written = first_ok
-            .get(&op.op.0)
-            .is_some_and(|&position| position < op.invoke.position);
-        written.then_some(!phase.found)
+    let found: BTreeMap<OpId, bool> = observations
+        .read_phases
+        .iter()
+        .map(|phase| (phase.op, phase.found))
+        .collect();
+    let mut measured: BTreeMap<u64, bool> = BTreeMap::new();
+    let misses = history.operations().iter().filter_map(|op| {
+        let answered = first_ok.get(&op.op.0)?;
+        if op.invoke.position < *answered || measured.contains_key(&op.op.0) {
+            return None;
+        }
+        measured.insert(op.op.0, true);
+        found.get(&op.id).map(|found| !found)
     });
-    fraction(after_a_write)
+    fraction(misses)
 }
-
 /// How often the first request ever made for an X answered `true`.
 fn first_request_true_rate(result: &RunResult<Seen, bool>) -> Option<f64> {
     let mut first: BTreeMap<u64, &Operation<Seen, bool>> = BTreeMap::new();
@@ -170,17 +179,3 @@ fn first_request_true_rate(result: &RunResult<Seen, bool>) -> Option<f64> {
     fraction(first.values().filter_map(|op| op.ok_value().copied()))
 }
 
-/// The fraction of `true`s, or `None` when there is nothing to count.
-fn fraction(flags: impl Iterator<Item = bool>) -> Option<f64> {
-    let (hits, total) = flags.fold((0u64, 0u64), |(h, t), f| (h + u64::from(f), t + 1));
-    (total > 0).then(|| hits as f64 / total as f64)
-}
-
-/// The nearest-rank percentile of sorted values.
-fn nearest_rank(sorted: &[u64], quantile: f64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (quantile * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}

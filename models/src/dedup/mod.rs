@@ -24,16 +24,19 @@ pub mod workload;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
-use sim_core::record::{ExportOp, RunRecord};
-use sim_core::{ConfigError, NodeId, Sim, SimConfig};
+use sim_core::record::ExportOp;
+use sim_core::{Checks, ConfigError, NodeId};
 
 pub use coordinator::{Protocol, ReadPhase};
 pub use placement::ReplicaChoice;
 pub use workload::WorkloadConfig;
 
-use crate::Design;
-use invariants::{AT_MOST_ONE_FALSE, AtMostOneFalse, LINEARIZABLE, Linearizable};
+use crate::harness::{Finished, Harness, Model};
+use crate::{Design, ModelSection};
+use invariants::{AtMostOneFalse, Linearizable};
 use metrics::MetricsObserver;
 use node::{DedupDisk, DedupNode};
 use placement::Placement;
@@ -56,6 +59,8 @@ pub struct DedupConfig {
     pub write_quorum: u32,
     /// How a request orders the replicas of X's preference list.
     pub replica_choice: ReplicaChoice,
+    /// Which replicas a write phase asks first.
+    pub write_fan_out: WriteFanOut,
     /// Hedged reads: ask one more replica each time this long passes
     /// without R answers, in milliseconds. Unset: never, and a down replica
     /// among the first R asked stalls the request until it times out.
@@ -69,6 +74,22 @@ pub struct DedupConfig {
     pub bloom_hashes: u32,
     /// What clients ask and when.
     pub workload: WorkloadConfig,
+}
+
+/// Which replicas a write phase writes X to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub enum WriteFanOut {
+    /// The seed's design: exactly W replicas, in the write phase's own
+    /// order (random per request, or the ring's). A read of R random
+    /// replicas then misses a completed write with probability
+    /// C(N − W, R) / C(N, R). When the W answer with more than one owner
+    /// (concurrent first requests), the write goes on to the rest of the
+    /// preference list, so the owners of all N decide who was first.
+    #[default]
+    Quorum,
+    /// Dynamo's: every replica of the preference list, answering once W
+    /// have. Reads then rarely miss without faults.
+    PreferenceList,
 }
 
 /// The correct design and the mistakes it is tested against.
@@ -98,6 +119,7 @@ impl Default for DedupConfig {
             read_quorum: 2,
             write_quorum: 2,
             replica_choice: ReplicaChoice::Random,
+            write_fan_out: WriteFanOut::Quorum,
             hedge_after_ms: Some(20),
             stand_in_after_ms: 20,
             bloom_bits: 1_024,
@@ -130,6 +152,9 @@ impl ExportOp<bool> for Seen {
 
 /// The largest cluster a configuration may ask for.
 const REPLICAS_MAX: u32 = 1_000;
+
+/// The largest Bloom filter, in bits: a run must never exhaust memory.
+const BLOOM_BITS_MAX: u32 = 1 << 24;
 
 impl DedupConfig {
     /// N of the quorum arithmetic.
@@ -205,8 +230,11 @@ impl DedupConfig {
             Variant::SloppyQuorum if self.stand_in_after_ms == 0 => {
                 Err(ConfigError::new("stand_in_after_ms", "must be at least 1"))
             }
-            Variant::BloomFilter if self.bloom_bits == 0 => {
-                Err(ConfigError::new("bloom_bits", "must be at least 1"))
+            Variant::BloomFilter if !(1..=BLOOM_BITS_MAX).contains(&self.bloom_bits) => {
+                Err(ConfigError::new(
+                    "bloom_bits",
+                    format!("must be between 1 and {BLOOM_BITS_MAX} (2 MiB per replica)"),
+                ))
             }
             Variant::BloomFilter if !(1..=32).contains(&self.bloom_hashes) => {
                 Err(ConfigError::new("bloom_hashes", "must be between 1 and 32"))
@@ -249,6 +277,7 @@ impl DedupConfig {
             },
             read_quorum: self.read_quorum as usize,
             write_quorum: self.write_quorum as usize,
+            write_fan_out: self.write_fan_out,
             hedge_after: self.hedge_after_ms.map(Duration::from_millis),
             stand_in_after: sloppy.then(|| Duration::from_millis(self.stand_in_after_ms)),
             timeout: Duration::from_millis(self.workload.timeout_ms),
@@ -256,7 +285,7 @@ impl DedupConfig {
     }
 }
 
-/// The runnable design: replicas `0..replicas`, then clients.
+/// The design: replicas `0..replicas`, then clients.
 #[derive(Clone, Debug)]
 pub struct DedupDesign {
     config: Arc<DedupConfig>,
@@ -270,46 +299,64 @@ impl DedupDesign {
         }
     }
 
-    /// Every node's disk at the start of a run, by `NodeId` index: for
-    /// tests that build a `Sim` with a chosen set of checks.
-    pub fn disks(&self) -> Vec<DedupDisk> {
-        let replicas =
-            (0..self.config.replicas).map(|_| DedupDisk::replica(Arc::clone(&self.config)));
-        let clients =
-            (0..self.config.workload.clients).map(|_| DedupDisk::client(Arc::clone(&self.config)));
-        replicas.chain(clients).collect()
+    /// The design ready to run.
+    pub fn harness(config: DedupConfig) -> Harness<DedupDesign> {
+        Harness::new(DedupDesign::new(config))
     }
 }
 
-impl Design for DedupDesign {
-    fn node_names(&self) -> Vec<String> {
-        let replicas = (0..self.config.replicas).map(|i| format!("replica-{i}"));
-        let clients = (0..self.config.workload.clients).map(|i| format!("client-{i}"));
+impl ModelSection for DedupConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        DedupConfig::validate(self)
+    }
+    fn design(&self) -> Box<dyn Design> {
+        Box::new(DedupDesign::harness(self.clone()))
+    }
+    fn set_param(&mut self, name: &str, value: i64) -> Result<(), String> {
+        DedupConfig::set_param(self, name, value)
+    }
+}
+
+impl Model for DedupDesign {
+    type Node = DedupNode;
+    type Observer = MetricsObserver;
+
+    fn nodes(&self) -> Vec<(String, DedupDisk)> {
+        let replicas = (0..self.config.replicas).map(|i| {
+            let disk = DedupDisk::replica(Arc::clone(&self.config));
+            (format!("replica-{i}"), disk)
+        });
+        let clients = (0..self.config.workload.clients).map(|i| {
+            let disk = DedupDisk::client(Arc::clone(&self.config));
+            (format!("client-{i}"), disk)
+        });
         replicas.chain(clients).collect()
     }
 
-    fn default_fault_targets(&self) -> Vec<NodeId> {
+    fn fault_targets(&self) -> Vec<NodeId> {
         (0..self.config.replicas).map(NodeId).collect()
     }
 
-    fn checks(&self) -> Vec<String> {
-        vec![AT_MOST_ONE_FALSE.to_owned(), LINEARIZABLE.to_owned()]
+    fn checks(&self) -> Checks<DedupNode> {
+        Checks::new()
+            .invariant(AtMostOneFalse::default())
+            .history(Linearizable::default())
     }
 
-    fn run(&self, config: SimConfig, with_history: bool) -> RunRecord {
-        let mut sim = Sim::<DedupNode>::new(config, self.disks());
-        sim.add_invariant(AtMostOneFalse::default());
-        sim.add_history_check(Linearizable::default());
-        let mut observer = MetricsObserver::new(self.config.replicas);
-        let result = sim.run_observed(&mut observer);
-        let bloom_filter = self.config.variant == Variant::BloomFilter;
-        let metrics = metrics::compute(&result, &observer.observations, bloom_filter);
-        RunRecord::from_result(
-            result,
-            self.node_names(),
-            self.checks(),
-            metrics,
-            with_history,
-        )
+    fn observer(&self) -> MetricsObserver {
+        MetricsObserver::new(self.config.replicas)
+    }
+
+    fn metrics(&self, run: &Finished<'_, Self>) -> BTreeMap<String, f64> {
+        metrics::compute(&self.config, run.result, &run.observer.observations)
+    }
+
+    fn headline_metrics(&self) -> Vec<&'static str> {
+        vec![
+            "read_miss_fraction",
+            "read_miss_predicted",
+            "latency_ms_p99",
+            "messages_per_request",
+        ]
     }
 }

@@ -27,8 +27,12 @@ pub enum ReplicaChoice {
 /// The replicas a request may ask, in the order it asks them.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Targets {
-    /// X's preference list, ordered by the replica choice.
+    /// X's preference list, in the order the read phase asks it.
     pub preferred: Vec<NodeId>,
+    /// The same replicas in the order the write phase asks them: a second,
+    /// independent random order (or the ring's), so the W written are not
+    /// the R read.
+    pub write_order: Vec<NodeId>,
     /// Replicas outside the list, in ring order (empty unless sloppy).
     pub stand_ins: Vec<NodeId>,
 }
@@ -69,11 +73,10 @@ impl Placement {
     /// random choice.
     pub fn targets(&self, x: u64, rng: &mut SimRng) -> Targets {
         let mut preferred = self.preference_list(x);
+        let mut write_order = preferred.clone();
         if self.choice == ReplicaChoice::Random {
-            // Fisher–Yates with our own sampler, so the order is pinned.
-            for i in (1..preferred.len()).rev() {
-                preferred.swap(i, rng.index(i + 1));
-            }
+            shuffle(&mut preferred, rng);
+            shuffle(&mut write_order, rng);
         }
         let stand_ins = if self.sloppy {
             self.ring_from(x)
@@ -84,6 +87,7 @@ impl Placement {
         };
         Targets {
             preferred,
+            write_order,
             stand_ins,
         }
     }
@@ -93,6 +97,13 @@ impl Placement {
         let replicas = self.replicas;
         let start = (mix64(x) % u64::from(replicas)) as u32;
         (0..replicas).map(move |i| NodeId((start + i) % replicas))
+    }
+}
+
+/// Fisher–Yates with our own sampler, so the order is pinned.
+fn shuffle(replicas: &mut [NodeId], rng: &mut SimRng) {
+    for i in (1..replicas.len()).rev() {
+        replicas.swap(i, rng.index(i + 1));
     }
 }
 

@@ -86,11 +86,14 @@ pub fn check(dir: &Path, jobs: usize, bless: bool, out: &mut dyn Write) -> std::
         } else if let Some(golden) = golden {
             let mismatches = golden.compare(&name, &result.digests);
             if !mismatches.is_empty() && result.ok {
-                let listed: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+                let more = match mismatches.len() {
+                    1 => String::new(),
+                    n => format!(" and {} more", n - 1),
+                };
                 result.ok = false;
                 result.summary = format!(
-                    "runs changed: {} ({}); if intended, `dsim check {} --bless`",
-                    listed.join("; "),
+                    "runs changed: {}{more} ({}); if intended, `dsim check {} --bless`",
+                    mismatches[0],
                     golden_path.display(),
                     dir.display()
                 );
