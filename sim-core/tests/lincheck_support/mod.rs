@@ -6,4 +6,5 @@
 #![allow(dead_code)]
 
 pub mod executed;
+pub mod hard;
 pub mod script;
