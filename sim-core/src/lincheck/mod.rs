@@ -57,13 +57,17 @@ pub fn check<S: Spec>(
     budget: &mut Budget<'_>,
 ) -> Verdict<S::Key> {
     let by_key = operations_by_key(spec, history);
-    let mut running: VecDeque<KeySearch<'_, S>> = by_key
-        .iter()
-        .map(|(key, operations)| KeySearch::new(spec, key, operations, budget))
-        .collect();
+    // The first round starts the keys one by one, so that the many keys
+    // decided in their first slice never hold memory together.
+    let mut not_started = by_key.iter();
+    let mut running: VecDeque<KeySearch<'_, S>> = VecDeque::new();
     let mut undecided_keys = Vec::new();
     let verdict = loop {
-        let Some(mut search) = running.pop_front() else {
+        let next = match not_started.next() {
+            Some((key, operations)) => Some(KeySearch::new(spec, key, operations, budget)),
+            None => running.pop_front(),
+        };
+        let Some(mut search) = next else {
             break undecided(undecided_keys, Limit::Steps);
         };
         match search.run_slice(budget) {
@@ -80,10 +84,11 @@ pub fn check<S: Spec>(
                 break Verdict::NotLinearizable(counterexample);
             }
             // The memory limit and a stop end the check: every key not
-            // yet decided is undecided.
+            // yet decided is undecided, started or not.
             Some(SearchOutcome::OutOfBudget(limit)) => {
                 running.push_back(search);
-                undecided_keys.extend(running.iter().map(|search| search.key.clone()));
+                let running_keys = running.iter().map(|search| search.key);
+                undecided_keys.extend(running_keys.chain(not_started.map(|(key, _)| key)).cloned());
                 break undecided(undecided_keys, limit);
             }
         }
