@@ -68,6 +68,7 @@ fn main() {
         model: LinModel::Register,
         initial: Some("0".to_owned()),
         time_limit: Duration::from_secs(60),
+        memory_limit_mb: 1024,
     };
     let mut walls = Vec::new();
     let mut exit = None;

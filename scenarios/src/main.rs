@@ -15,7 +15,7 @@ Exit codes (every command):
   1  an unexpected outcome: a violation a passing scenario did not expect,
      a broken variant no longer caught, non-determinism (lincheck: not linearizable)
   2  bad input: a malformed or invalid file or argument (with file, line and column)
-  3  lincheck only: no verdict within --time-limit
+  3  lincheck only: no verdict within --time-limit or --memory-limit
 
 With no command, dsim checks the built-in scenario library.";
 
@@ -114,6 +114,10 @@ enum Command {
         /// Give up with exit code 3 after this many seconds.
         #[arg(long, default_value_t = 60.0, value_parser = parse_seconds)]
         time_limit: f64,
+        /// Give up with exit code 3 once the search holds this many MB
+        /// (2^20 bytes), by its own count.
+        #[arg(long, value_name = "MB", default_value_t = 1024, value_parser = parse_megabytes)]
+        memory_limit: u64,
     },
     /// Check every scenario under DIR against its expected outcome (each seed run twice) and its golden digests.
     Check {
@@ -134,6 +138,19 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
         _ => Err(format!("`{text}` is not a positive number of seconds")),
     }
 }
+
+/// Whole megabytes, up to 16 TiB: far beyond any machine, yet the byte
+/// count cannot overflow.
+fn parse_megabytes(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(mb) if (1..=MEGABYTES_MAX).contains(&mb) => Ok(mb),
+        _ => Err(format!(
+            "`{text}` is not a whole number of megabytes from 1 to {MEGABYTES_MAX}"
+        )),
+    }
+}
+
+const MEGABYTES_MAX: u64 = 1 << 24;
 
 /// The scenario library shipped in this repository, relative to the
 /// current folder when it is inside it (shorter lines, copyable commands).
@@ -227,6 +244,7 @@ fn main() -> ExitCode {
             model,
             initial,
             time_limit,
+            memory_limit,
         }) => {
             let time_limit = std::time::Duration::from_secs_f64(time_limit);
             let args = lincheck::LincheckArgs {
@@ -234,6 +252,7 @@ fn main() -> ExitCode {
                 model,
                 initial,
                 time_limit,
+                memory_limit_mb: memory_limit,
             };
             lincheck::lincheck(&args, &mut stdout)
         }

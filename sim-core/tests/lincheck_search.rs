@@ -11,7 +11,7 @@ use lincheck_support::executed::{
 };
 use lincheck_support::script::{Script, counterexample};
 use sim_core::history::OpId;
-use sim_core::lincheck::{Budget, KvSpec, RegisterOp, RegisterSpec, Spec, Verdict, check};
+use sim_core::lincheck::{Budget, KvSpec, Limit, RegisterOp, RegisterSpec, Spec, Verdict, check};
 
 type Register = RegisterOp<&'static str, u32>;
 
@@ -40,7 +40,8 @@ fn tiny_budget_on_hard_history_is_unknown() {
     assert_eq!(
         verdict,
         Verdict::Unknown {
-            undecided_keys: vec!["x"]
+            undecided_keys: vec!["x"],
+            limit: Limit::Steps,
         }
     );
     assert_eq!(budget.steps_taken(), 10_000);
@@ -61,7 +62,8 @@ fn stop_callback_ends_the_check() {
     assert_eq!(
         verdict,
         Verdict::Unknown {
-            undecided_keys: vec!["x", "y"]
+            undecided_keys: vec!["x", "y"],
+            limit: Limit::Stop,
         }
     );
     assert_eq!(polls, 1);
@@ -77,7 +79,8 @@ fn step_limit_is_per_key() {
     assert_eq!(
         limited(&h),
         Verdict::Unknown {
-            undecided_keys: vec!["a"]
+            undecided_keys: vec!["a"],
+            limit: Limit::Steps,
         }
     );
 

@@ -30,6 +30,9 @@ pub fn run() -> Result<(), String> {
     bench("sim-core", "scale_bench")?;
     // The linearizability checker through `dsim lincheck`: 10,000 operations.
     bench("scenarios", "lincheck_bench")?;
+    // ... and issue #8's 50-client history, whose key 0 makes the search
+    // explode: time and peak memory under the limits.
+    bench("scenarios", "lincheck_hard_bench")?;
     // Loading a scenario: parse, resolve names, validate.
     bench("scenarios", "parse_bench")?;
     sweep_scaling()

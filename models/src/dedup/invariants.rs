@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use sim_core::history::{CompletionFeed, Operation};
-use sim_core::lincheck::{self, Budget, SetSpec};
+use sim_core::lincheck::{self, Budget, Limit, SetSpec};
 use sim_core::{Breach, History, HistoryCheck, HistoryVerdict, Invariant, OpId, Step, World};
 
 use super::Seen;
@@ -92,16 +92,24 @@ impl FalseAnswers {
 /// a tiny fraction of this; running out is reported as `Unknown`.
 pub const LINEARIZABILITY_STEPS_PER_KEY: u64 = 1_000_000;
 
+/// Memory the linearizability check may hold, by its count, over the X
+/// being searched at once. A correct run holds kilobytes; the limit keeps
+/// one pathological history from taking the machine, and a sweep runs one
+/// check per thread, so it needs this much per core at worst.
+pub const LINEARIZABILITY_MEMORY_BYTES: u64 = 256 << 20;
+
 /// The finished history is a linearizable add-if-absent set.
 #[derive(Debug)]
 pub struct Linearizable {
     steps_per_key: u64,
+    memory_bytes: u64,
 }
 
 impl Default for Linearizable {
     fn default() -> Self {
         Linearizable {
             steps_per_key: LINEARIZABILITY_STEPS_PER_KEY,
+            memory_bytes: LINEARIZABILITY_MEMORY_BYTES,
         }
     }
 }
@@ -112,17 +120,26 @@ impl HistoryCheck<DedupNode> for Linearizable {
     }
 
     fn check(&mut self, history: &History<Seen, bool>) -> HistoryVerdict {
-        let mut budget = Budget::steps(self.steps_per_key);
+        let mut budget = Budget::steps(self.steps_per_key).with_memory_limit(self.memory_bytes);
         match lincheck::check(&SetSpec::<Seen>::new(), history, &mut budget) {
             lincheck::Verdict::Linearizable => HistoryVerdict::Pass,
             lincheck::Verdict::NotLinearizable(counterexample) => HistoryVerdict::Violated(
                 Breach::new(counterexample.explanation.clone()).with_ops(counterexample.involved()),
             ),
-            lincheck::Verdict::Unknown { undecided_keys } => HistoryVerdict::Unknown(format!(
-                "the search ran out of {} steps on X = {:?}",
-                self.steps_per_key,
-                undecided_keys.iter().map(|seen| seen.0).collect::<Vec<_>>()
-            )),
+            lincheck::Verdict::Unknown {
+                undecided_keys,
+                limit,
+            } => {
+                let limit = match limit {
+                    Limit::Steps => format!("its limit of {} steps per X", self.steps_per_key),
+                    Limit::Memory => format!("its memory limit of {} MiB", self.memory_bytes >> 20),
+                    Limit::Stop => "a stop request".to_owned(),
+                };
+                HistoryVerdict::Unknown(format!(
+                    "the search reached {limit} with X = {:?} undecided",
+                    undecided_keys.iter().map(|seen| seen.0).collect::<Vec<_>>()
+                ))
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `dsim lincheck FILE --model set|register|kv [--initial JSON]
-//! [--time-limit S]`: checks an external history (JSON lines, the format
-//! in REFERENCE.md) for linearizability. Exit 0 linearizable, 1 not (with
-//! the key and the operations that cannot be ordered, by line number),
-//! 2 bad input (with the line number), 3 unknown (time limit).
+//! [--time-limit S] [--memory-limit MB]`: checks an external history (JSON
+//! lines, the format in REFERENCE.md) for linearizability. Exit 0
+//! linearizable, 1 not (with the key and the operations that cannot be
+//! ordered, by line number), 2 bad input (with the line number), 3 unknown
+//! (the time or the memory limit, named in the message).
 
 // The time limit is a wall-clock deadline for a search outside any run.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -14,8 +15,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sim_core::history::{Completion, History, Operation, Outcome, Stamp};
 use sim_core::lincheck::{
-    Budget, KvCall, KvOp, KvSpec, RegisterCall, RegisterOp, RegisterSpec, SetSpec, Spec, Verdict,
-    check,
+    Budget, KvCall, KvOp, KvSpec, Limit, RegisterCall, RegisterOp, RegisterSpec, SetSpec, Spec,
+    Verdict, check, heap_block_bytes,
 };
 use sim_core::record::{EventType, HistoryEvent};
 use sim_core::{NodeId, OpId, SimTime};
@@ -40,6 +41,9 @@ pub struct LincheckArgs<'a> {
     /// The register's initial value as JSON (default `null`: absent).
     pub initial: Option<String>,
     pub time_limit: Duration,
+    /// The memory the search may hold, in MB of 2^20 bytes, by the
+    /// checker's own count (`sim_core::lincheck::Budget`).
+    pub memory_limit_mb: u64,
 }
 
 /// Where each operation came from: its invoke line and completion line.
@@ -57,7 +61,7 @@ pub fn lincheck(args: &LincheckArgs<'_>, out: &mut dyn Write) -> std::io::Result
             &events,
             set_op,
             |_, e| expect_bool(e),
-            args.time_limit,
+            args,
         ),
         LinModel::Register => {
             let initial = match args.initial.as_deref().map(serde_json::from_str::<Value>) {
@@ -65,21 +69,12 @@ pub fn lincheck(args: &LincheckArgs<'_>, out: &mut dyn Write) -> std::io::Result
                 Some(Ok(v)) => canonical(&v),
                 Some(Err(e)) => return bad_input("--initial", &format!("not JSON: {e}")),
             };
-            run(
-                &RegisterSpec::new(initial),
-                &events,
-                register_op,
-                register_ret,
-                args.time_limit,
-            )
+            // Values are JSON text: each copy owns its bytes.
+            let spec = RegisterSpec::new(initial)
+                .with_value_heap_bytes(|value: &String| heap_block_bytes(value.len()));
+            run(&spec, &events, register_op, register_ret, args)
         }
-        LinModel::Kv => run(
-            &KvSpec::<String>::new(),
-            &events,
-            kv_op,
-            kv_ret,
-            args.time_limit,
-        ),
+        LinModel::Kv => run(&KvSpec::<String>::new(), &events, kv_op, kv_ret, args),
     };
     match outcome {
         Err(message) => bad_input(&name, &message),
@@ -128,7 +123,7 @@ fn run<S: Spec<Key = String>>(
     events: &[(usize, HistoryEvent)],
     op_of: impl Fn(&HistoryEvent) -> Result<S::Op, String>,
     ret_of: impl Fn(&S::Op, &HistoryEvent) -> Result<S::Ret, String>,
-    time_limit: Duration,
+    args: &LincheckArgs<'_>,
 ) -> Result<Report, String>
 where
     S::Op: Clone,
@@ -136,9 +131,11 @@ where
 {
     let (history, lines) = build(events, op_of, ret_of)?;
     let started = Instant::now();
-    let deadline = started + time_limit;
+    let deadline = started + args.time_limit;
     let mut should_stop = || Instant::now() >= deadline;
-    let mut budget = Budget::unlimited().with_stop(&mut should_stop);
+    let mut budget = Budget::unlimited()
+        .with_memory_limit(args.memory_limit_mb.saturating_mul(1 << 20))
+        .with_stop(&mut should_stop);
     let verdict = check(spec, &history, &mut budget);
     let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
     let line_of = |op: OpId| {
@@ -173,14 +170,27 @@ where
                 exit: Exit::Unexpected,
             }
         }
-        Verdict::Unknown { undecided_keys } => Report {
-            text: format!(
-                "unknown: no verdict within {:.1} s; undecided keys: {:?}\n",
-                time_limit.as_secs_f64(),
-                undecided_keys
-            ),
-            exit: Exit::Unknown,
-        },
+        Verdict::Unknown {
+            undecided_keys,
+            limit,
+        } => {
+            let why = match limit {
+                Limit::Stop => format!(
+                    "no verdict within {:.1} s (--time-limit)",
+                    args.time_limit.as_secs_f64()
+                ),
+                Limit::Memory => format!(
+                    "the search reached the memory limit of {} MB (--memory-limit) after {:.1} s",
+                    args.memory_limit_mb,
+                    elapsed_ms / 1e3
+                ),
+                Limit::Steps => "no verdict within the step limit".to_owned(),
+            };
+            Report {
+                text: format!("unknown: {why}; undecided keys: {undecided_keys:?}\n"),
+                exit: Exit::Unknown,
+            }
+        }
     })
 }
 

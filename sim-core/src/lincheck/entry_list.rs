@@ -8,6 +8,9 @@
 //! result, and calls of those with an unknown result, whose returns are
 //! at infinity and so never need an entry.
 
+use std::mem::size_of;
+
+use super::budget::heap_block_bytes;
 use crate::history::Operation;
 
 /// Marks "no entry" in the link arrays.
@@ -144,6 +147,16 @@ impl EntryList {
     }
     pub(super) fn is_return(&self, entry: u32) -> bool {
         self.is_return[entry as usize]
+    }
+
+    /// The heap blocks of the six arrays, for the memory budget.
+    pub(super) fn heap_bytes(&self) -> usize {
+        let entries = self.next.len();
+        // `next`, `previous`, `operation`, `matching_return`; `position`;
+        // `is_return`.
+        4 * heap_block_bytes(entries * size_of::<u32>())
+            + heap_block_bytes(entries * size_of::<u64>())
+            + heap_block_bytes(entries * size_of::<bool>())
     }
 
     /// Takes an operation out of the list: its call, and its return if

@@ -10,11 +10,17 @@
 //! of unknown-result operations explored with it, and a configuration is
 //! new only if none of them is a subset of its own. Without this, k
 //! timed-out operations pending at once cost up to 2^k configurations.
+//!
+//! The memo is what grows without bound on a hard history, so it counts
+//! the bytes it holds for the memory budget (`budget.rs`).
 
 use std::hash::Hash;
+use std::mem::size_of;
 
 use indexmap::{Equivalent, IndexMap};
 use rustc_hash::FxBuildHasher;
+
+use super::budget::heap_block_bytes;
 
 /// A set of small integers (operation indices).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -25,6 +31,8 @@ pub(super) struct Bitset {
 pub(super) struct Memo<State> {
     /// Lookups only, never iterated, so the hasher's order never shows.
     explored: IndexMap<MemoKey<State>, Vec<Bitset>, FxBuildHasher>,
+    /// The bytes `explored` holds, by the count in `insert_if_new`.
+    bytes: u64,
 }
 
 #[derive(PartialEq, Eq, Hash)]
@@ -60,23 +68,41 @@ impl Bitset {
             .zip(&other.words)
             .all(|(mine, theirs)| mine & !theirs == 0)
     }
+    /// The heap block holding the words.
+    pub(super) fn heap_bytes(&self) -> usize {
+        heap_block_bytes(self.words.len() * size_of::<u64>())
+    }
+}
+
+/// What one entry of the map costs besides its heap blocks: the bucket
+/// (hash, key, value) in the entries vector and its slot (an index and a
+/// control byte) in the hash table.
+fn entry_bytes<State>() -> usize {
+    size_of::<u64>()
+        + size_of::<MemoKey<State>>()
+        + size_of::<Vec<Bitset>>()
+        + size_of::<usize>()
+        + 1
 }
 
 impl<State: Clone + Eq + Hash> Memo<State> {
     pub(super) fn new() -> Self {
         Memo {
             explored: IndexMap::default(),
+            bytes: 0,
         }
     }
 
     /// Records the configuration (`known`, `state`, `unknown`) and returns
     /// true, unless it or one that can do everything it can was recorded
     /// before: then returns false, and the search should not enter it.
+    /// `state_heap_bytes` says what a copy of `state` owns on the heap.
     pub(super) fn insert_if_new(
         &mut self,
         known: &Bitset,
         state: &State,
         unknown: &Bitset,
+        state_heap_bytes: impl FnOnce(&State) -> usize,
     ) -> bool {
         let Some(explored) = self.explored.get_mut(&MemoProbe { known, state }) else {
             let key = MemoKey {
@@ -84,15 +110,29 @@ impl<State: Clone + Eq + Hash> Memo<State> {
                 state: state.clone(),
             };
             self.explored.insert(key, vec![unknown.clone()]);
+            let bytes = entry_bytes::<State>()
+                + known.heap_bytes()
+                + state_heap_bytes(state)
+                + heap_block_bytes(size_of::<Bitset>())
+                + unknown.heap_bytes();
+            self.bytes += bytes as u64;
             return true;
         };
         if explored.iter().any(|used| used.is_subset_of(unknown)) {
             return false;
         }
-        // Entries that used more than this one are now redundant.
+        // Entries that used more than this one are now redundant. The
+        // count keeps them: their room in the vector stays, and a count
+        // that only grows while the search lives is simpler to trust.
         explored.retain(|used| !unknown.is_subset_of(used));
         explored.push(unknown.clone());
+        self.bytes += (size_of::<Bitset>() + unknown.heap_bytes()) as u64;
         true
+    }
+
+    /// The bytes the memo holds, by the count.
+    pub(super) fn bytes(&self) -> u64 {
+        self.bytes
     }
 }
 
@@ -115,14 +155,36 @@ mod tests {
     #[test]
     fn a_configuration_using_more_unknown_operations_is_not_new() {
         let mut memo = Memo::new();
+        let mut insert = |known: &Bitset, state: u32, unknown: &[usize]| {
+            memo.insert_if_new(known, &state, &set(unknown), |_| 0)
+        };
         let known = set(&[1, 70]);
-        assert!(memo.insert_if_new(&known, &5, &set(&[3])));
-        assert!(!memo.insert_if_new(&known, &5, &set(&[3])));
-        assert!(!memo.insert_if_new(&known, &5, &set(&[3, 99])));
-        assert!(memo.insert_if_new(&known, &5, &set(&[4])));
-        assert!(memo.insert_if_new(&known, &6, &set(&[3, 99])));
-        assert!(memo.insert_if_new(&set(&[1]), &5, &set(&[3, 99])));
-        assert!(memo.insert_if_new(&known, &5, &set(&[])));
-        assert!(!memo.insert_if_new(&known, &5, &set(&[4])));
+        assert!(insert(&known, 5, &[3]));
+        assert!(!insert(&known, 5, &[3]));
+        assert!(!insert(&known, 5, &[3, 99]));
+        assert!(insert(&known, 5, &[4]));
+        assert!(insert(&known, 6, &[3, 99]));
+        assert!(insert(&set(&[1]), 5, &[3, 99]));
+        assert!(insert(&known, 5, &[]));
+        assert!(!insert(&known, 5, &[4]));
+    }
+
+    #[test]
+    fn the_count_grows_with_each_new_configuration_only() {
+        let mut memo = Memo::new();
+        let known = set(&[1]);
+        assert!(memo.insert_if_new(&known, &5u32, &set(&[3]), |_| 0));
+        let one_entry = memo.bytes();
+        // Two words of 8 bytes per set: a 32-byte heap block each.
+        assert!(one_entry > 2 * 32, "{one_entry}");
+        assert!(!memo.insert_if_new(&known, &5, &set(&[3]), |_| 0));
+        assert_eq!(memo.bytes(), one_entry);
+        assert!(memo.insert_if_new(&known, &6, &set(&[3]), |_| 1_000));
+        assert_eq!(memo.bytes(), 2 * one_entry + 1_000);
+        assert!(memo.insert_if_new(&known, &6, &set(&[4]), |_| 1_000));
+        assert_eq!(
+            memo.bytes(),
+            2 * one_entry + 1_000 + (size_of::<Bitset>() + 32) as u64
+        );
     }
 }

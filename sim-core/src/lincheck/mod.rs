@@ -3,13 +3,19 @@
 //! invocation and its completion, that a sequential specification accepts
 //! with every result the clients saw?
 //!
-//! This file owns the public API: `check`, the `Budget` that bounds it, and
-//! the `Verdict` with its `Counterexample`. It splits the history by key,
-//! since operations on different keys are independent and the search is
-//! exponential in the worst case. Each key is searched alone against a
-//! `Spec` (`spec.rs`) by the Wing–Gong–Lowe search (`search.rs`), over a
-//! linked list of calls and returns (`entry_list.rs`) with a memo of the
-//! configurations explored (`memo.rs`).
+//! This file owns the public API: `check` and the `Verdict` with its
+//! `Counterexample`; the `Budget` that bounds a check is in `budget.rs`.
+//! It splits the history by key, since operations on different keys are
+//! independent and the search is exponential in the worst case. Each key
+//! is searched alone against a `Spec` (`spec.rs`) by the Wing–Gong–Lowe
+//! search (`search.rs`, two call orders in lockstep in `key_search.rs`),
+//! over a linked list of calls and returns (`entry_list.rs`) with a memo
+//! of the configurations explored (`memo.rs`).
+//!
+//! Keys are searched in turn, a slice of steps each, not one after
+//! another: one key whose search explodes must not keep the check from
+//! refuting an easy key behind it, nor hold the memory of keys already
+//! decided. A decided key frees its search at once.
 //!
 //! How the history is read:
 //! - Real-time order is `Stamp.position`, a total order over every
@@ -18,58 +24,92 @@
 //! - `Info` operations, and those that never completed, may take effect
 //!   at any point after their invocation, or never, with any result.
 //!
-//! The verdict is a pure function of the history and the step limit (a
-//! stop callback aside): keys are visited in key order, the search makes
-//! no random choice, and no hash map is ever iterated.
+//! The verdict is a pure function of the history and the step and memory
+//! limits (a stop callback aside): keys take turns in key order, the
+//! search makes no random choice, memory is counted rather than measured,
+//! and no hash map is ever iterated.
 
+mod budget;
 mod entry_list;
+mod key_search;
 mod memo;
 mod search;
 mod spec;
 
-use std::collections::BTreeMap;
-use std::fmt;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::history::{History, OpId, Operation};
+use key_search::KeySearch;
 use search::{DeepestPoint, SearchOutcome};
 
+pub use budget::{Budget, Limit, heap_block_bytes};
 pub use spec::{KvCall, KvOp, KvSpec, RegisterCall, RegisterOp, RegisterSpec, SetSpec, Spec};
 
-/// Checks that `history` is linearizable under `spec`, key by key, and
-/// reports the first failing key in key order.
+/// Checks that `history` is linearizable under `spec`, key by key.
+///
+/// Keys take turns in key order, a slice of steps each, until each is
+/// decided or out of steps. The first key found not linearizable ends the
+/// check with its counterexample: the key whose refutation takes the
+/// fewest rounds, the first in key order among those.
 pub fn check<S: Spec>(
     spec: &S,
     history: &History<S::Op, S::Ret>,
     budget: &mut Budget<'_>,
 ) -> Verdict<S::Key> {
+    let by_key = operations_by_key(spec, history);
+    // The first round starts the keys one by one, so that the many keys
+    // decided in their first slice never hold memory together.
+    let mut not_started = by_key.iter();
+    let mut running: VecDeque<KeySearch<'_, S>> = VecDeque::new();
     let mut undecided_keys = Vec::new();
-    for (key, operations) in operations_by_key(spec, history) {
-        match search::search(spec, &key, &operations, budget) {
-            SearchOutcome::Linearizable => {}
-            SearchOutcome::OutOfBudget => undecided_keys.push(key),
-            SearchOutcome::NotLinearizable(deepest) => {
-                return Verdict::NotLinearizable(counterexample(spec, key, &operations, &deepest));
+    let verdict = loop {
+        let next = match not_started.next() {
+            Some((key, operations)) => Some(KeySearch::new(spec, key, operations, budget)),
+            None => running.pop_front(),
+        };
+        let Some(mut search) = next else {
+            break undecided(undecided_keys, Limit::Steps);
+        };
+        match search.run_slice(budget) {
+            None => running.push_back(search),
+            Some(SearchOutcome::Linearizable) => search.free(budget),
+            Some(SearchOutcome::OutOfBudget(Limit::Steps)) => {
+                undecided_keys.push(search.key.clone());
+                search.free(budget);
+            }
+            Some(SearchOutcome::NotLinearizable(deepest)) => {
+                let key = search.key.clone();
+                let counterexample = counterexample(spec, key, search.operations, &deepest);
+                running.push_back(search);
+                break Verdict::NotLinearizable(counterexample);
+            }
+            // The memory limit and a stop end the check: every key not
+            // yet decided is undecided, started or not.
+            Some(SearchOutcome::OutOfBudget(limit)) => {
+                running.push_back(search);
+                let running_keys = running.iter().map(|search| search.key);
+                undecided_keys.extend(running_keys.chain(not_started.map(|(key, _)| key)).cloned());
+                break undecided(undecided_keys, limit);
             }
         }
+    };
+    // What is left was given up; its memory goes back for the next check.
+    for search in running {
+        search.free(budget);
     }
-    if undecided_keys.is_empty() {
-        Verdict::Linearizable
-    } else {
-        Verdict::Unknown { undecided_keys }
-    }
+    verdict
 }
 
-/// How much work a check may do: a step limit per key, and optionally a
-/// callback asked every few thousand steps whether to stop.
-///
-/// The step limit is deterministic: the same history and limit give the
-/// same verdict on every machine. The callback is for the CLI's wall-clock
-/// deadline; once it says stop, every key not yet decided is undecided.
-pub struct Budget<'a> {
-    max_steps_per_key: u64,
-    steps_taken: u64,
-    stopped: bool,
-    should_stop: Option<&'a mut dyn FnMut() -> bool>,
+/// The verdict once every key has been searched as far as it will be.
+fn undecided<K: Ord>(mut undecided_keys: Vec<K>, limit: Limit) -> Verdict<K> {
+    if undecided_keys.is_empty() {
+        return Verdict::Linearizable;
+    }
+    undecided_keys.sort_unstable();
+    Verdict::Unknown {
+        undecided_keys,
+        limit,
+    }
 }
 
 /// The outcome of a check.
@@ -77,9 +117,14 @@ pub struct Budget<'a> {
 pub enum Verdict<K> {
     Linearizable,
     NotLinearizable(Counterexample<K>),
-    /// The budget ran out before a verdict; names the keys not decided.
+    /// The budget ran out before a verdict.
     Unknown {
+        /// The keys not decided, in key order.
         undecided_keys: Vec<K>,
+        /// Which limit ran out. `Memory` and `Stop` end the check at once,
+        /// so keys that had already spent their steps are counted with
+        /// them.
+        limit: Limit,
     },
 }
 
@@ -105,69 +150,6 @@ impl<K> Counterexample<K> {
         std::iter::once(self.op)
             .chain(self.concurrent.iter().copied())
             .collect()
-    }
-}
-
-/// How often, in steps, the stop callback is asked: rarely enough that a
-/// clock read costs nothing, often enough to stop within milliseconds.
-const STOP_POLL_INTERVAL_STEPS: u64 = 4096;
-
-impl<'a> Budget<'a> {
-    pub fn unlimited() -> Self {
-        Self::steps(u64::MAX)
-    }
-
-    /// At most `max` search steps for each key; a step visits one
-    /// invocation or return. The limit is per key so that one hard key
-    /// cannot starve the others, and so that shrinking a history by
-    /// removing other keys never changes a key's verdict. A key with
-    /// timed-out operations runs two searches that share its steps.
-    pub fn steps(max: u64) -> Self {
-        Budget {
-            max_steps_per_key: max,
-            steps_taken: 0,
-            stopped: false,
-            should_stop: None,
-        }
-    }
-
-    /// Also stops the check when `should_stop` returns true.
-    pub fn with_stop(self, should_stop: &'a mut dyn FnMut() -> bool) -> Self {
-        Budget {
-            should_stop: Some(should_stop),
-            ..self
-        }
-    }
-
-    /// Search steps spent so far, over all keys and checks.
-    pub fn steps_taken(&self) -> u64 {
-        self.steps_taken
-    }
-
-    /// Spends one step of a key that has spent `key_steps` already, or
-    /// says the budget is gone.
-    fn spend_step(&mut self, key_steps: u64) -> bool {
-        if self.stopped || key_steps >= self.max_steps_per_key {
-            return false;
-        }
-        self.steps_taken += 1;
-        if self.steps_taken.is_multiple_of(STOP_POLL_INTERVAL_STEPS)
-            && let Some(should_stop) = self.should_stop.as_mut()
-        {
-            self.stopped = should_stop();
-        }
-        !self.stopped
-    }
-}
-
-impl fmt::Debug for Budget<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Budget")
-            .field("max_steps_per_key", &self.max_steps_per_key)
-            .field("steps_taken", &self.steps_taken)
-            .field("stopped", &self.stopped)
-            .field("has_stop_callback", &self.should_stop.is_some())
-            .finish()
     }
 }
 

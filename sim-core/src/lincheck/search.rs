@@ -1,7 +1,8 @@
-//! The Wing–Gong–Lowe search for one key, in the form of Lowe's "Testing
-//! for linearizability" (2017): calls and returns in a doubly linked list
-//! (`entry_list.rs`), a stack of the operations linearized so far for
-//! backtracking, and a memo of configurations explored (`memo.rs`).
+//! The Wing–Gong–Lowe search for one key in one call order, in the form
+//! of Lowe's "Testing for linearizability" (2017): calls and returns in a
+//! doubly linked list (`entry_list.rs`), a stack of the operations
+//! linearized so far for backtracking, and a memo of configurations
+//! explored (`memo.rs`).
 //!
 //! The search walks the list from its head. At a call it tries to let that
 //! operation take effect next; at a return it has met an operation that
@@ -11,17 +12,14 @@
 //! took effect. Those return "at infinity", never block, and have their
 //! calls in a second list.
 //!
-//! Which calls a configuration tries first decides how fast the search
-//! ends, and no order wins everywhere. Trying unknown-result calls first
-//! finds a linearization fast when timed-out operations did take effect,
-//! above all for values that never repeat (appends). Trying them last
-//! explores the configurations that use fewer of them first, so the memo
-//! prunes the rest: this is what lets a failing search with many timeouts
-//! finish. Both orders are complete, so two searches run in lockstep, in
-//! fixed slices of steps, and the first to finish decides. That costs at
-//! most twice the better order, deterministically.
+//! Which calls a configuration tries first, those with an unknown result
+//! or the others, is the `CallOrder`; `key_search.rs` runs both. A search
+//! runs in slices of steps and counts the bytes it holds, so that the
+//! caller can interleave keys and bound their memory.
 
-use super::Budget;
+use std::mem::size_of;
+
+use super::budget::{Budget, Limit, heap_block_bytes};
 use super::entry_list::{EntryList, KeyLists, NO_ENTRY};
 use super::memo::{Bitset, Memo};
 use super::spec::Spec;
@@ -31,7 +29,7 @@ use crate::history::Operation;
 pub(super) enum SearchOutcome {
     Linearizable,
     NotLinearizable(DeepestPoint),
-    OutOfBudget,
+    OutOfBudget(Limit),
 }
 
 /// Where the search got furthest before failing, in indices into the
@@ -44,38 +42,13 @@ pub(super) struct DeepestPoint {
     pub prefix: Vec<usize>,
 }
 
-/// Searches for a linearization of one key's operations (failed ones
-/// already removed), spending `budget` one step per list entry visited.
-pub(super) fn search<S: Spec>(
-    spec: &S,
-    key: &S::Key,
-    operations: &[&Operation<S::Op, S::Ret>],
-    budget: &mut Budget<'_>,
-) -> SearchOutcome {
-    let mut key_steps = 0;
-    let mut searches = vec![Search::new(spec, key, operations, CallOrder::UnknownFirst)];
-    // With no unknown results the two orders are the same search.
-    if operations
-        .iter()
-        .any(|operation| operation.ok_value().is_none())
-    {
-        searches.push(Search::new(spec, key, operations, CallOrder::KnownFirst));
-    }
-    loop {
-        for search in &mut searches {
-            if let Some(outcome) = search.run(budget, &mut key_steps) {
-                return outcome;
-            }
-        }
-    }
-}
-
-/// How many steps one search takes before the other gets a turn.
+/// How many steps a search takes in one slice, before another search
+/// (the other call order, or another key) gets a turn.
 const SLICE_STEPS: u64 = 4096;
 
 /// Which calls a configuration tries first.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum CallOrder {
+pub(super) enum CallOrder {
     UnknownFirst,
     KnownFirst,
 }
@@ -100,7 +73,7 @@ struct Frame<State> {
     resume: Cursor,
 }
 
-struct Search<'a, S: Spec> {
+pub(super) struct Search<'a, S: Spec> {
     spec: &'a S,
     operations: &'a [&'a Operation<S::Op, S::Ret>],
     order: CallOrder,
@@ -122,16 +95,32 @@ struct Search<'a, S: Spec> {
     /// How much of `deepest.prefix` still equals the bottom of the stack,
     /// so a deeper point copies only what changed since the last one.
     deepest_prefix_on_stack: usize,
+    /// The bytes of the lists and sets, which never change size.
+    fixed_bytes: u64,
+    /// The heap bytes of the states saved on the stack.
+    stack_heap_bytes: u64,
+    /// The bytes this search last told the budget it holds.
+    held_bytes: u64,
 }
 
 impl<'a, S: Spec> Search<'a, S> {
-    fn new(
+    pub(super) fn new(
         spec: &'a S,
         key: &S::Key,
         operations: &'a [&'a Operation<S::Op, S::Ret>],
         order: CallOrder,
+        budget: &mut Budget<'_>,
     ) -> Self {
         let lists = KeyLists::new(operations);
+        let (known_done, unknown_done) = (
+            Bitset::new(lists.known_count),
+            Bitset::new(lists.unknown_count),
+        );
+        let fixed_bytes = lists.known.heap_bytes()
+            + lists.unknown.heap_bytes()
+            + heap_block_bytes(lists.index_in_kind.len() * size_of::<usize>())
+            + known_done.heap_bytes()
+            + unknown_done.heap_bytes();
         let mut search = Search {
             spec,
             operations,
@@ -139,8 +128,8 @@ impl<'a, S: Spec> Search<'a, S> {
             known: lists.known,
             unknown: lists.unknown,
             index_in_kind: lists.index_in_kind,
-            known_done: Bitset::new(lists.known_count),
-            unknown_done: Bitset::new(lists.unknown_count),
+            known_done,
+            unknown_done,
             state: spec.init(key),
             stack: Vec::new(),
             memo: Memo::new(),
@@ -152,25 +141,40 @@ impl<'a, S: Spec> Search<'a, S> {
             },
             deepest: None,
             deepest_prefix_on_stack: 0,
+            fixed_bytes: fixed_bytes as u64,
+            stack_heap_bytes: 0,
+            held_bytes: 0,
         };
-        search
-            .memo
-            .insert_if_new(&search.known_done, &search.state, &search.unknown_done);
+        search.memo.insert_if_new(
+            &search.known_done,
+            &search.state,
+            &search.unknown_done,
+            |state| spec.state_heap_bytes(state),
+        );
         search.cursor = search.enter();
+        let bytes = search.bytes();
+        budget.hold_memory(&mut search.held_bytes, bytes);
         search
     }
 
     /// Runs one slice of steps; returns the outcome once there is one.
-    fn run(&mut self, budget: &mut Budget<'_>, key_steps: &mut u64) -> Option<SearchOutcome> {
+    pub(super) fn run(
+        &mut self,
+        budget: &mut Budget<'_>,
+        key_steps: &mut u64,
+    ) -> Option<SearchOutcome> {
         for _ in 0..SLICE_STEPS {
             if self.known_left == 0 {
                 return Some(SearchOutcome::Linearizable);
             }
-            if !budget.spend_step(*key_steps) {
-                return Some(SearchOutcome::OutOfBudget);
+            if let Err(limit) = budget.spend_step(*key_steps) {
+                return Some(SearchOutcome::OutOfBudget(limit));
             }
             *key_steps += 1;
-            match self.advance(self.cursor) {
+            let next = self.advance(self.cursor);
+            let bytes = self.bytes();
+            budget.hold_memory(&mut self.held_bytes, bytes);
+            match next {
                 Some(next) => self.cursor = next,
                 None => {
                     let deepest = self
@@ -182,6 +186,22 @@ impl<'a, S: Spec> Search<'a, S> {
             }
         }
         None
+    }
+
+    /// Drops the search and gives its memory back to the budget.
+    pub(super) fn free(mut self, budget: &mut Budget<'_>) {
+        budget.hold_memory(&mut self.held_bytes, 0);
+    }
+
+    /// What the search holds now, by the count: the memo, the stack with
+    /// the states it saved, the deepest prefix, the lists.
+    fn bytes(&self) -> u64 {
+        let stack = self.stack.len() * size_of::<Frame<S::State>>();
+        let prefix = self
+            .deepest
+            .as_ref()
+            .map_or(0, |deepest| deepest.prefix.len() * size_of::<usize>());
+        self.fixed_bytes + self.memo.bytes() + self.stack_heap_bytes + (stack + prefix) as u64
     }
 
     /// Takes one step of the walk from `cursor`; returns where to go next,
@@ -269,14 +289,18 @@ impl<'a, S: Spec> Search<'a, S> {
             return false;
         }
         self.mark_done(index, known_result, true);
+        let spec = self.spec;
         if !self
             .memo
-            .insert_if_new(&self.known_done, &next_state, &self.unknown_done)
+            .insert_if_new(&self.known_done, &next_state, &self.unknown_done, |state| {
+                spec.state_heap_bytes(state)
+            })
         {
             self.mark_done(index, known_result, false);
             return false;
         }
         let state_before = std::mem::replace(&mut self.state, next_state);
+        self.stack_heap_bytes += spec.state_heap_bytes(&state_before) as u64;
         self.stack.push(Frame {
             call,
             known_result,
@@ -329,6 +353,7 @@ impl<'a, S: Spec> Search<'a, S> {
         if frame.known_result {
             self.known_left += 1;
         }
+        self.stack_heap_bytes -= self.spec.state_heap_bytes(&frame.state_before) as u64;
         self.state = frame.state_before;
         self.deepest_prefix_on_stack = self.deepest_prefix_on_stack.min(self.stack.len());
         Some(frame.resume)

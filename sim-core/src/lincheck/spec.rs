@@ -7,11 +7,14 @@
 //! A spec judges one operation at a time: given a state, an operation and
 //! what it returned, it says which state follows, or that the return is
 //! impossible. A result of `None` means the client never learned the
-//! result, so every spec must accept any result then.
+//! result, so every spec must accept any result then. A spec whose states
+//! own heap memory also says how much, for the memory budget.
 
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::marker::PhantomData;
+
+use super::budget::heap_block_bytes;
 
 /// A sequential specification of an object, split into independent keys.
 pub trait Spec {
@@ -30,6 +33,13 @@ pub trait Spec {
         op: &Self::Op,
         ret: Option<&Self::Ret>,
     ) -> Option<Self::State>;
+    /// The heap bytes a copy of `state` owns, blocks and allocator overhead
+    /// included (`heap_block_bytes` estimates one block), for the memory
+    /// budget. The memo keeps a copy per configuration, so a state that
+    /// owns heap and says 0 here lets the search outgrow its budget.
+    fn state_heap_bytes(&self, _state: &Self::State) -> usize {
+        0
+    }
 }
 
 /// An add-if-absent set, as in the deduplication model: the operation is
@@ -46,6 +56,8 @@ pub struct SetSpec<E> {
 pub struct RegisterSpec<K, V> {
     /// The value every key holds before its first write.
     pub initial: V,
+    /// The heap bytes a value owns (`state_heap_bytes`).
+    value_heap_bytes: fn(&V) -> usize,
     key: PhantomData<fn() -> K>,
 }
 
@@ -130,10 +142,21 @@ impl<E: Ord + Clone + Hash + Debug> Spec for SetSpec<E> {
 }
 
 impl<K, V> RegisterSpec<K, V> {
+    /// Registers whose values own no heap memory, as integers.
     pub fn new(initial: V) -> Self {
         RegisterSpec {
             initial,
+            value_heap_bytes: |_| 0,
             key: PhantomData,
+        }
+    }
+
+    /// Says what a value owns on the heap, for values that own some (the
+    /// CLI's JSON text): see `Spec::state_heap_bytes`.
+    pub fn with_value_heap_bytes(self, value_heap_bytes: fn(&V) -> usize) -> Self {
+        RegisterSpec {
+            value_heap_bytes,
+            ..self
         }
     }
 }
@@ -162,6 +185,9 @@ impl<K: Ord + Clone + Debug, V: Clone + Eq + Hash + Debug> Spec for RegisterSpec
             // mismatched compare is possible and leaves the value alone.
             RegisterCall::Cas { .. } => ret.is_none().then(|| value.clone()),
         }
+    }
+    fn state_heap_bytes(&self, value: &V) -> usize {
+        (self.value_heap_bytes)(value)
     }
 }
 
@@ -220,6 +246,10 @@ impl<K: Ord + Clone + Debug> Spec for KvSpec<K> {
             KvCall::Append(suffix) => Some(format!("{value}{suffix}")),
         }
     }
+    /// A copy of a string holds exactly its length.
+    fn state_heap_bytes(&self, value: &String) -> usize {
+        heap_block_bytes(value.len())
+    }
 }
 
 impl<K> KvOp<K> {
@@ -267,6 +297,17 @@ mod tests {
         assert_eq!(spec.step(&0, &cas, Some(&2)), None);
         assert_eq!(spec.step(&0, &cas, None), Some(0));
         assert_eq!(spec.step(&1, &cas, None), Some(2));
+    }
+
+    #[test]
+    fn states_that_own_heap_say_how_much() {
+        let kv = KvSpec::<u8>::new();
+        assert_eq!(kv.state_heap_bytes(&String::new()), 0);
+        assert_eq!(kv.state_heap_bytes(&"x".repeat(40)), 48);
+        let register = RegisterSpec::<u8, String>::new(String::new());
+        assert_eq!(register.state_heap_bytes(&"12".to_owned()), 0);
+        let register = register.with_value_heap_bytes(|value| heap_block_bytes(value.len()));
+        assert_eq!(register.state_heap_bytes(&"12".to_owned()), 32);
     }
 
     #[test]
