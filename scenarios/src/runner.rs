@@ -31,10 +31,10 @@ pub fn run_seeds(prepared: &Prepared, seeds: &[u64], jobs: usize) -> Vec<RunReco
     run_seeds_in_batches(prepared, seeds, jobs, |_| Ok(())).expect("no batch hook fails")
 }
 
-/// Seeds per batch of `run_seeds_in_batches`: big enough that waiting for
-/// a batch's slowest seed costs about 1% of its time, small enough that a
-/// killed sweep has written most of what it ran.
-const BATCH_SEEDS: usize = 256;
+/// Seeds per thread in a batch of `run_seeds_in_batches`: enough that the
+/// wait for a batch's last seeds costs about 1% of its time, few enough
+/// that a killed sweep has written most of what it ran.
+const BATCH_SEEDS_PER_THREAD: usize = 64;
 
 /// `run_seeds`, handing each batch of finished records, in seed order, to
 /// `on_batch` (a sweep writes them out) before the next batch starts.
@@ -50,7 +50,8 @@ pub fn run_seeds_in_batches(
         .build()
         .expect("a thread pool");
     let mut records = Vec::with_capacity(seeds.len());
-    for batch in seeds.chunks(BATCH_SEEDS) {
+    let batch_seeds = BATCH_SEEDS_PER_THREAD * pool.current_num_threads();
+    for batch in seeds.chunks(batch_seeds) {
         let done: Vec<RunRecord> = pool.install(|| {
             batch
                 .par_iter()
