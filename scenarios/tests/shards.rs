@@ -140,7 +140,7 @@ fn merge_summarises_failures_and_reports_as_the_unsharded_sweep_does() {
     let file = |name: &str| dir.join(name).to_str().unwrap().to_owned();
     let (whole_dir, merged_dir) = (file("whole-report"), file("merged-report"));
     let run = |extra: &[&str]| {
-        let broken = ["sweep", "dedup/minority-writes.ron", "--seeds", "0..60"];
+        let broken = ["sweep", "dedup/minority-writes.ron", "--seeds", "0..30"];
         dsim_out(&[&broken[..], extra].concat())
     };
     let whole = run(&["--out", &file("whole.jsonl"), "--report", &whole_dir]);

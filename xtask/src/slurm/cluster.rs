@@ -1,5 +1,5 @@
-//! A one-node Slurm on this machine for `cargo xtask slurm`: Debian's
-//! packages installed if missing, a configuration written for this host
+//! A one-node Slurm on this machine for `cargo xtask slurm`: a
+//! configuration written for this host
 //! (its name, its CPUs, two free ports), and munged, slurmctld and slurmd
 //! started in the foreground as children of the xtask. Their key, socket,
 //! state, pids and logs live in one folder; nothing else is read or
@@ -16,57 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::command::{describe, is_root, show, succeed, which};
-
-/// What the run needs, and the Debian packages that bring it.
-const PROGRAMS: [&str; 11] = [
-    "munged",
-    "mungekey",
-    "munge",
-    "unmunge",
-    "slurmctld",
-    "slurmd",
-    "sbatch",
-    "squeue",
-    "scontrol",
-    "scancel",
-    "sinfo",
-];
-const PACKAGES: [&str; 4] = ["munge", "slurmctld", "slurmd", "slurm-client"];
+use crate::command::{describe, succeed, which};
 
 /// The daemons' pids, one `name pid` a line, for a later run to clean up.
 const PID_RECORD: &str = "daemons.pids";
-
-/// Installs Debian's Slurm and munge packages unless their programs are
-/// all there already.
-pub fn install_if_missing() -> Result<(), String> {
-    let missing: Vec<&str> = PROGRAMS
-        .into_iter()
-        .filter(|p| which(p).is_none())
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let wanted = PACKAGES.join(" ");
-    if !is_root() || which("apt-get").is_none() {
-        return Err(format!(
-            "{} not found; installing them needs root and apt-get (Debian): apt-get install {wanted}",
-            missing.join(", ")
-        ));
-    }
-    eprintln!("xtask slurm: installing Debian's {wanted}");
-    show(Command::new("apt-get").arg("update"))?;
-    show(
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends"])
-            .args(PACKAGES)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    match PROGRAMS.into_iter().find(|p| which(p).is_none()) {
-        Some(p) => Err(format!("`{p}` is still missing after installing {wanted}")),
-        None => Ok(()),
-    }
-}
 
 /// A running one-node cluster.
 #[derive(Debug)]
@@ -87,26 +40,9 @@ impl Cluster {
     /// Starts munged, slurmctld and slurmd with their state in `dir`
     /// (emptied first), and waits until the node takes jobs.
     pub fn start(dir: &Path) -> Result<Cluster, String> {
-        stop_recorded_daemons(dir)?;
-        if dir.exists() {
-            std::fs::remove_dir_all(dir)
-                .map_err(|e| format!("cannot empty {}: {e}", dir.display()))?;
-        }
+        lay_folder(dir)?;
         let munge = dir.join("munge");
-        // munged refuses a socket folder others cannot enter, and a key
-        // folder others can write.
-        for folder in [dir, &munge, &dir.join("state"), &dir.join("spool")] {
-            std::fs::create_dir_all(folder)
-                .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-            set_mode(folder, 0o755)?;
-        }
         let socket = munge.join("munge.socket");
-        if socket.as_os_str().len() > 100 {
-            return Err(format!(
-                "{} is too long for a Unix socket: clone the repository to a shorter path",
-                socket.display()
-            ));
-        }
         let key = munge.join("munge.key");
         succeed(
             Command::new(which("mungekey").unwrap_or_default())
@@ -243,6 +179,30 @@ impl Drop for Cluster {
             let _ = stop_child(&mut daemon.child);
         }
     }
+}
+
+/// Empties `dir` (after stopping what an earlier run left running in it)
+/// and makes the folders the daemons need.
+fn lay_folder(dir: &Path) -> Result<(), String> {
+    stop_recorded_daemons(dir)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| format!("cannot empty {}: {e}", dir.display()))?;
+    }
+    let socket = dir.join("munge/munge.socket");
+    if socket.as_os_str().len() > 100 {
+        return Err(format!(
+            "{} is too long for a Unix socket: clone the repository to a shorter path",
+            socket.display()
+        ));
+    }
+    // munged refuses a socket folder others cannot enter, and a key
+    // folder others can write.
+    for folder in ["", "munge", "state", "spool"].map(|f| dir.join(f)) {
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        set_mode(&folder, 0o755)?;
+    }
+    Ok(())
 }
 
 /// slurm.conf for one node: this host, its CPUs as slurmd counts them,

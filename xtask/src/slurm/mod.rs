@@ -1,5 +1,6 @@
 //! `cargo xtask slurm`: the shipped Slurm array script on a real Slurm.
-//! It starts a one-node cluster on this machine (`cluster.rs`), submits
+//! It installs Slurm if missing (`install.rs`), starts a one-node cluster
+//! on this machine (`cluster.rs`), submits
 //! `scenarios/examples/slurm-array.sh` as the README tells a user to, from
 //! a folder laid out like a checkout (so no result or log lands in this
 //! one), waits, merges with the README's `dsim merge` line and compares the
@@ -12,6 +13,7 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 mod cluster;
+mod install;
 mod refusals;
 
 use std::collections::BTreeMap;
@@ -38,7 +40,7 @@ pub fn run() -> Result<(), String> {
     if !crate::command::is_root() {
         return Err("cargo xtask slurm needs root: it installs Debian's Slurm if missing, and slurmd must be root to run jobs".into());
     }
-    cluster::install_if_missing()?;
+    install::install_if_missing()?;
     cargo(&[
         "build",
         "--release",
