@@ -98,7 +98,7 @@ enum Command {
         /// For a scenario: the seed (default: its first).
         #[arg(long)]
         seed: Option<u64>,
-        /// For a sweep output: the scenario it came from.
+        /// For a sweep output: the scenario it came from (default: the one its trailer names).
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// The HTML file to write (default: named after the scenario).
