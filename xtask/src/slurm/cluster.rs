@@ -104,6 +104,7 @@ impl Cluster {
 
     /// Stops the daemons it started, newest first, by pid.
     pub fn stop(mut self) -> Result<(), String> {
+        self.cancel_all_jobs();
         let mut errors = Vec::new();
         while let Some(mut daemon) = self.daemons.pop() {
             if let Err(e) = stop_child(&mut daemon.child) {
@@ -115,6 +116,28 @@ impl Cluster {
             Ok(())
         } else {
             Err(errors.join("; "))
+        }
+    }
+
+    /// A run that failed half-way may leave tasks running; stopping
+    /// slurmd alone would orphan them. Every job here is this run's: the
+    /// cluster is private to it.
+    fn cancel_all_jobs(&self) {
+        let mut squeue = self.command("squeue");
+        squeue.args(["-h", "-o", "%i"]);
+        let pending = |squeue: &mut Command| {
+            squeue
+                .output()
+                .is_ok_and(|o| !String::from_utf8_lossy(&o.stdout).trim().is_empty())
+        };
+        if !pending(&mut squeue) {
+            return;
+        }
+        let _ = self.command("scancel").args(["--user", "root"]).output();
+        // KillWait is 5 s: by then every task has had its SIGKILL.
+        let started = Instant::now();
+        while pending(&mut squeue) && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(250));
         }
     }
 
