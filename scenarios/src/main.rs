@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use scenarios::Exit;
-use scenarios::commands::{check, grid, lincheck, replay, report, run, sweep};
+use scenarios::commands::{check, grid, lincheck, merge, replay, report, run, sweep};
 use scenarios::sweep::{Shard, parse_seed_range};
 
 const EXIT_CODES: &str = "\
@@ -63,13 +63,16 @@ enum Command {
         #[arg(long, value_parser = grid::parse_grid)]
         grid: Option<grid::Grid>,
     },
-    /// Merge sweep shard files into the unsharded output.
+    /// Merge sweep shard files into the unsharded output; failures summarised as by sweep.
     Merge {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also write the sweep's HTML report into this folder.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Re-run one seed and print its trace.
     Replay {
@@ -95,7 +98,7 @@ enum Command {
         /// For a scenario: the seed (default: its first).
         #[arg(long)]
         seed: Option<u64>,
-        /// For a sweep output: the scenario it came from.
+        /// For a sweep output: the scenario it came from (default: the one its trailer names).
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// The HTML file to write (default: named after the scenario).
@@ -204,8 +207,13 @@ fn main() -> ExitCode {
             };
             sweep::sweep(&args, &mut stdout)
         }
-        Some(Command::Merge { files, out }) => {
-            sweep::merge_files(&files, out.as_deref(), &mut stdout)
+        Some(Command::Merge { files, out, report }) => {
+            let args = merge::MergeArgs {
+                files: &files,
+                out: out.as_deref(),
+                report: report.as_deref(),
+            };
+            merge::merge_files(&args, &mut stdout)
         }
         Some(Command::Replay {
             file,

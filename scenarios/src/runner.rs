@@ -28,23 +28,45 @@ pub fn run_seed(
 /// Runs `seeds` on `jobs` threads (0 = every core), in seed order, with a
 /// progress bar on a terminal.
 pub fn run_seeds(prepared: &Prepared, seeds: &[u64], jobs: usize) -> Vec<RunRecord> {
+    run_seeds_in_batches(prepared, seeds, jobs, |_| Ok(())).expect("no batch hook fails")
+}
+
+/// Seeds per thread in a batch of `run_seeds_in_batches`: enough that the
+/// wait for a batch's last seeds costs about 1% of its time, few enough
+/// that a killed sweep has written most of what it ran.
+const BATCH_SEEDS_PER_THREAD: usize = 64;
+
+/// `run_seeds`, handing each batch of finished records, in seed order, to
+/// `on_batch` (a sweep writes them out) before the next batch starts.
+pub fn run_seeds_in_batches(
+    prepared: &Prepared,
+    seeds: &[u64],
+    jobs: usize,
+    mut on_batch: impl FnMut(&[RunRecord]) -> std::io::Result<()>,
+) -> std::io::Result<Vec<RunRecord>> {
     let progress = progress_bar(seeds.len() as u64);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .expect("a thread pool");
-    let records = pool.install(|| {
-        seeds
-            .par_iter()
-            .map(|&seed| {
-                let record = run_seed(prepared, seed, false, false);
-                progress.inc(1);
-                record
-            })
-            .collect()
-    });
+    let mut records = Vec::with_capacity(seeds.len());
+    let batch_seeds = BATCH_SEEDS_PER_THREAD * pool.current_num_threads();
+    for batch in seeds.chunks(batch_seeds) {
+        let done: Vec<RunRecord> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|&seed| {
+                    let record = run_seed(prepared, seed, false, false);
+                    progress.inc(1);
+                    record
+                })
+                .collect()
+        });
+        on_batch(&done)?;
+        records.extend(done);
+    }
     progress.finish_and_clear();
-    records
+    Ok(records)
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal (CI logs).

@@ -1,8 +1,10 @@
 //! `cargo xtask ci`: what CI runs, in the order that fails fastest:
-//! format, lints, tests, then the scenario library (every scenario against
-//! its expected outcome, every seed run twice with digests compared).
+//! format, lints, tests, the scenario library (every scenario against its
+//! expected outcome, every seed run twice with digests compared), then the
+//! fan-out examples on real tools: the Kubernetes Job against the schema,
+//! and the Slurm array on a real Slurm (about two minutes).
 
-use crate::cargo;
+use crate::{cargo, k8s, slurm};
 
 pub fn run() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
@@ -29,6 +31,8 @@ pub fn run() -> Result<(), String> {
         "check",
         "scenarios",
     ])?;
+    k8s::run()?;
+    slurm::run()?;
     eprintln!("xtask ci: all green");
     Ok(())
 }

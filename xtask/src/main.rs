@@ -1,10 +1,16 @@
 //! `cargo xtask <task>`: the project's automation, one module per task.
 //!
-//! - `ci`: exactly what CI runs (format, lints, tests, the scenario library).
+//! - `ci`: exactly what CI runs (format, lints, tests, the scenario library,
+//!   then `k8s` and `slurm`).
 //! - `bench`: the benchmarks whose figures the README quotes.
+//! - `k8s`: the Kubernetes Job example validated against the schema.
+//! - `slurm`: the Slurm array example run on a real one-node Slurm.
 
 mod bench;
 mod ci;
+mod command;
+mod k8s;
+mod slurm;
 
 use std::process::{Command, ExitCode};
 
@@ -13,10 +19,16 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("bench") => bench::run(),
+        Some("k8s") => k8s::run(),
+        Some("slurm") => slurm::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench>");
-            eprintln!("  ci     format check, clippy -D warnings, all tests, the scenario library");
+            eprintln!("usage: cargo xtask <ci | bench | k8s | slurm>");
+            eprintln!(
+                "  ci     format check, clippy -D warnings, all tests, the scenario library, k8s, slurm"
+            );
             eprintln!("  bench  the engine and checker benchmarks (release build)");
+            eprintln!("  k8s    validate the Kubernetes Job example against the schema (pip)");
+            eprintln!("  slurm  run the Slurm array example on a real one-node Slurm (root; apt)");
             return ExitCode::from(2);
         }
     };

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod grid;
 pub mod lincheck;
+pub mod merge;
 pub mod replay;
 pub mod report;
 pub mod run;

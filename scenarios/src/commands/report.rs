@@ -22,7 +22,7 @@ pub struct ReportArgs<'a> {
     pub input: &'a Path,
     pub seed: Option<u64>,
     /// For a sweep output: the scenario it came from (its path and
-    /// expected outcome appear in the report).
+    /// expected outcome appear in the report; default: the trailer's).
     pub scenario: Option<PathBuf>,
     /// The HTML file to write (default: named after the scenario, here).
     pub out: Option<PathBuf>,
@@ -79,7 +79,7 @@ fn sweep_from_results(args: &ReportArgs<'_>, out: &mut dyn Write) -> std::io::Re
         }
     };
     let (scenario_path, expected) = match &args.scenario {
-        None => (file.trailer.scenario.clone(), "pass".to_owned()),
+        None => (file.trailer.path.clone(), file.trailer.expect.clone()),
         Some(path) => match load_or_report(path) {
             Ok(p) => (
                 p.path.clone(),

@@ -1,7 +1,9 @@
 //! `dsim sweep FILE --seeds A..B [--jobs J] [--shard K/N] [--out F.jsonl]`:
 //! many seeds on every core, one JSON line per seed (byte-identical for any
 //! `--jobs`), and a summary of failing seeds grouped by verdict with the
-//! commands that replay them. `dsim merge` reassembles shards.
+//! commands that replay them. With `--out`, lines are written as seeds
+//! finish and the trailer last, so a killed shard is told from a finished
+//! one. `dsim merge` (`merge.rs`) reassembles shards.
 
 // Seeds per second is measured on the wall clock, outside the runs.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -14,9 +16,9 @@ use std::time::Instant;
 
 use crate::Exit;
 use crate::commands::load_or_report;
-use crate::runner::{SeedLine, replay_command, run_seeds};
-use crate::schema::Expect;
-use crate::sweep::{Shard, Trailer, merge, render};
+use crate::load::Prepared;
+use crate::runner::{SeedLine, replay_command, run_seeds_in_batches};
+use crate::sweep::{DSIM_VERSION, Shard, ShardWriter, Trailer, scenario_digest};
 
 #[derive(Debug)]
 pub struct SweepArgs<'a> {
@@ -48,23 +50,14 @@ pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit>
         return crate::commands::grid::grid_sweep(&prepared, axes, range, args.jobs, report, out);
     }
     let seeds = args.shard.seeds(range.clone());
-    let started = Instant::now();
-    let records = run_seeds(&prepared, &seeds, args.jobs);
-    let wall = started.elapsed().as_secs_f64();
     let name = &prepared.scenario.name;
-    let lines: Vec<SeedLine> = records.iter().map(|r| SeedLine::new(name, r)).collect();
-    let trailer = Trailer {
-        scenario: name.clone(),
-        seeds: format!("{}..{}", range.start, range.end),
-        shard: args.shard.to_string(),
-        count: lines.len() as u64,
+    let trailer = trailer_of(&prepared, &range, args.shard, seeds.len());
+    let started = Instant::now();
+    let lines = match run_writing(&prepared, &seeds, args.jobs, args.out.as_deref(), &trailer) {
+        Ok(lines) => lines,
+        Err(exit) => return Ok(exit),
     };
-    if let Some(path) = &args.out
-        && let Err(e) = std::fs::write(path, render(&lines, &trailer))
-    {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return Ok(Exit::BadInput);
-    }
+    let wall = started.elapsed().as_secs_f64();
     let threads = if args.jobs == 0 {
         rayon::current_num_threads()
     } else {
@@ -80,7 +73,7 @@ pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit>
     )?;
     let exit = summarize(
         &prepared.path,
-        &prepared.scenario.expect,
+        trailer.expected_failure(),
         &lines,
         args.shard,
         out,
@@ -93,17 +86,82 @@ pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit>
             "{}-sweep.html",
             crate::commands::report::slug(name)
         ));
-        let expected = prepared.scenario.expect.failure_label().unwrap_or("pass");
-        crate::commands::report::write_sweep_report(name, &prepared.path, expected, &lines, &path)?;
+        crate::commands::report::write_sweep_report(
+            name,
+            &prepared.path,
+            &trailer.expect,
+            &lines,
+            &path,
+        )?;
         writeln!(out, "report    {}", path.display())?;
     }
     Ok(exit)
 }
 
-/// Prints failing seeds grouped by verdict and judges the sweep.
+/// The trailer of this sweep's output, which holds `count` seeds.
+fn trailer_of(prepared: &Prepared, range: &Range<u64>, shard: Shard, count: usize) -> Trailer {
+    Trailer {
+        dsim: DSIM_VERSION.to_owned(),
+        scenario: prepared.scenario.name.clone(),
+        path: prepared.path.clone(),
+        scenario_digest: scenario_digest(&prepared.source),
+        expect: prepared
+            .scenario
+            .expect
+            .failure_label()
+            .unwrap_or("pass")
+            .to_owned(),
+        seeds: format!("{}..{}", range.start, range.end),
+        shard: shard.to_string(),
+        count: count as u64,
+    }
+}
+
+/// Runs the seeds; with `out`, writes each batch of lines as it finishes
+/// and the trailer at the end.
+fn run_writing(
+    prepared: &Prepared,
+    seeds: &[u64],
+    jobs: usize,
+    out: Option<&Path>,
+    trailer: &Trailer,
+) -> Result<Vec<SeedLine>, Exit> {
+    // Created before any seed runs: a path that cannot be written is bad
+    // input now, not after an hour of seeds.
+    let mut writer = out
+        .map(ShardWriter::create)
+        .transpose()
+        .map_err(|e| cannot_write(out, &e))?;
+    let name = &prepared.scenario.name;
+    let mut lines: Vec<SeedLine> = Vec::with_capacity(seeds.len());
+    run_seeds_in_batches(prepared, seeds, jobs, |batch| {
+        let batch: Vec<SeedLine> = batch.iter().map(|r| SeedLine::new(name, r)).collect();
+        if let Some(w) = &mut writer {
+            w.lines(&batch)?;
+        }
+        lines.extend(batch);
+        Ok(())
+    })
+    .map_err(|e| cannot_write(out, &e))?;
+    if let Some(w) = writer {
+        w.finish(trailer).map_err(|e| cannot_write(out, &e))?;
+    }
+    Ok(lines)
+}
+
+fn cannot_write(path: Option<&Path>, error: &std::io::Error) -> Exit {
+    let path = path.map(|p| p.display().to_string()).unwrap_or_default();
+    eprintln!("error: cannot write {path}: {error}");
+    Exit::BadInput
+}
+
+/// Prints failing seeds grouped by verdict and judges the sweep against
+/// its expected outcome: `expected_failure` is the label a broken variant
+/// must be caught by, `None` when every seed must pass. `path` names the
+/// scenario file in replay commands.
 pub fn summarize(
     path: &str,
-    expect: &Expect,
+    expected_failure: Option<&str>,
     lines: &[SeedLine],
     shard: Shard,
     out: &mut dyn Write,
@@ -153,11 +211,11 @@ pub fn summarize(
     // A correct design must pass every seed. A broken one must be caught by
     // its named check at least once (unless this is one shard of many);
     // other checks catching it on other seeds are catches too.
-    let ok = match expect.failure_label() {
+    let ok = match expected_failure {
         None => failing.is_empty(),
         Some(label) => groups.contains_key(label) || shard != Shard::WHOLE,
     };
-    let wanted = match expect.failure_label() {
+    let wanted = match expected_failure {
         None => "every seed passes".to_owned(),
         Some(label) => format!("`{label}` catches it"),
     };
@@ -195,35 +253,4 @@ fn caught_label(line: &SeedLine) -> String {
 
 fn position(lines: &[SeedLine], seed: u64) -> usize {
     lines.iter().position(|l| l.seed == seed).unwrap_or(0)
-}
-
-/// `dsim merge F... [--out F]`.
-pub fn merge_files(
-    files: &[PathBuf],
-    output: Option<&Path>,
-    out: &mut dyn Write,
-) -> std::io::Result<Exit> {
-    let mut inputs = Vec::with_capacity(files.len());
-    for f in files {
-        match std::fs::read_to_string(f) {
-            Ok(text) => inputs.push((f.display().to_string(), text)),
-            Err(e) => {
-                eprintln!("error: {}: cannot read: {e}", f.display());
-                return Ok(Exit::BadInput);
-            }
-        }
-    }
-    match merge(&inputs) {
-        Ok(text) => {
-            match output {
-                Some(path) => std::fs::write(path, text)?,
-                None => out.write_all(text.as_bytes())?,
-            }
-            Ok(Exit::Expected)
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            Ok(Exit::BadInput)
-        }
-    }
 }

@@ -1,0 +1,105 @@
+//! Sweeps: many seeds, JSON lines out, and the sharding that lets an
+//! existing engine (a Kubernetes Indexed Job, a Slurm array, a CI matrix)
+//! fan a sweep out. Shard K of N runs the seeds whose index in the range is
+//! K modulo N. `output` owns the file format (seed lines, then a trailer
+//! that says which dsim, scenario, seeds and shard they are), `merge`
+//! reassembles shards into exactly the bytes the unsharded sweep would have
+//! written, or says why it will not.
+
+mod merge;
+mod output;
+
+use std::ops::Range;
+
+pub use merge::merge;
+pub use output::{DSIM_VERSION, ShardFile, ShardWriter, Trailer, parse, render, scenario_digest};
+
+/// `K/N`: this process runs shard K (0-based) of N.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `K/N` with `0 <= K < N`.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not K/N (e.g. 0/4)"))?;
+        let index: u64 = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard index `{k}` is not a number"))?;
+        let count: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard count `{n}` is not a number"))?;
+        if count == 0 || index >= count {
+            return Err(format!("shard {index}/{count}: need 0 <= K < N"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// This shard's seeds of `range`, in order.
+    pub fn seeds(self, range: Range<u64>) -> Vec<u64> {
+        range
+            .enumerate()
+            .filter(|(i, _)| *i as u64 % self.count == self.index)
+            .map(|(_, s)| s)
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Parses `A..B` (B exclusive).
+pub fn parse_seed_range(text: &str) -> Result<Range<u64>, String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not a range A..B (e.g. 0..1000)"))?;
+    let start: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{a}` is not a seed"))?;
+    let end: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{b}` is not a seed"))?;
+    if end <= start {
+        return Err(format!("the range {start}..{end} is empty"));
+    }
+    Ok(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_seeds() {
+        let mut all: Vec<u64> = (0..4)
+            .flat_map(|k| Shard { index: k, count: 4 }.seeds(10..31))
+            .collect();
+        all.sort();
+        assert_eq!(all, (10..31).collect::<Vec<_>>());
+        assert_eq!(Shard { index: 1, count: 3 }.seeds(0..7), vec![1, 4]);
+    }
+
+    #[test]
+    fn bad_shard_and_range_arguments_are_errors() {
+        assert!(Shard::parse("4/4").is_err());
+        assert!(Shard::parse("x/4").is_err());
+        assert!(Shard::parse("1").is_err());
+        assert_eq!(Shard::parse("3/4"), Ok(Shard { index: 3, count: 4 }));
+        assert!(parse_seed_range("5..5").is_err());
+        assert!(parse_seed_range("5").is_err());
+        assert_eq!(parse_seed_range("0..1000"), Ok(0..1000));
+    }
+}

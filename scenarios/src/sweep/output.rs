@@ -1,0 +1,223 @@
+//! The sweep output file: one JSON line per seed, in seed order, then one
+//! trailer line. The trailer is written last, so a shard killed mid-way
+//! leaves a file without one; it names the dsim version and the scenario
+//! (name, path, a digest of the file, expected outcome), so a merge can
+//! refuse a shard of another sweep and still print the unsharded sweep's
+//! summary. `ShardWriter` writes as seeds finish; `render` writes a whole
+//! file at once; both give the same bytes.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::runner::SeedLine;
+
+/// The version of dsim writing (and merging) sweep outputs. Shards made by
+/// different versions may disagree on what a seed does, so they never merge.
+pub const DSIM_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The last line of every sweep output.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trailer {
+    /// The dsim version that ran the seeds.
+    pub dsim: String,
+    /// The scenario's `name`.
+    pub scenario: String,
+    /// The scenario file as the sweep was given it (for replay commands).
+    pub path: String,
+    /// `scenario_digest` of the scenario file: an edited file is another
+    /// scenario, even under the same name.
+    pub scenario_digest: String,
+    /// `pass`, or the check that must catch a broken variant.
+    pub expect: String,
+    /// The whole sweep's seed range, `A..B`.
+    pub seeds: String,
+    /// Which shard this file holds, `K/N` (`0/1` when unsharded or merged).
+    pub shard: String,
+    /// How many seed lines precede the trailer.
+    pub count: u64,
+}
+
+impl Trailer {
+    /// The expected outcome as `summarize` takes it: the failure label of a
+    /// broken variant, `None` for a scenario that must pass.
+    pub fn expected_failure(&self) -> Option<&str> {
+        Some(self.expect.as_str()).filter(|e| *e != "pass")
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrailerLine {
+    trailer: Trailer,
+}
+
+/// The first 16 hex digits of the blake3 hash of a scenario file's text.
+pub fn scenario_digest(source: &str) -> String {
+    blake3::hash(source.as_bytes()).to_hex()[..16].to_owned()
+}
+
+/// The JSON-lines text of a sweep output: seed lines, then the trailer.
+pub fn render(lines: &[SeedLine], trailer: &Trailer) -> String {
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(&seed_line_text(line));
+    }
+    out.push_str(&trailer_text(trailer));
+    out
+}
+
+/// Writes a sweep output as its seeds finish, flushing after each batch,
+/// so a killed shard leaves whole seed lines and no trailer.
+#[derive(Debug)]
+pub struct ShardWriter {
+    file: BufWriter<File>,
+    path: PathBuf,
+}
+
+impl ShardWriter {
+    /// Creates (or truncates: a re-run shard starts afresh) the file.
+    pub fn create(path: &Path) -> std::io::Result<ShardWriter> {
+        Ok(ShardWriter {
+            file: BufWriter::new(File::create(path)?),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn lines(&mut self, lines: &[SeedLine]) -> std::io::Result<()> {
+        for line in lines {
+            self.file.write_all(seed_line_text(line).as_bytes())?;
+        }
+        self.file.flush()
+    }
+
+    /// Writes the trailer: from here on the file is a finished shard.
+    pub fn finish(mut self, trailer: &Trailer) -> std::io::Result<()> {
+        self.file.write_all(trailer_text(trailer).as_bytes())?;
+        self.file.flush()?;
+        self.file.get_ref().sync_all()
+    }
+}
+
+fn seed_line_text(line: &SeedLine) -> String {
+    let mut text = serde_json::to_string(line).expect("seed lines serialize");
+    text.push('\n');
+    text
+}
+
+fn trailer_text(trailer: &Trailer) -> String {
+    let line = TrailerLine {
+        trailer: trailer.clone(),
+    };
+    let mut text = serde_json::to_string(&line).expect("trailers serialize");
+    text.push('\n');
+    text
+}
+
+/// A parsed sweep output.
+#[derive(Debug)]
+pub struct ShardFile {
+    pub lines: Vec<SeedLine>,
+    pub trailer: Trailer,
+}
+
+/// Parses one output file; `name` is for messages, which give its line
+/// numbers. A missing trailer means the shard did not finish.
+pub fn parse(name: &str, text: &str) -> Result<ShardFile, String> {
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, row)| (i + 1, row))
+        .filter(|(_, row)| !row.trim().is_empty())
+        .collect();
+    let Some(((last_number, last), body)) = rows.split_last() else {
+        return Err(format!("{name}: empty: the shard never wrote anything"));
+    };
+    let trailer = parse_trailer(name, *last_number, last)?;
+    let mut lines = Vec::with_capacity(body.len());
+    for (number, row) in body {
+        let line = serde_json::from_str::<SeedLine>(row)
+            .map_err(|e| format!("{name}:{number}: not a seed line: {e}"))?;
+        lines.push(line);
+    }
+    if lines.len() as u64 != trailer.count {
+        return Err(format!(
+            "{name}:{last_number}: the trailer promises {} seed lines, the file has {}",
+            trailer.count,
+            lines.len()
+        ));
+    }
+    Ok(ShardFile { lines, trailer })
+}
+
+fn parse_trailer(name: &str, number: usize, row: &str) -> Result<Trailer, String> {
+    if let Ok(line) = serde_json::from_str::<TrailerLine>(row) {
+        return Ok(line.trailer);
+    }
+    // Tell an unfinished shard from a trailer this dsim cannot read.
+    let value: Option<serde_json::Value> = serde_json::from_str(row).ok();
+    let Some(trailer) = value.as_ref().and_then(|v| v.get("trailer")) else {
+        return Err(format!(
+            "{name}:{number}: no trailer line: the shard was cut short (killed or still running); run it again"
+        ));
+    };
+    if trailer.get("dsim").is_none() {
+        return Err(format!(
+            "{name}:{number}: the trailer names no dsim version: an older dsim wrote this shard; run it again with dsim {DSIM_VERSION}"
+        ));
+    }
+    let error = serde_json::from_str::<TrailerLine>(row)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    Err(format!("{name}:{number}: malformed trailer: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trailer(count: u64) -> Trailer {
+        Trailer {
+            dsim: DSIM_VERSION.to_owned(),
+            scenario: "s".to_owned(),
+            path: "s.ron".to_owned(),
+            scenario_digest: scenario_digest("text"),
+            expect: "pass".to_owned(),
+            seeds: "0..2".to_owned(),
+            shard: "0/1".to_owned(),
+            count,
+        }
+    }
+
+    #[test]
+    fn a_file_without_its_trailer_was_cut_short() {
+        let text = render(&[], &trailer(0));
+        assert!(parse("f", &text).is_ok());
+        let err = parse("f", "{\"scenario\":\"s\"}\n").unwrap_err();
+        assert!(err.starts_with("f:1: no trailer line"), "{err}");
+        assert!(parse("f", "").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn an_old_or_malformed_trailer_says_so_with_its_line() {
+        let old = "\n{\"trailer\":{\"scenario\":\"s\",\"seeds\":\"0..2\",\"shard\":\"0/1\",\"count\":0}}\n";
+        let err = parse("f", old).unwrap_err();
+        assert!(
+            err.starts_with("f:2: the trailer names no dsim version"),
+            "{err}"
+        );
+        let bad = render(&[], &trailer(0)).replace("\"count\":0", "\"count\":\"x\"");
+        let err = parse("f", &bad).unwrap_err();
+        assert!(err.starts_with("f:1: malformed trailer"), "{err}");
+        let short = render(&[], &trailer(3));
+        assert!(parse("f", &short).unwrap_err().contains("promises 3"));
+    }
+}
