@@ -29,7 +29,16 @@ pub fn render(input: &GridReportInput<'_>) -> String {
         let section_id = ids.claim("violation-rate");
         let html = rate_section(input, &index, &mut ids);
         page.section(&section_id, "Failure rate", html);
-        for metric in metric_names(input.cells.iter().flat_map(|c| &c.lines)) {
+        let mut metrics = metric_names(input.cells.iter().flat_map(|c| &c.lines));
+        // The design's headline metrics first, in its order; the rest after.
+        metrics.sort_by_key(|m| {
+            input
+                .headline
+                .iter()
+                .position(|h| h == m)
+                .unwrap_or(usize::MAX)
+        });
+        for metric in metrics {
             let section_id = ids.claim(&format!("metric-{metric}"));
             let html = metric_section(input, &index, &mut ids, &metric);
             page.section(&section_id, &format!("median {metric}"), html);

@@ -100,6 +100,8 @@ pub struct GridReportInput<'a> {
     /// axes become small multiples (one heatmap per combination).
     pub axes: &'a [(String, Vec<i64>)],
     pub cells: &'a [GridCell],
+    /// The design's headline metrics: drawn first, in this order.
+    pub headline: &'a [String],
 }
 
 /// Renders a design-space grid as an HTML page of heatmaps.

@@ -34,6 +34,7 @@ fn one_axis_grids_draw_one_row_and_missing_cells_are_marked() {
         scenario_path: "scenarios/x.ron",
         axes: &axes,
         cells: &cells,
+        headline: &[],
     });
     let ids = svg_ids(&html);
     assert!(

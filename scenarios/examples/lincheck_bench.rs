@@ -64,7 +64,7 @@ fn main() {
     let path = std::env::temp_dir().join("dsim-lincheck-bench.jsonl");
     std::fs::write(&path, history()).expect("write the history");
     let args = LincheckArgs {
-        file: &path,
+        file: path.clone(),
         model: LinModel::Register,
         initial: Some("0".to_owned()),
         time_limit: Duration::from_secs(60),

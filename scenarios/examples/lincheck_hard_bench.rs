@@ -57,7 +57,7 @@ fn main() {
 /// peak resident memory of those runs.
 fn bench(name: &str, path: &Path, memory_limit_mb: u64, runs: usize) {
     let args = LincheckArgs {
-        file: path,
+        file: path.to_path_buf(),
         model: LinModel::Register,
         initial: Some(hard::INITIAL.to_string()),
         time_limit: Duration::from_secs(60),

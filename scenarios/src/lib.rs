@@ -9,6 +9,7 @@ pub mod load;
 mod locate;
 pub mod runner;
 pub mod schema;
+pub mod stopwatch;
 pub mod sweep;
 
 /// Exit codes, the same for every command (documented in `dsim --help`).

@@ -129,6 +129,7 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
     }
     scenario.model.validate().map_err(|e| e.within("model"))?;
     let design = scenario.model.design();
+    check_expect(&scenario.expect, &design.checks())?;
     let names = design.node_names();
     let ids: BTreeMap<&str, NodeId> = names
         .iter()
@@ -230,6 +231,28 @@ fn node_by_name(mut error: ConfigError, names: &[String]) -> ConfigError {
         }
     }
     error
+}
+
+/// Every check an `expect` names must be one the design has: a misspelt
+/// name would otherwise run and report "unexpected".
+fn check_expect(expect: &crate::schema::Expect, checks: &[String]) -> Result<(), ConfigError> {
+    for name in expect.checks() {
+        if checks.contains(name) {
+            continue;
+        }
+        let hint = match closest(name, checks.iter().map(String::as_str)) {
+            Some(c) => format!("did you mean `{c}`? "),
+            None => String::new(),
+        };
+        return Err(ConfigError::new(
+            "expect",
+            format!(
+                "`{name}` is not a check of this design ({hint}its checks: {})",
+                checks.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Expands role patterns (`"replica-*"`: every node whose name starts with

@@ -85,15 +85,7 @@ pub fn progress_bar(len: u64) -> ProgressBar {
 /// Is this seed's verdict what the scenario expects of a single seed?
 /// A `Pass` scenario expects a pass; a broken one expects its named failure.
 pub fn is_expected(expect: &Expect, verdict: &Verdict) -> bool {
-    match expect.failure_label() {
-        None => verdict.is_pass(),
-        Some(label) => verdict.label() == label,
-    }
+    accepts(&expect.label(), verdict.label())
 }
 
-/// The command that replays one seed, for people to copy.
-pub fn replay_command(path: &str, seed: u64) -> String {
-    format!("dsim run {path} --seed {seed}")
-}
-
-pub use sim_core::record::{SeedLine, verdict_detail};
+pub use sim_core::record::{SeedLine, accepts, replay_command, verdict_detail};

@@ -80,18 +80,38 @@ pub enum Expect {
     /// the named invariant or check. This is how a broken variant stays
     /// caught: the scenario fails if the checkers stop catching it.
     Violation(String),
+    /// As `Violation`, for a broken variant that trips one of several
+    /// checks depending on the seed: the first failing seed must violate
+    /// one of these.
+    ViolationOf(Vec<String>),
     /// Seeds run in order until one does not pass; that one must be a
     /// liveness failure (operations that did not finish after the heal).
     NotLive,
 }
 
 impl Expect {
-    /// The verdict label (`Verdict::label`) a failing seed must have.
-    pub fn failure_label(&self) -> Option<&str> {
+    /// The expected outcome as a label: `pass`, the check a failing seed
+    /// must violate, `liveness`, or several checks joined by `|`. Results,
+    /// trailers and reports carry this form; `record::accepts` reads it.
+    pub fn label(&self) -> String {
         match self {
-            Expect::Pass => None,
-            Expect::Violation(name) => Some(name),
-            Expect::NotLive => Some("liveness"),
+            Expect::Pass => "pass".to_owned(),
+            Expect::Violation(name) => name.clone(),
+            Expect::ViolationOf(names) => names.join("|"),
+            Expect::NotLive => "liveness".to_owned(),
         }
+    }
+
+    /// The checks this expectation names (to validate against a design).
+    pub fn checks(&self) -> &[String] {
+        match self {
+            Expect::Violation(name) => std::slice::from_ref(name),
+            Expect::ViolationOf(names) => names,
+            Expect::Pass | Expect::NotLive => &[],
+        }
+    }
+
+    pub fn is_pass(&self) -> bool {
+        matches!(self, Expect::Pass)
     }
 }

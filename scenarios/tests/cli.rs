@@ -48,9 +48,11 @@ fn run_explains_a_passing_seed_and_how_to_replay_it() {
     assert!(line(&out, "run").contains("events/s"), "{out}");
     assert_eq!(
         line(&out, "replay"),
-        "replay    dsim replay dedup/correct.ron --seed 3"
+        "replay    dsim run dedup/correct.ron --seed 3"
     );
-    let (_, again, _) = dsim(&["run", "dedup/correct.ron", "--seed", "3"]);
+    // The printed command, run as printed, is the same run.
+    let command: Vec<&str> = line(&out, "replay").split_whitespace().skip(2).collect();
+    let (_, again, _) = dsim(&command);
     assert_eq!(
         line(&out, "digest"),
         line(&again, "digest"),
@@ -64,7 +66,7 @@ fn run_names_the_violation_of_a_broken_variant_and_exits_0_when_expected() {
     assert_eq!(code, 0, "the scenario expects this violation: {out}");
     let verdict = line(&out, "verdict");
     assert!(
-        verdict.contains("VIOLATED at_most_one_false at event"),
+        verdict.contains("violated `at_most_one_false` at event"),
         "{verdict}"
     );
     assert!(verdict.contains("as expected"), "{verdict}");

@@ -114,6 +114,13 @@ pub struct PlotSpec {
     pub cumulative: bool,
 }
 
+/// Does a scenario's expected outcome, as a label (`pass`, a check's
+/// name, `liveness`, or several failure labels joined by `|`), accept a
+/// seed whose verdict has `label`?
+pub fn accepts(expected: &str, label: &str) -> bool {
+    expected.split('|').any(|wanted| wanted == label)
+}
+
 /// The command that reproduces one seed of a scenario, printed
 /// everywhere a run is named, so a reader who copies it from any output
 /// reproduces the run.

@@ -115,5 +115,6 @@ pub fn render_grid(cells: &[GridCell]) -> String {
         scenario_path: SCENARIO_PATH,
         axes: &grid_axes(),
         cells,
+        headline: &["read_miss_fraction".to_owned()],
     })
 }

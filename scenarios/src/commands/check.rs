@@ -11,23 +11,33 @@
 //! replays the seed twice more, recorded, and names the first trace event
 //! where they part.
 
-// Durations are measured on the wall clock, outside the runs.
-#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use rayon::prelude::*;
 use sim_core::record::RunRecord;
 
 use crate::Exit;
-use crate::commands::load_or_report;
 use crate::commands::replay::readable;
+use crate::commands::{Failure, Outcome, load_scenario, write_text};
 use crate::golden::{self, GOLDEN_SEEDS, Golden};
 use crate::load::Prepared;
-use crate::runner::{replay_command, run_seed};
+use crate::runner::{accepts, replay_command, run_seed};
+use crate::stopwatch::Stopwatch;
+
+/// Check every scenario under DIR against its expected outcome (each seed run twice) and its golden digests.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Default: the built-in scenario library.
+    pub dir: Option<PathBuf>,
+    /// Worker threads (default: every core).
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Pin the digests seen as each folder's golden digests (after an intended change of runs).
+    #[arg(long)]
+    pub bless: bool,
+}
 
 /// How one scenario fared.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,11 +51,13 @@ pub struct ScenarioCheck {
 
 /// Checks every scenario under `dir`; `bless` pins the digests seen as the
 /// new golden ones instead of comparing.
-pub fn check(dir: &Path, jobs: usize, bless: bool, out: &mut dyn Write) -> std::io::Result<Exit> {
+pub fn check(dir: &Path, jobs: usize, bless: bool, out: &mut dyn Write) -> Outcome {
     let files = scenario_files(dir);
     if files.is_empty() {
-        eprintln!("error: no scenario files (*.ron) under {}", dir.display());
-        return Ok(Exit::BadInput);
+        return Err(Failure::input(format!(
+            "no scenario files (*.ron) under {}",
+            dir.display()
+        )));
     }
     // Each folder's golden file, read once.
     let mut goldens: BTreeMap<PathBuf, Option<Golden>> = BTreeMap::new();
@@ -55,27 +67,28 @@ pub fn check(dir: &Path, jobs: usize, bless: bool, out: &mut dyn Write) -> std::
         .expect("a thread pool");
     let mut exit = Exit::Expected;
     let (mut passed, mut failed) = (0, 0);
-    let started = Instant::now();
+    let started = Stopwatch::start();
     for file in &files {
-        let prepared = match load_or_report(file) {
+        let prepared = match load_scenario(file) {
             Ok(p) => p,
-            Err(e) => {
-                exit = exit.worst(e);
+            Err(failure) => {
+                // Report it and go on: one bad file must not hide the rest.
+                if let Failure::Scenario(d) = &failure {
+                    eprintln!("{}", d.render());
+                } else {
+                    eprintln!("error: {failure}");
+                }
+                exit = exit.worst(Exit::BadInput);
                 failed += 1;
                 continue;
             }
         };
-        let one = Instant::now();
+        let one = Stopwatch::start();
         let mut result = pool.install(|| check_scenario(&prepared));
         let golden_path = golden::path_for(file);
         if !goldens.contains_key(&golden_path) {
-            match golden::read(&golden_path) {
-                Ok(golden) => goldens.insert(golden_path.clone(), golden),
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    return Ok(Exit::BadInput);
-                }
-            };
+            let golden = golden::read(&golden_path).map_err(Failure::Input)?;
+            goldens.insert(golden_path.clone(), golden);
         }
         let golden = goldens.get_mut(&golden_path).expect("just read");
         let name = file_name(file);
@@ -105,7 +118,7 @@ pub fn check(dir: &Path, jobs: usize, bless: bool, out: &mut dyn Write) -> std::
             "{mark} {:<48} {}  ({:.1} s)",
             result.path,
             result.summary,
-            one.elapsed().as_secs_f64()
+            one.seconds()
         )?;
         if result.ok {
             passed += 1;
@@ -118,12 +131,12 @@ pub fn check(dir: &Path, jobs: usize, bless: bool, out: &mut dyn Write) -> std::
         out,
         "{} scenarios: {passed} as expected, {failed} not ({:.1} s)",
         files.len(),
-        started.elapsed().as_secs_f64()
+        started.seconds()
     )?;
     for (path, golden) in &goldens {
         match golden {
             Some(golden) if bless => {
-                std::fs::write(path, golden.render())?;
+                write_text(path, &golden.render())?;
                 writeln!(
                     out,
                     "blessed {} ({} digests)",
@@ -191,14 +204,15 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
             let label = record.verdict.label();
             let tried = chunk_index * chunk + i + 1;
             let replay = replay_command(&prepared.path, seed);
-            return match expect.failure_label() {
-                Some(wanted) if wanted == label => ScenarioCheck {
+            let wanted = expect.label();
+            return match expect.is_pass() {
+                false if accepts(&wanted, label) => ScenarioCheck {
                     path,
                     ok: true,
                     summary: format!("caught `{label}` at seed {seed} ({tried} seeds)"),
                     digests: first_digests(digests, &runs),
                 },
-                Some(wanted) => ScenarioCheck {
+                false => ScenarioCheck {
                     path,
                     ok: false,
                     summary: format!(
@@ -206,7 +220,7 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
                     ),
                     digests: first_digests(digests, &runs),
                 },
-                None => ScenarioCheck {
+                true => ScenarioCheck {
                     path,
                     ok: false,
                     summary: format!(
@@ -217,22 +231,24 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
             };
         }
     }
-    match expect.failure_label() {
-        None => ScenarioCheck {
+    if expect.is_pass() {
+        ScenarioCheck {
             path,
             ok: true,
             summary: format!("pass on all {} seeds", seeds.len()),
             digests,
-        },
-        Some(wanted) => ScenarioCheck {
+        }
+    } else {
+        ScenarioCheck {
             path,
             ok: false,
             summary: format!(
-                "expected `{wanted}`, but all {} seeds passed: the bug is no longer caught",
+                "expected `{}`, but all {} seeds passed: the bug is no longer caught",
+                expect.label(),
                 seeds.len()
             ),
             digests,
-        },
+        }
     }
 }
 

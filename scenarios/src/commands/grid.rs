@@ -9,10 +9,12 @@ use std::ops::Range;
 use std::path::Path;
 
 use reports::{GridCell, GridReportInput};
+use sim_core::metrics::nearest_rank;
 use sim_core::record::SeedLine;
 
 use crate::Exit;
-use crate::commands::report::{slug, write_creating_dirs};
+use crate::commands::report::slug;
+use crate::commands::{Failure, Outcome, write_text};
 use crate::load::Prepared;
 use crate::runner::run_seeds;
 
@@ -71,18 +73,18 @@ pub fn grid_sweep(
     jobs: usize,
     report_dir: Option<&Path>,
     out: &mut dyn Write,
-) -> std::io::Result<Exit> {
+) -> Outcome {
     let seeds: Vec<u64> = seeds.collect();
+    let headline = prepared.design.headline_metrics();
     let mut cells = Vec::new();
     for params in combinations(axes) {
         let label: Vec<String> = params.iter().map(|(n, v)| format!("{n}={v}")).collect();
         let label = label.join(",");
         let mut model = prepared.scenario.model.clone();
         for (name, value) in &params {
-            if let Err(message) = model.set_param(name, *value) {
-                eprintln!("error: --grid: {message}");
-                return Ok(Exit::BadInput);
-            }
+            model
+                .set_param(name, *value)
+                .map_err(|message| Failure::input(format!("--grid: {message}")))?;
         }
         let cell = match prepared.with_model(model) {
             Ok(cell) => cell,
@@ -102,7 +104,7 @@ pub fn grid_sweep(
             "  {label:<40} {:>6.1}% of {} seeds fail{}",
             100.0 * failing as f64 / lines.len() as f64,
             lines.len(),
-            medians(&lines)
+            medians(&lines, &headline)
         )?;
         cells.push(GridCell { params, lines });
     }
@@ -116,9 +118,10 @@ pub fn grid_sweep(
             scenario_path: &prepared.path,
             axes: &axes,
             cells: &cells,
+            headline: &headline,
         });
         let path = dir.join(format!("{}-grid.html", slug(&prepared.scenario.name)));
-        write_creating_dirs(&path, &html)?;
+        write_text(&path, &html)?;
         writeln!(out, "report    {}", path.display())?;
     }
     Ok(Exit::Expected)
@@ -142,23 +145,18 @@ fn combinations(axes: &[Axis]) -> Vec<Vec<(String, i64)>> {
     all
 }
 
-/// `; metric median ...` for the few metrics every reader wants.
-fn medians(lines: &[SeedLine]) -> String {
+/// `; metric median ...` for the design's headline metrics.
+fn medians(lines: &[SeedLine], headline: &[String]) -> String {
     let mut text = String::new();
-    for metric in [
-        "read_miss_fraction",
-        "latency_ms_p99",
-        "messages_per_request",
-    ] {
+    for metric in headline {
         let mut values: Vec<f64> = lines
             .iter()
             .filter_map(|l| l.metrics.get(metric).copied())
             .collect();
-        if values.is_empty() {
-            continue;
-        }
         values.sort_by(f64::total_cmp);
-        text.push_str(&format!("; {metric} {:.3}", values[values.len() / 2]));
+        if let Some(median) = nearest_rank(&values, 500) {
+            text.push_str(&format!("; {metric} {median:.3}"));
+        }
     }
     text
 }

@@ -5,12 +5,9 @@
 //! ordered, by line number), 2 bad input (with the line number), 3 unknown
 //! (the time or the memory limit, named in the message).
 
-// The time limit is a wall-clock deadline for a search outside any run.
-#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
-
 use std::io::Write;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::Value;
 use sim_core::history::{Completion, History, Operation, Outcome, Stamp};
@@ -22,6 +19,8 @@ use sim_core::record::{EventType, HistoryEvent};
 use sim_core::{NodeId, OpId, SimTime};
 
 use crate::Exit;
+use crate::commands::{self, Failure};
+use crate::stopwatch::Stopwatch;
 
 /// Which sequential specification the history is checked against.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -34,27 +33,52 @@ pub enum LinModel {
     Kv,
 }
 
-#[derive(Debug)]
-pub struct LincheckArgs<'a> {
-    pub file: &'a Path,
+/// Check a history file (JSON lines) for linearizability.
+#[derive(Debug, clap::Args)]
+pub struct LincheckArgs {
+    /// The history file.
+    pub file: PathBuf,
+    /// The sequential specification.
+    #[arg(long, value_enum)]
     pub model: LinModel,
-    /// The register's initial value as JSON (default `null`: absent).
+    /// The register's initial value, as JSON (default: null, absent).
+    #[arg(long)]
     pub initial: Option<String>,
+    /// Give up with exit code 3 after this many seconds.
+    #[arg(long = "time-limit", value_name = "SECONDS", default_value = "60", value_parser = parse_seconds)]
     pub time_limit: Duration,
-    /// The memory the search may hold, in MB of 2^20 bytes, by the
-    /// checker's own count (`sim_core::lincheck::Budget`).
+    /// Give up with exit code 3 once the search holds this many MB
+    /// (2^20 bytes), by the checker's own count (`lincheck::Budget`).
+    #[arg(long = "memory-limit", value_name = "MB", default_value_t = 1024, value_parser = parse_megabytes)]
     pub memory_limit_mb: u64,
 }
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}
+
+/// Whole megabytes, up to 16 TiB: far beyond any machine, yet the byte
+/// count cannot overflow.
+fn parse_megabytes(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(mb) if (1..=MEGABYTES_MAX).contains(&mb) => Ok(mb),
+        _ => Err(format!(
+            "`{text}` is not a whole number of megabytes from 1 to {MEGABYTES_MAX}"
+        )),
+    }
+}
+
+const MEGABYTES_MAX: u64 = 1 << 24;
 
 /// Where each operation came from: its invoke line and completion line.
 type Lines = Vec<(usize, Option<usize>)>;
 
-pub fn lincheck(args: &LincheckArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
+pub fn lincheck(args: &LincheckArgs, out: &mut dyn Write) -> commands::Outcome {
     let name = args.file.display().to_string();
-    let events = match read_events(args.file) {
-        Ok(e) => e,
-        Err(message) => return bad_input(&name, &message),
-    };
+    let events = read_events(&args.file).map_err(|message| bad_input(&name, &message))?;
     let outcome = match args.model {
         LinModel::Set => run(
             &SetSpec::<String>::new(),
@@ -67,7 +91,7 @@ pub fn lincheck(args: &LincheckArgs<'_>, out: &mut dyn Write) -> std::io::Result
             let initial = match args.initial.as_deref().map(serde_json::from_str::<Value>) {
                 None => "null".to_owned(),
                 Some(Ok(v)) => canonical(&v),
-                Some(Err(e)) => return bad_input("--initial", &format!("not JSON: {e}")),
+                Some(Err(e)) => return Err(Failure::input(format!("--initial: not JSON: {e}"))),
             };
             // Values are JSON text: each copy owns its bytes.
             let spec = RegisterSpec::new(initial)
@@ -76,18 +100,14 @@ pub fn lincheck(args: &LincheckArgs<'_>, out: &mut dyn Write) -> std::io::Result
         }
         LinModel::Kv => run(&KvSpec::<String>::new(), &events, kv_op, kv_ret, args),
     };
-    match outcome {
-        Err(message) => bad_input(&name, &message),
-        Ok(report) => {
-            out.write_all(report.text.as_bytes())?;
-            Ok(report.exit)
-        }
-    }
+    let report = outcome.map_err(|message| bad_input(&name, &message))?;
+    out.write_all(report.text.as_bytes())?;
+    Ok(report.exit)
 }
 
-fn bad_input(name: &str, message: &str) -> std::io::Result<Exit> {
-    eprintln!("error: {name}:{message}");
-    Ok(Exit::BadInput)
+/// Bad input in the file: `message` starts with the line (`:12: ...`).
+fn bad_input(name: &str, message: &str) -> Failure {
+    Failure::input(format!("{name}:{message}"))
 }
 
 /// The file's events with their 1-based line numbers.
@@ -123,21 +143,20 @@ fn run<S: Spec<Key = String>>(
     events: &[(usize, HistoryEvent)],
     op_of: impl Fn(&HistoryEvent) -> Result<S::Op, String>,
     ret_of: impl Fn(&S::Op, &HistoryEvent) -> Result<S::Ret, String>,
-    args: &LincheckArgs<'_>,
+    args: &LincheckArgs,
 ) -> Result<Report, String>
 where
     S::Op: Clone,
     S::Ret: Clone,
 {
     let (history, lines) = build(events, op_of, ret_of)?;
-    let started = Instant::now();
-    let deadline = started + args.time_limit;
-    let mut should_stop = || Instant::now() >= deadline;
+    let stopwatch = Stopwatch::start();
+    let mut should_stop = || stopwatch.elapsed() >= args.time_limit;
     let mut budget = Budget::unlimited()
         .with_memory_limit(args.memory_limit_mb.saturating_mul(1 << 20))
         .with_stop(&mut should_stop);
     let verdict = check(spec, &history, &mut budget);
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+    let elapsed_ms = stopwatch.seconds() * 1e3;
     let line_of = |op: OpId| {
         let (invoke, done) = lines[op.0 as usize];
         match done {

@@ -6,49 +6,39 @@
 //! scenario file has to be at hand where the merge runs.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::Exit;
 use crate::commands::report::{slug, write_sweep_report};
 use crate::commands::sweep::summarize;
+use crate::commands::{Failure, Outcome, read_text, write_text};
 use crate::sweep::{Shard, merge, render};
 
-#[derive(Debug)]
-pub struct MergeArgs<'a> {
-    pub files: &'a [PathBuf],
-    /// Where the merged JSON lines go; `None`: standard output, and the
-    /// summary goes to standard error so a pipe gets only JSON.
-    pub out: Option<&'a Path>,
+/// Merge sweep shard files into the unsharded output; failures summarised as by sweep.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shard files (`dsim sweep --shard K/N --out ...`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the merged lines here instead of standard output (then the
+    /// summary goes to standard error, so a pipe gets only JSON).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Also write the sweep's HTML report into this folder.
-    pub report: Option<&'a Path>,
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
-pub fn merge_files(args: &MergeArgs<'_>, stdout: &mut dyn Write) -> std::io::Result<Exit> {
+pub fn merge_files(args: &MergeArgs, stdout: &mut dyn Write) -> Outcome {
     let mut inputs = Vec::with_capacity(args.files.len());
-    for f in args.files {
-        match std::fs::read_to_string(f) {
-            Ok(text) => inputs.push((f.display().to_string(), text)),
-            Err(e) => {
-                eprintln!("error: {}: cannot read: {e}", f.display());
-                return Ok(Exit::BadInput);
-            }
-        }
+    for f in &args.files {
+        inputs.push((f.display().to_string(), read_text(f)?));
     }
-    let merged = match merge(&inputs) {
-        Ok(merged) => merged,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(Exit::BadInput);
-        }
-    };
+    let merged = merge(&inputs).map_err(Failure::Input)?;
     let text = render(&merged.lines, &merged.trailer);
     let mut stderr = std::io::stderr().lock();
-    let summary: &mut dyn Write = match args.out {
+    let summary: &mut dyn Write = match &args.out {
         Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return Ok(Exit::BadInput);
-            }
+            write_text(path, &text)?;
             stdout
         }
         None => {
@@ -69,15 +59,15 @@ pub fn merge_files(args: &MergeArgs<'_>, stdout: &mut dyn Write) -> std::io::Res
     )?;
     let exit = summarize(
         &trailer.path,
-        trailer.expected_failure(),
+        &trailer.expect,
         &merged.lines,
         Shard::WHOLE,
         summary,
     )?;
-    if let Some(path) = args.out {
+    if let Some(path) = &args.out {
         writeln!(summary, "results   {}", path.display())?;
     }
-    if let Some(dir) = args.report {
+    if let Some(dir) = &args.report {
         let path = dir.join(format!("{}-sweep.html", slug(&trailer.scenario)));
         write_sweep_report(
             &trailer.scenario,

@@ -4,31 +4,38 @@
 //! (recording does not change the digest).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sim_core::record::RunRecord;
 use sim_core::trace::{TraceEvent, TraceKind};
 
 use crate::Exit;
-use crate::commands::load_or_report;
+use crate::commands::{Outcome, load_scenario, write_text};
 use crate::runner::{is_expected, run_seed};
 
-#[derive(Debug)]
-pub struct ReplayArgs<'a> {
-    pub file: &'a Path,
+/// Re-run one seed and print its trace.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    #[arg(long)]
     pub seed: u64,
-    /// First and last engine event (step) to show, inclusive.
+    /// First engine event (step) to show.
+    #[arg(long)]
     pub from: Option<u64>,
+    /// Last engine event (step) to show.
+    #[arg(long)]
     pub to: Option<u64>,
+    /// JSON lines instead of readable lines.
+    #[arg(long)]
     pub json: bool,
+    /// Write here instead of standard output.
+    #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
-pub fn replay(args: &ReplayArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
-    let prepared = match load_or_report(args.file) {
-        Ok(p) => p,
-        Err(exit) => return Ok(exit),
-    };
+pub fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Outcome {
+    let prepared = load_scenario(&args.file)?;
     let record = run_seed(&prepared, args.seed, true, true);
     let from = args.from.unwrap_or(0);
     let to = args.to.unwrap_or(u64::MAX);
@@ -44,22 +51,14 @@ pub fn replay(args: &ReplayArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exi
         }
     }
     match &args.out {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &text) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return Ok(Exit::BadInput);
-            }
-        }
+        Some(path) => write_text(path, &text)?,
         None => out.write_all(text.as_bytes())?,
     }
-    let verdict = match &record.verdict {
-        sim_core::Verdict::Violated(v) => format!(
-            "{} at event {} (t={}): {}",
-            v.invariant, v.event, v.time, v.message
-        ),
-        other => other.label().to_owned(),
-    };
-    eprintln!("verdict {verdict}; digest {}", record.digest);
+    eprintln!(
+        "verdict {}; digest {}",
+        record.verdict.sentence(),
+        record.digest
+    );
     let expected = is_expected(&prepared.scenario.expect, &record.verdict);
     Ok(if expected {
         Exit::Expected

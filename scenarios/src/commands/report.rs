@@ -8,27 +8,31 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use reports::{RunReportInput, SweepReportInput};
-use sim_core::record::{RunRecord, SeedLine};
+use sim_core::record::{RunRecord, SeedLine, replay_command};
 
 use crate::Exit;
-use crate::commands::load_or_report;
+use crate::commands::{Failure, Outcome, load_scenario, read_text, write_text};
 use crate::load::Prepared;
 use crate::runner::{is_expected, run_seed};
 use crate::sweep;
 
-#[derive(Debug)]
-pub struct ReportArgs<'a> {
+/// Write an HTML report: of one seed (FILE.ron) or of a sweep's output (RESULTS.jsonl).
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
     /// A scenario (`.ron`) or a sweep's output (`.jsonl`).
-    pub input: &'a Path,
+    pub input: PathBuf,
+    /// For a scenario: the seed (default: its first).
+    #[arg(long)]
     pub seed: Option<u64>,
-    /// For a sweep output: the scenario it came from (its path and
-    /// expected outcome appear in the report; default: the trailer's).
+    /// For a sweep output: the scenario it came from (default: the one its trailer names).
+    #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// The HTML file to write (default: named after the scenario, here).
+    /// The HTML file to write (default: named after the scenario).
+    #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
-pub fn report(args: &ReportArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
+pub fn report(args: &ReportArgs, out: &mut dyn Write) -> Outcome {
     let is_results = args
         .input
         .extension()
@@ -40,11 +44,8 @@ pub fn report(args: &ReportArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exi
     }
 }
 
-fn run_from_scenario(args: &ReportArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
-    let prepared = match load_or_report(args.input) {
-        Ok(p) => p,
-        Err(exit) => return Ok(exit),
-    };
+fn run_from_scenario(args: &ReportArgs, out: &mut dyn Write) -> Outcome {
+    let prepared = load_scenario(&args.input)?;
     let seed = args.seed.unwrap_or(prepared.scenario.seeds.start);
     let record = run_seed(&prepared, seed, true, true);
     let path = args
@@ -66,31 +67,16 @@ fn run_from_scenario(args: &ReportArgs<'_>, out: &mut dyn Write) -> std::io::Res
     })
 }
 
-fn sweep_from_results(args: &ReportArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
+fn sweep_from_results(args: &ReportArgs, out: &mut dyn Write) -> Outcome {
     let name = args.input.display().to_string();
-    let parsed = std::fs::read_to_string(args.input)
-        .map_err(|e| format!("{name}: cannot read: {e}"))
-        .and_then(|text| sweep::parse(&name, &text));
-    let file = match parsed {
-        Ok(f) => f,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(Exit::BadInput);
-        }
-    };
+    let text = read_text(&args.input)?;
+    let file = sweep::parse(&name, &text).map_err(Failure::Input)?;
     let (scenario_path, expected) = match &args.scenario {
         None => (file.trailer.path.clone(), file.trailer.expect.clone()),
-        Some(path) => match load_or_report(path) {
-            Ok(p) => (
-                p.path.clone(),
-                p.scenario
-                    .expect
-                    .failure_label()
-                    .unwrap_or("pass")
-                    .to_owned(),
-            ),
-            Err(exit) => return Ok(exit),
-        },
+        Some(path) => {
+            let prepared = load_scenario(path)?;
+            (prepared.path.clone(), prepared.scenario.expect.label())
+        }
     };
     let path = args
         .out
@@ -126,17 +112,17 @@ pub fn write_run_report(
     prepared: &Prepared,
     record: &RunRecord,
     path: &Path,
-) -> std::io::Result<()> {
-    let replay = format!("dsim replay {} --seed {}", prepared.path, record.seed);
+) -> Result<(), Failure> {
+    let replay = replay_command(&prepared.path, record.seed);
     let html = reports::run_report(&RunReportInput {
         scenario_name: &prepared.scenario.name,
         scenario_path: &prepared.path,
         scenario_source: &prepared.source,
-        expected: prepared.scenario.expect.failure_label().unwrap_or("pass"),
+        expected: &prepared.scenario.expect.label(),
         replay_command: &replay,
         record,
     });
-    write_creating_dirs(path, &html)
+    write_text(path, &html)
 }
 
 pub fn write_sweep_report(
@@ -145,21 +131,14 @@ pub fn write_sweep_report(
     expected: &str,
     lines: &[SeedLine],
     path: &Path,
-) -> std::io::Result<()> {
+) -> Result<(), Failure> {
     let html = reports::sweep_report(&SweepReportInput {
         scenario_name: name,
         scenario_path,
         expected,
         lines,
     });
-    write_creating_dirs(path, &html)
-}
-
-pub fn write_creating_dirs(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, text)
+    write_text(path, &html)
 }
 
 /// A file-name-safe form of a scenario name.

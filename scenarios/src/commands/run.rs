@@ -1,43 +1,42 @@
 //! `dsim run FILE [--seed N]`: one run, explained: the verdict and where it
 //! happened, key metrics, the digest, speed, and the command that replays it.
 
-// Events per second is measured on the wall clock, outside the run.
-#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
-
 use std::io::Write;
-use std::path::Path;
-use std::time::Instant;
+use std::path::PathBuf;
 
 use sim_core::Verdict;
-use sim_core::record::RunRecord;
+use sim_core::record::{RunRecord, replay_command};
 
 use crate::Exit;
-use crate::commands::{load_or_report, thousands};
+use crate::commands::{Outcome, load_scenario, thousands};
 use crate::load::Prepared;
 use crate::runner::{SeedLine, is_expected, run_seed};
+use crate::stopwatch::Stopwatch;
 
-#[derive(Debug)]
-pub struct RunArgs<'a> {
-    pub file: &'a Path,
-    /// Defaults to the scenario's first seed.
+/// Run one seed and explain the result.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// The seed (default: the scenario's first).
+    #[arg(long)]
     pub seed: Option<u64>,
-    /// Print the seed's JSON line instead of the human summary.
+    /// Print the seed's JSON line instead of the summary.
+    #[arg(long)]
     pub json: bool,
     /// Also write the run's HTML report into this folder.
-    pub report: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
-pub fn run(args: &RunArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
-    let prepared = match load_or_report(args.file) {
-        Ok(p) => p,
-        Err(exit) => return Ok(exit),
-    };
+pub fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
+    let prepared = load_scenario(&args.file)?;
     let seed = args.seed.unwrap_or(prepared.scenario.seeds.start);
-    let started = Instant::now();
+    let stopwatch = Stopwatch::start();
     // Recording the trace for a report does not change the run or its digest.
     let reporting = args.report.is_some();
     let record = run_seed(&prepared, seed, reporting, reporting);
-    let wall = started.elapsed();
+    let wall = stopwatch.elapsed();
     if let Some(dir) = &args.report {
         let path = dir.join(crate::commands::report::run_report_name(&prepared, seed));
         crate::commands::report::write_run_report(&prepared, &record, &path)?;
@@ -71,7 +70,7 @@ pub fn describe(
     let path = &prepared.path;
     writeln!(out, "{} ({path}), seed {}", s.name, record.seed)?;
     let expected = is_expected(&s.expect, &record.verdict);
-    let wanted = s.expect.failure_label().unwrap_or("pass");
+    let wanted = s.expect.label();
     let mark = if expected {
         "as expected"
     } else {
@@ -80,10 +79,10 @@ pub fn describe(
     writeln!(
         out,
         "verdict   {}  ({mark}: the scenario expects {wanted})",
-        verdict_line(record)
+        record.verdict.sentence()
     )?;
-    if let Some(detail) = verdict_explanation(&record.verdict) {
-        writeln!(out, "          {detail}")?;
+    if let Some(ops) = named_operations(&record.verdict) {
+        writeln!(out, "          {ops}")?;
     }
     writeln!(out, "digest    {}", record.digest)?;
     let st = &record.stats;
@@ -122,42 +121,26 @@ pub fn describe(
             .collect();
         writeln!(out, "metrics   {}", metrics.join(", "))?;
     }
-    writeln!(out, "replay    dsim replay {path} --seed {}", record.seed)?;
+    writeln!(out, "replay    {}", replay_command(path, record.seed))?;
     Ok(())
 }
 
-fn verdict_line(record: &RunRecord) -> String {
-    match &record.verdict {
-        Verdict::Pass => "pass".to_owned(),
-        Verdict::Violated(v) => format!(
-            "VIOLATED {} at event {} (t={})",
-            v.invariant, v.event, v.time
-        ),
-        Verdict::NotLive(_) => "NOT LIVE: operations did not finish after the heal".to_owned(),
-        Verdict::Unknown { check, .. } => format!("UNKNOWN: {check} could not decide"),
-        Verdict::LimitReached { limit, event, time } => {
-            format!("LIMIT {limit:?} reached at event {event} (t={time})")
-        }
-    }
-}
-
-fn verdict_explanation(verdict: &Verdict) -> Option<String> {
-    let ops = |ops: &[sim_core::OpId]| -> String {
-        let shown: Vec<String> = ops.iter().take(8).map(|o| format!("#{}", o.0)).collect();
-        let more = if ops.len() > 8 {
-            format!(" and {} more", ops.len() - 8)
-        } else {
-            String::new()
-        };
-        format!("operations {}{more}", shown.join(", "))
+/// The operations a verdict names, for people: `operations #3, #7`.
+fn named_operations(verdict: &Verdict) -> Option<String> {
+    let ops = match verdict {
+        Verdict::Violated(v) => &v.ops,
+        Verdict::NotLive(l) => &l.ops,
+        _ => return None,
     };
-    match verdict {
-        Verdict::Violated(v) if v.ops.is_empty() => Some(v.message.clone()),
-        Verdict::Violated(v) => Some(format!("{} ({})", v.message, ops(&v.ops))),
-        Verdict::NotLive(l) => Some(l.message.clone()),
-        Verdict::Unknown { reason, .. } => Some(reason.clone()),
-        _ => None,
+    if ops.is_empty() {
+        return None;
     }
+    let shown: Vec<String> = ops.iter().take(8).map(|o| format!("#{}", o.0)).collect();
+    let more = match ops.len() {
+        n if n > 8 => format!(" and {} more", n - 8),
+        _ => String::new(),
+    };
+    Some(format!("operations {}{more}", shown.join(", ")))
 }
 
 /// Integers without decimals, fractions with three significant places.

@@ -5,59 +5,60 @@
 //! finish and the trailer last, so a killed shard is told from a finished
 //! one. `dsim merge` (`merge.rs`) reassembles shards.
 
-// Seeds per second is measured on the wall clock, outside the runs.
-#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use crate::Exit;
-use crate::commands::load_or_report;
+use crate::commands::grid::{Grid, parse_grid};
+use crate::commands::{Failure, Outcome, load_scenario};
 use crate::load::Prepared;
-use crate::runner::{SeedLine, replay_command, run_seeds_in_batches};
-use crate::sweep::{DSIM_VERSION, Shard, ShardWriter, Trailer, scenario_digest};
+use crate::runner::{SeedLine, accepts, replay_command, run_seeds_in_batches};
+use crate::stopwatch::Stopwatch;
+use crate::sweep::{DSIM_VERSION, Shard, ShardWriter, Trailer, parse_seed_range, scenario_digest};
 
-#[derive(Debug)]
-pub struct SweepArgs<'a> {
-    pub file: &'a Path,
-    /// Defaults to the scenario's `seeds`.
+/// Run many seeds on every core; JSON lines out, failures grouped.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Seed range A..B, B exclusive (default: the scenario's seeds).
+    #[arg(long, value_parser = parse_seed_range)]
     pub seeds: Option<Range<u64>>,
-    /// Worker threads; 0 means every core.
+    /// Worker threads (default: every core).
+    #[arg(long, default_value_t = 0)]
     pub jobs: usize,
+    /// Run only shard K of N (0-based), for fan-out over machines.
+    #[arg(long, value_parser = Shard::parse, default_value = "0/1")]
     pub shard: Shard,
-    /// Where the JSON lines go; `None` prints only the summary.
+    /// Write one JSON line per seed (and a trailer) here, as seeds finish.
+    #[arg(long)]
     pub out: Option<PathBuf>,
     /// Also write the sweep's HTML report into this folder.
+    #[arg(long)]
     pub report: Option<PathBuf>,
-    /// A design-space sweep over model parameters.
-    pub grid: Option<crate::commands::grid::Grid>,
+    /// Design-space sweep: name=a..=b,... over model parameters (e.g. replicas=3..=5,read_quorum=1..=3).
+    #[arg(long, value_parser = parse_grid)]
+    pub grid: Option<Grid>,
 }
 
-pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit> {
-    let prepared = match load_or_report(args.file) {
-        Ok(p) => p,
-        Err(exit) => return Ok(exit),
-    };
+pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Outcome {
+    let prepared = load_scenario(&args.file)?;
     let range = args
         .seeds
         .clone()
         .unwrap_or_else(|| prepared.scenario.seeds.seeds());
-    if let Some(crate::commands::grid::Grid(axes)) = &args.grid {
+    if let Some(Grid(axes)) = &args.grid {
         let report = args.report.as_deref();
         return crate::commands::grid::grid_sweep(&prepared, axes, range, args.jobs, report, out);
     }
     let seeds = args.shard.seeds(range.clone());
     let name = &prepared.scenario.name;
     let trailer = trailer_of(&prepared, &range, args.shard, seeds.len());
-    let started = Instant::now();
-    let lines = match run_writing(&prepared, &seeds, args.jobs, args.out.as_deref(), &trailer) {
-        Ok(lines) => lines,
-        Err(exit) => return Ok(exit),
-    };
-    let wall = started.elapsed().as_secs_f64();
+    let stopwatch = Stopwatch::start();
+    let lines = run_writing(&prepared, &seeds, args.jobs, args.out.as_deref(), &trailer)?;
+    let wall = stopwatch.seconds();
     let threads = if args.jobs == 0 {
         rayon::current_num_threads()
     } else {
@@ -71,13 +72,7 @@ pub fn sweep(args: &SweepArgs<'_>, out: &mut dyn Write) -> std::io::Result<Exit>
         wall,
         lines.len() as f64 / wall.max(1e-9)
     )?;
-    let exit = summarize(
-        &prepared.path,
-        trailer.expected_failure(),
-        &lines,
-        args.shard,
-        out,
-    )?;
+    let exit = summarize(&prepared.path, &trailer.expect, &lines, args.shard, out)?;
     if let Some(path) = &args.out {
         writeln!(out, "results   {}", path.display())?;
     }
@@ -105,12 +100,7 @@ fn trailer_of(prepared: &Prepared, range: &Range<u64>, shard: Shard, count: usiz
         scenario: prepared.scenario.name.clone(),
         path: prepared.path.clone(),
         scenario_digest: scenario_digest(&prepared.source),
-        expect: prepared
-            .scenario
-            .expect
-            .failure_label()
-            .unwrap_or("pass")
-            .to_owned(),
+        expect: prepared.scenario.expect.label(),
         seeds: format!("{}..{}", range.start, range.end),
         shard: shard.to_string(),
         count: count as u64,
@@ -125,13 +115,13 @@ fn run_writing(
     jobs: usize,
     out: Option<&Path>,
     trailer: &Trailer,
-) -> Result<Vec<SeedLine>, Exit> {
+) -> Result<Vec<SeedLine>, Failure> {
     // Created before any seed runs: a path that cannot be written is bad
     // input now, not after an hour of seeds.
     let mut writer = out
         .map(ShardWriter::create)
         .transpose()
-        .map_err(|e| cannot_write(out, &e))?;
+        .map_err(|e| cannot_write(out, e))?;
     let name = &prepared.scenario.name;
     let mut lines: Vec<SeedLine> = Vec::with_capacity(seeds.len());
     run_seeds_in_batches(prepared, seeds, jobs, |batch| {
@@ -142,26 +132,28 @@ fn run_writing(
         lines.extend(batch);
         Ok(())
     })
-    .map_err(|e| cannot_write(out, &e))?;
+    .map_err(|e| cannot_write(out, e))?;
     if let Some(w) = writer {
-        w.finish(trailer).map_err(|e| cannot_write(out, &e))?;
+        w.finish(trailer).map_err(|e| cannot_write(out, e))?;
     }
     Ok(lines)
 }
 
-fn cannot_write(path: Option<&Path>, error: &std::io::Error) -> Exit {
-    let path = path.map(|p| p.display().to_string()).unwrap_or_default();
-    eprintln!("error: cannot write {path}: {error}");
-    Exit::BadInput
+fn cannot_write(path: Option<&Path>, source: std::io::Error) -> Failure {
+    Failure::File {
+        doing: "write",
+        path: path.map(Path::to_owned).unwrap_or_default(),
+        source,
+    }
 }
 
 /// Prints failing seeds grouped by verdict and judges the sweep against
-/// its expected outcome: `expected_failure` is the label a broken variant
-/// must be caught by, `None` when every seed must pass. `path` names the
+/// its expected outcome, `expected` as `Expect::label` writes it (`pass`,
+/// or the labels a broken variant may be caught by). `path` names the
 /// scenario file in replay commands.
 pub fn summarize(
     path: &str,
-    expected_failure: Option<&str>,
+    expected: &str,
     lines: &[SeedLine],
     shard: Shard,
     out: &mut dyn Write,
@@ -211,13 +203,15 @@ pub fn summarize(
     // A correct design must pass every seed. A broken one must be caught by
     // its named check at least once (unless this is one shard of many);
     // other checks catching it on other seeds are catches too.
-    let ok = match expected_failure {
-        None => failing.is_empty(),
-        Some(label) => groups.contains_key(label) || shard != Shard::WHOLE,
+    let ok = if expected == "pass" {
+        failing.is_empty()
+    } else {
+        groups.keys().any(|label| accepts(expected, label)) || shard != Shard::WHOLE
     };
-    let wanted = match expected_failure {
-        None => "every seed passes".to_owned(),
-        Some(label) => format!("`{label}` catches it"),
+    let wanted = if expected == "pass" {
+        "every seed passes".to_owned()
+    } else {
+        format!("`{expected}` catches it")
     };
     writeln!(out, "expected  {wanted}: {}", if ok { "yes" } else { "NO" })?;
     Ok(if ok { Exit::Expected } else { Exit::Unexpected })

@@ -31,7 +31,8 @@ pub struct Trailer {
     /// `scenario_digest` of the scenario file: an edited file is another
     /// scenario, even under the same name.
     pub scenario_digest: String,
-    /// `pass`, or the check that must catch a broken variant.
+    /// The expected outcome as a label (`Expect::label`): `pass`, or the
+    /// check (or `|`-joined checks) that must catch a broken variant.
     pub expect: String,
     /// The whole sweep's seed range, `A..B`.
     pub seeds: String,
@@ -39,14 +40,6 @@ pub struct Trailer {
     pub shard: String,
     /// How many seed lines precede the trailer.
     pub count: u64,
-}
-
-impl Trailer {
-    /// The expected outcome as `summarize` takes it: the failure label of a
-    /// broken variant, `None` for a scenario that must pass.
-    pub fn expected_failure(&self) -> Option<&str> {
-        Some(self.expect.as_str()).filter(|e| *e != "pass")
-    }
 }
 
 #[derive(Serialize, Deserialize)]
