@@ -1,4 +1,4 @@
-//! The dedup design against MODELS.md §1: the correct variant passes under
+//! The dedup design against its README (`models/src/dedup/README.md`): the correct variant passes under
 //! every fault the engine has and answers while min(N-R, N-W) replicas are
 //! down; each broken variant is caught by the check named for its mistake;
 //! a timeout followed by a `true` retry is legal; a Bloom filter needs the
@@ -17,9 +17,10 @@ use models::dedup::node::DedupNode;
 use models::dedup::{DedupConfig, DedupDesign, ReplicaChoice, Variant};
 use models::harness::Model;
 use sim_core::record::{EventType, RunRecord};
+use sim_core::testing::Story;
 use sim_core::{
-    Fault, HistoryCheck, HistoryVerdict, Latency, LinkConfig, LivenessConfig, NemesisConfig,
-    NodeId, Partition, Sim, SimConfig, TimedFault, Verdict,
+    HistoryCheck, HistoryVerdict, Latency, LinkConfig, LivenessConfig, NemesisConfig,
+    NodeId, Sim, SimConfig, Verdict,
 };
 
 /// Three replicas, R = W = 2, random replica choice, hedged reads.
@@ -123,8 +124,8 @@ fn one_at_a_time(mut config: DedupConfig) -> DedupConfig {
 fn crashed(count: u32) -> SimConfig {
     let mut sim = quiet(1, &correct());
     sim.faults = (0..count)
-        .map(|i| TimedFault::at(0, Fault::Crash(NodeId(i))))
-        .collect();
+        .fold(Story::new(), |story, i| story.crash(0, NodeId(i)))
+        .faults();
     sim
 }
 
@@ -305,10 +306,7 @@ fn a_retry_answering_true_after_a_timeout_is_legal() {
         ..LinkConfig::default()
     };
     let client = NodeId(config.replicas);
-    sim.faults = vec![
-        TimedFault::at(17, Fault::Partition(Partition::Isolate(client))),
-        TimedFault::at(50, Fault::Heal),
-    ];
+    sim.faults = Story::new().isolate(17, client).heal(50).faults();
     config.validate().unwrap();
     let record = DedupDesign::harness(config).run(sim, true);
     assert_eq!(record.verdict, Verdict::Pass);

@@ -34,6 +34,7 @@ pub mod record;
 pub mod result;
 pub mod rng;
 pub mod sim;
+pub mod testing;
 pub mod time;
 pub mod trace;
 pub mod world;

@@ -86,3 +86,64 @@ fn files_stay_small() {
         .collect();
     assert!(long.is_empty(), "split these by concept: {long:?}");
 }
+
+/// The files every model folder has, as `models/src/register/` (the
+/// template) shows: see "Adding a model" in ARCHITECTURE.md.
+const MODEL_FILES: [&str; 7] = [
+    "mod.rs",
+    "node.rs",
+    "msg.rs",
+    "workload.rs",
+    "invariants.rs",
+    "metrics.rs",
+    "README.md",
+];
+
+#[test]
+fn every_model_folder_keeps_the_template_s_shape() {
+    let models = root().join("models/src");
+    let registry = std::fs::read_to_string(models.join("lib.rs")).unwrap();
+    let reference = std::fs::read_to_string(root().join("scenarios/REFERENCE.md")).unwrap();
+    let mut problems = Vec::new();
+    let mut folders = 0;
+    for entry in std::fs::read_dir(&models).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_dir() {
+            continue;
+        }
+        folders += 1;
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for file in MODEL_FILES {
+            if !path.join(file).exists() {
+                problems.push(format!("models/src/{name}/ has no {file}"));
+            }
+        }
+        if !registry.contains(&format!("=> {name}::")) {
+            problems.push(format!("models/src/lib.rs has no registry line for {name}"));
+        }
+        let scenarios = root().join("scenarios").join(&name);
+        let files: Vec<String> = std::fs::read_dir(&scenarios)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+                    .map(|p| std::fs::read_to_string(p).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !files.iter().any(|text| text.contains("expect: Pass")) {
+            problems.push(format!("scenarios/{name}/ has no scenario that must pass"));
+        }
+        if !files.iter().any(|text| text.contains("expect: Violation")) {
+            problems.push(format!("scenarios/{name}/ has no broken variant that must stay caught"));
+        }
+        if !scenarios.join("README.md").exists() {
+            problems.push(format!("scenarios/{name}/ has no README.md"));
+        }
+        if !reference.contains(&format!("models/src/{name}/README.md")) {
+            problems.push(format!("scenarios/REFERENCE.md has no section for {name}"));
+        }
+    }
+    assert!(folders >= 2, "the template and at least one design");
+    assert!(problems.is_empty(), "{problems:#?}");
+}

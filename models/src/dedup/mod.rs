@@ -1,5 +1,5 @@
 //! Quorum deduplication: "have you seen X before?" answers `false` the
-//! first time for an X and `true` ever after (MODELS.md §1). This file owns
+//! first time for an X and `true` ever after (`README.md` beside this file). This file owns
 //! the configuration (`DedupConfig`, with its variants and their checks)
 //! and the wiring that turns it into a runnable `Design`.
 //!
