@@ -52,6 +52,8 @@ registry! {
     Register => register::RegisterConfig,
     /// Quorum deduplication: "have you seen X before?" (`dedup/README.md`).
     Dedup => dedup::DedupConfig,
+    /// The key generation service leasing ID ranges in bulk (`kgs/README.md`).
+    Kgs => kgs::KgsConfig,
 }
 
 /// What every design's model section offers the scenario layer.

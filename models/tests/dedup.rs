@@ -19,8 +19,8 @@ use models::harness::Model;
 use sim_core::record::{EventType, RunRecord};
 use sim_core::testing::Story;
 use sim_core::{
-    HistoryCheck, HistoryVerdict, Latency, LinkConfig, LivenessConfig, NemesisConfig,
-    NodeId, Sim, SimConfig, Verdict,
+    HistoryCheck, HistoryVerdict, Latency, LinkConfig, LivenessConfig, NemesisConfig, NodeId, Sim,
+    SimConfig, Verdict,
 };
 
 /// Three replicas, R = W = 2, random replica choice, hedged reads.

@@ -66,7 +66,9 @@ fn acknowledging_before_the_sync_is_caught_when_a_crash_loses_the_write() {
     let violation = caught.expect("a crash inside the sync window within 40 seeds");
     assert_eq!(violation.invariant, "acknowledged_writes_survive");
     assert!(
-        violation.message.contains("acknowledged it before it was on disk"),
+        violation
+            .message
+            .contains("acknowledged it before it was on disk"),
         "{}",
         violation.message
     );
@@ -79,8 +81,14 @@ fn acknowledging_before_the_sync_is_caught_when_a_crash_loses_the_write() {
 
 #[test]
 fn driven_by_hand_the_correct_server_waits_for_its_sync_and_the_broken_one_does_not() {
-    for (variant, acknowledged_at_once) in [(Variant::Correct, false), (Variant::AckBeforeSync, true)] {
-        let disks = design(variant).nodes().into_iter().map(|(_, d)| d).collect();
+    for (variant, acknowledged_at_once) in
+        [(Variant::Correct, false), (Variant::AckBeforeSync, true)]
+    {
+        let disks = design(variant)
+            .nodes()
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
         let mut driver = Driver::<RegisterNode>::new(disks);
         let client = NodeId(1);
         let written = driver.deliver(
@@ -92,7 +100,13 @@ fn driven_by_hand_the_correct_server_waits_for_its_sync_and_the_broken_one_does_
             },
         );
         assert_eq!(written.syncs.len(), 1, "{variant:?}: one sync begun");
-        let ack = (client, Msg::Written { request: 7, version: 1 });
+        let ack = (
+            client,
+            Msg::Written {
+                request: 7,
+                version: 1,
+            },
+        );
         assert_eq!(
             written.sends.contains(&ack),
             acknowledged_at_once,
@@ -100,7 +114,11 @@ fn driven_by_hand_the_correct_server_waits_for_its_sync_and_the_broken_one_does_
             written.sends
         );
         let synced = driver.fire(SERVER, Timer::Synced { version: 1 });
-        assert_eq!(synced.sends.contains(&ack), !acknowledged_at_once, "{variant:?}");
+        assert_eq!(
+            synced.sends.contains(&ack),
+            !acknowledged_at_once,
+            "{variant:?}"
+        );
         assert_eq!(driver.durable(SERVER).version(), 1);
     }
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use scenarios::Exit;
-use scenarios::commands::{Failure, check, lincheck, merge, replay, report, run, sweep};
+use scenarios::commands::{Failure, check, lincheck, math, merge, replay, report, run, sweep};
 
 const EXIT_CODES: &str = "\
 Exit codes (every command):
@@ -36,6 +36,7 @@ enum Command {
     Report(report::ReportArgs),
     Lincheck(lincheck::LincheckArgs),
     Check(check::CheckArgs),
+    Math(math::MathArgs),
 }
 
 /// The scenario library shipped in this repository, relative to the
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         Some(Command::Replay(args)) => replay::replay(&args, out),
         Some(Command::Report(args)) => report::report(&args, out),
         Some(Command::Lincheck(args)) => lincheck::lincheck(&args, out),
+        Some(Command::Math(args)) => math::math(&args, out),
         Some(Command::Check(args)) => {
             let dir = args.dir.clone().unwrap_or_else(library);
             check::check(&dir, args.jobs, args.bless, out)

@@ -225,12 +225,13 @@ impl<N: Node> Sim<N> {
         self.nemesis_tick = Some(self.kernel.schedule(next, Event::NemesisTick));
     }
 
-    /// Faults stop for good. The nemesis is called off, every fault still
-    /// in force is undone now (in the order its undo was due), nodes
-    /// shutting down stop, every cut heals, links return to their
-    /// configured latency and ordering without loss or duplication, paused
-    /// nodes resume and stopped nodes restart. Nothing of the fault phase
-    /// is left in the queue.
+    /// Faults stop for good. The nemesis is called off; every fault still
+    /// in force is undone now, in the order its undo was due, the network
+    /// and clocks before the nodes; every cut heals and links return to
+    /// their configured latency and ordering without loss or duplication;
+    /// then paused nodes resume, nodes shutting down stop, and stopped
+    /// nodes restart, into a whole network. Nothing of the fault phase is
+    /// left in the queue.
     pub(crate) fn begin_liveness_phase(&mut self) {
         self.faults_active = false;
         let k = &mut self.kernel;
@@ -239,12 +240,27 @@ impl<N: Node> Sim<N> {
         if let Some(tick) = self.nemesis_tick.take() {
             self.kernel.queue.remove(tick);
         }
+        // Every fault still in force is undone now, in the order its undo
+        // was due; the network and the clocks first, so nodes that come
+        // back find them whole.
         let mut undos = std::mem::take(&mut self.pending_undos);
         undos.sort_by_key(|&(id, at, _)| (at, id));
+        let mut node_undos = Vec::new();
         for (_, _, key) in undos {
             if let Some(Event::Undo { undo, .. }) = self.kernel.queue.remove(key) {
-                self.apply_undo(*undo);
+                match *undo {
+                    Undo::With(fault @ (Fault::Restart(_) | Fault::Resume(_))) => {
+                        node_undos.push(fault);
+                    }
+                    undo => self.apply_undo(undo),
+                }
             }
+        }
+        self.apply_fault(Fault::Heal, None);
+        self.apply_fault(Fault::ResetLinks, None);
+        self.kernel.network.make_reliable();
+        for fault in node_undos {
+            self.apply_fault(fault, None);
         }
         for i in 0..self.slots.len() {
             if let Some(stop) = self.slots[i].stop.take() {
@@ -252,9 +268,6 @@ impl<N: Node> Sim<N> {
                 self.stop(NodeId(i as u32));
             }
         }
-        self.apply_fault(Fault::Heal, None);
-        self.apply_fault(Fault::ResetLinks, None);
-        self.kernel.network.make_reliable();
         for i in 0..self.slots.len() {
             let id = NodeId(i as u32);
             if self.slots[i].paused {

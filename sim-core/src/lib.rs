@@ -18,6 +18,7 @@ pub mod disk;
 pub mod encode;
 pub mod fault_log;
 pub mod faults;
+pub mod float;
 pub mod history;
 mod inject;
 mod kernel;

@@ -99,7 +99,7 @@ impl SimRng {
     pub fn exponential(&mut self, mean: u64) -> u64 {
         // 53 random bits give u in (0, 1]; -ln(u) is then finite.
         let u = ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64);
-        let x = -portable_ln(u) * mean as f64;
+        let x = -crate::float::ln(u) * mean as f64;
         if x >= u64::MAX as f64 {
             u64::MAX
         } else {
@@ -123,38 +123,6 @@ impl SimRng {
         }
         unreachable!("pick < total")
     }
-}
-
-/// Natural logarithm of a positive finite `x`, from basic arithmetic only:
-/// split `x = m * 2^e` with `m` in [1, 2), then
-/// `ln m = 2 atanh((m-1)/(m+1))` by its series. std's `ln` calls the
-/// platform's libm, whose last bit may differ between systems.
-fn portable_ln(x: f64) -> f64 {
-    debug_assert!(x > 0.0 && x.is_finite());
-    let bits = x.to_bits();
-    let mut exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
-    let mut mantissa = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
-    if exponent == -1023 {
-        // Subnormal: normalise by hand. (Unreachable from `exponential`.)
-        let scaled = x * (1u64 << 54) as f64;
-        return portable_ln(scaled) - 54.0 * std::f64::consts::LN_2;
-    }
-    // Centre the mantissa on 1 so the series converges fast: m in [0.75, 1.5).
-    if mantissa > 1.5 {
-        mantissa /= 2.0;
-        exponent += 1;
-    }
-    let s = (mantissa - 1.0) / (mantissa + 1.0);
-    let s2 = s * s;
-    let mut term = s;
-    let mut sum = 0.0;
-    let mut k = 1.0;
-    while k < 40.0 {
-        sum += term / k;
-        term *= s2;
-        k += 2.0;
-    }
-    2.0 * sum + exponent as f64 * std::f64::consts::LN_2
 }
 
 #[cfg(test)]
@@ -190,20 +158,6 @@ mod tests {
         assert!((24_000..26_000).contains(&hits), "{hits}");
         assert!(!(0..1000).any(|_| rng.chance(0)));
         assert!((0..1000).all(|_| rng.chance(MILLION)));
-    }
-
-    #[test]
-    fn portable_ln_agrees_with_std() {
-        for &x in &[
-            1e-300, 1e-9, 0.001, 0.3, 0.5, 0.75, 1.0, 1.4, 1.6, 2.0, 10.0, 1e12,
-        ] {
-            let ours = portable_ln(x);
-            let std = x.ln();
-            assert!(
-                (ours - std).abs() <= 1e-12 * std.abs().max(1.0),
-                "ln({x}): {ours} vs {std}"
-            );
-        }
     }
 
     #[test]

@@ -155,14 +155,21 @@ impl<N: Node> Driver<N> {
     /// # Panics
     /// If the node is down (it never is, unless a test crashed it).
     pub fn node(&self, id: NodeId) -> &N {
-        self.sim.slots[id.index()].node.as_ref().expect("the node is up")
+        self.sim.slots[id.index()]
+            .node
+            .as_ref()
+            .expect("the node is up")
     }
 
     pub fn durable(&self, id: NodeId) -> &N::Durable {
         &self.sim.slots[id.index()].durable
     }
 
-    fn drive(&mut self, id: NodeId, f: impl FnOnce(&mut N, &mut crate::ctx::Ctx<'_, N>)) -> Effects<N> {
+    fn drive(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut N, &mut crate::ctx::Ctx<'_, N>),
+    ) -> Effects<N> {
         let history_before = self.sim.kernel.history.len();
         let completions_before: Vec<bool> = self
             .sim
@@ -227,6 +234,9 @@ mod tests {
             "`lasting` sets the fault just told"
         );
         assert_eq!(faults[1].fault, Fault::Crash(NodeId(1)));
-        assert_eq!((faults[2].fault.clone(), faults[2].duration_ms), (Fault::Heal, None));
+        assert_eq!(
+            (faults[2].fault.clone(), faults[2].duration_ms),
+            (Fault::Heal, None)
+        );
     }
 }

@@ -135,7 +135,9 @@ fn every_model_folder_keeps_the_template_s_shape() {
             problems.push(format!("scenarios/{name}/ has no scenario that must pass"));
         }
         if !files.iter().any(|text| text.contains("expect: Violation")) {
-            problems.push(format!("scenarios/{name}/ has no broken variant that must stay caught"));
+            problems.push(format!(
+                "scenarios/{name}/ has no broken variant that must stay caught"
+            ));
         }
         if !scenarios.join("README.md").exists() {
             problems.push(format!("scenarios/{name}/ has no README.md"));

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod grid;
 pub mod lincheck;
+pub mod math;
 pub mod merge;
 pub mod replay;
 pub mod report;

@@ -109,8 +109,8 @@ pub fn describe(
     if let Some(w) = &record.nemesis_weights {
         writeln!(
             out,
-            "nemesis   mix drawn for this seed: partition {} crash {} pause {} clock_step {} link {}",
-            w.partition, w.crash, w.pause, w.clock_step, w.link
+            "nemesis   mix drawn for this seed: partition {} crash {} pause {} clock_step {} link {} shutdown {}",
+            w.partition, w.crash, w.pause, w.clock_step, w.link, w.shutdown
         )?;
     }
     if !record.metrics.is_empty() {

@@ -1,0 +1,296 @@
+//! The design's checks, named as scenario files expect them:
+//!
+//! - `unique_ids`: no ID is ever handed to a client twice, across crashes,
+//!   restarts, shutdowns, partitions, clock faults and authority failover.
+//! - `bulks_leased_once`: no counter is ever leased to two servers (or
+//!   twice to one): the authority never grants a bulk again. (Not for
+//!   `ClockReclaim`, which grants reclaimed ranges again by design, nor
+//!   `RandomIds`, which leases nothing.)
+//! - `ids_from_held_bulks`: every ID a server hands out decodes, through
+//!   the inverse of the ID map, to a counter inside a bulk that server was
+//!   granted.
+//!
+//! All three are invariants, checked after every event: a grant is judged
+//! when the server receives it, an ID when the client does. Bulks granted
+//! are read from each server's own log of grants (`GrantBook`), which the
+//! checkers remember across the server's crashes.
+
+use std::collections::BTreeMap;
+
+use sim_core::history::CompletionFeed;
+use sim_core::{Breach, Invariant, NodeId, OpId, Step, World};
+
+use super::Layout;
+use super::ids::IdMap;
+use super::msg::Range;
+use super::node::KgsNode;
+use super::workload::{Op, Ret};
+
+pub const UNIQUE_IDS: &str = "unique_ids";
+pub const BULKS_LEASED_ONCE: &str = "bulks_leased_once";
+pub const IDS_FROM_HELD_BULKS: &str = "ids_from_held_bulks";
+
+/// Every bulk each server was granted, read from the servers' logs.
+#[derive(Debug)]
+pub struct GrantBook {
+    layout: Layout,
+    /// Per server: how much of its current boot's log has been read.
+    cursor: BTreeMap<NodeId, usize>,
+    /// Every grant, in the order they arrived: (server, bulk).
+    pub grants: Vec<(NodeId, Range)>,
+}
+
+impl GrantBook {
+    pub fn new(layout: Layout) -> GrantBook {
+        GrantBook {
+            layout,
+            cursor: BTreeMap::new(),
+            grants: Vec::new(),
+        }
+    }
+
+    /// Reads the grants the stepped servers received; returns how many of
+    /// `grants` are new.
+    pub fn update(&mut self, world: &World<'_, KgsNode>, step: &Step<'_>) -> usize {
+        let before = self.grants.len();
+        for &node in step.nodes.iter().filter(|&&n| self.layout.is_server(n)) {
+            let cursor = self.cursor.entry(node).or_default();
+            match world.node(node) {
+                Some(KgsNode::Server(server)) => {
+                    if *cursor > server.granted.len() {
+                        *cursor = 0; // restarted: a new log
+                    }
+                    for &range in &server.granted[*cursor..] {
+                        self.grants.push((node, range));
+                    }
+                    *cursor = server.granted.len();
+                }
+                _ => *cursor = 0,
+            }
+        }
+        self.grants.len() - before
+    }
+
+    /// The bulk of `server`'s that holds `counter`, if any.
+    pub fn held_by(&self, server: NodeId, counter: u64) -> Option<Range> {
+        self.grants
+            .iter()
+            .find(|(s, r)| *s == server && r.contains(counter))
+            .map(|(_, r)| *r)
+    }
+
+    /// Every grant that holds `counter`.
+    pub fn holders(&self, counter: u64) -> impl Iterator<Item = &(NodeId, Range)> {
+        self.grants.iter().filter(move |(_, r)| r.contains(counter))
+    }
+}
+
+/// No ID handed out twice.
+#[derive(Debug)]
+pub struct UniqueIds {
+    layout: Layout,
+    map: IdMap,
+    feed: CompletionFeed<Op, Ret>,
+    book: GrantBook,
+    /// Every ID handed out: the operation and server it went with.
+    seen: BTreeMap<u64, (OpId, NodeId)>,
+}
+
+impl UniqueIds {
+    pub fn new(layout: Layout, map: IdMap, _bulk_size: u64) -> UniqueIds {
+        UniqueIds {
+            layout,
+            map,
+            feed: CompletionFeed::default(),
+            book: GrantBook::new(layout),
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Where an ID came from, in the design's words.
+    fn origin(&self, id: u64) -> String {
+        let Some((first, step)) = self.map.counters(id) else {
+            return "no counter maps to it".to_owned();
+        };
+        if step == 0 {
+            let holders: Vec<String> = self
+                .book
+                .holders(first)
+                .map(|(s, r)| format!("{} [{}, {})", self.layout.name(*s), r.start, r.end))
+                .collect();
+            return format!(
+                "it decodes to counter {first}, in bulks leased to {}",
+                if holders.is_empty() { "nobody".to_owned() } else { holders.join(" and ") }
+            );
+        }
+        // An even multiplier: many counters map to this ID.
+        let counters: Vec<String> = self
+            .book
+            .grants
+            .iter()
+            .filter_map(|(s, r)| {
+                let c = first_in(r, first, step)?;
+                Some(format!("{c} ({} [{}, {}))", self.layout.name(*s), r.start, r.end))
+            })
+            .take(4)
+            .collect();
+        format!(
+            "the multiplier {:#x} is even, so counters {step} apart share an ID: {} all map to it",
+            self.map.multiplier(),
+            counters.join(", ")
+        )
+    }
+}
+
+/// The first counter `first + j·step` inside `range`.
+fn first_in(range: &Range, first: u64, step: u64) -> Option<u64> {
+    let c = if first >= range.start {
+        first
+    } else {
+        first + (range.start - first).div_ceil(step) * step
+    };
+    range.contains(c).then_some(c)
+}
+
+impl Invariant<KgsNode> for UniqueIds {
+    fn name(&self) -> &str {
+        UNIQUE_IDS
+    }
+
+    fn check(&mut self, world: &World<'_, KgsNode>, step: &Step<'_>) -> Result<(), Breach> {
+        self.book.update(world, step);
+        let mut duplicate = None;
+        let seen = &mut self.seen;
+        let _ = self.feed.for_each_completed(world.history(), step.nodes, |op| {
+            let Some(ret) = op.ok_value() else {
+                return Ok(());
+            };
+            for &id in &ret.ids {
+                if let Some(&(first, server)) = seen.get(&id) {
+                    duplicate = Some((id, first, server, op.id, ret.server));
+                    return Err(());
+                }
+                seen.insert(id, (op.id, ret.server));
+            }
+            Ok(())
+        });
+        let Some((id, first_op, first_server, op, server)) = duplicate else {
+            return Ok(());
+        };
+        Err(Breach::new(format!(
+            "ID {id:#018x} was handed out twice: by {} (operation #{}) and by {} (operation #{}); {}",
+            self.layout.name(first_server),
+            first_op.0,
+            self.layout.name(server),
+            op.0,
+            self.origin(id)
+        ))
+        .with_ops([first_op, op]))
+    }
+}
+
+/// No counter leased twice.
+#[derive(Debug)]
+pub struct BulksLeasedOnce {
+    book: GrantBook,
+}
+
+impl BulksLeasedOnce {
+    pub fn new(layout: Layout) -> BulksLeasedOnce {
+        BulksLeasedOnce {
+            book: GrantBook::new(layout),
+        }
+    }
+}
+
+impl Invariant<KgsNode> for BulksLeasedOnce {
+    fn name(&self) -> &str {
+        BULKS_LEASED_ONCE
+    }
+
+    fn check(&mut self, world: &World<'_, KgsNode>, step: &Step<'_>) -> Result<(), Breach> {
+        let new = self.book.update(world, step);
+        let grants = &self.book.grants;
+        for i in grants.len() - new..grants.len() {
+            let (server, range) = grants[i];
+            if let Some((earlier, earlier_range)) =
+                grants[..i].iter().find(|(_, r)| r.overlaps(&range))
+            {
+                let layout = self.book.layout;
+                return Err(Breach::new(format!(
+                    "bulk [{}, {}) was leased to {} though [{}, {}) had been leased to {}: the \
+                     authority granted counters twice",
+                    range.start,
+                    range.end,
+                    layout.name(server),
+                    earlier_range.start,
+                    earlier_range.end,
+                    layout.name(*earlier)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every ID decodes to a counter in a bulk its server was granted.
+#[derive(Debug)]
+pub struct IdsFromHeldBulks {
+    map: IdMap,
+    feed: CompletionFeed<Op, Ret>,
+    book: GrantBook,
+}
+
+impl IdsFromHeldBulks {
+    pub fn new(layout: Layout, map: IdMap) -> IdsFromHeldBulks {
+        IdsFromHeldBulks {
+            map,
+            feed: CompletionFeed::default(),
+            book: GrantBook::new(layout),
+        }
+    }
+}
+
+impl Invariant<KgsNode> for IdsFromHeldBulks {
+    fn name(&self) -> &str {
+        IDS_FROM_HELD_BULKS
+    }
+
+    fn check(&mut self, world: &World<'_, KgsNode>, step: &Step<'_>) -> Result<(), Breach> {
+        self.book.update(world, step);
+        let (map, book) = (&self.map, &self.book);
+        let mut stray = None;
+        let _ = self.feed.for_each_completed(world.history(), step.nodes, |op| {
+            let Some(ret) = op.ok_value() else {
+                return Ok(());
+            };
+            for &id in &ret.ids {
+                let held = map.counters(id).is_some_and(|(first, step)| {
+                    if step == 0 {
+                        book.held_by(ret.server, first).is_some()
+                    } else {
+                        book.grants
+                            .iter()
+                            .any(|(s, r)| *s == ret.server && first_in(r, first, step).is_some())
+                    }
+                });
+                if !held {
+                    stray = Some((id, op.id, ret.server));
+                    return Err(());
+                }
+            }
+            Ok(())
+        });
+        let Some((id, op, server)) = stray else {
+            return Ok(());
+        };
+        let counter = map.counters(id).map_or("no counter".to_owned(), |(c, _)| format!("counter {c}"));
+        Err(Breach::new(format!(
+            "{} handed out ID {id:#018x} (operation #{}), which decodes to {counter}, in no bulk \
+             it was granted",
+            book.layout.name(server),
+            op.0
+        ))
+        .with_ops([op]))
+    }
+}

@@ -1,0 +1,111 @@
+//! The design's own metrics and plots (the harness adds the shared ones:
+//! requests, ok fraction, client latency, messages per request):
+//!
+//! - `ids_per_s`, `authority_requests_per_s`: IDs handed out, and lease
+//!   requests the authority's nodes received, per simulated second;
+//! - `stall_us_p50`, `stall_us_p99` (from the servers' `stall_us`): how
+//!   long clients waited for a server to get a bulk;
+//! - `wasted_fraction`: of the counters leased, those lost: what a server
+//!   held when it crashed, discarded at a shutdown, or gave up with a
+//!   lease (the rest of what servers hold at the end is not waste yet);
+//! - `RandomIds` only: `birthday_collision_p`, the exact chance that the
+//!   IDs drawn in the run collide at least once (`birthday.rs`), to read
+//!   beside whether they did.
+//!
+//! The run report plots bulks leased and IDs issued over time.
+
+use std::collections::BTreeMap;
+
+use sim_core::record::PlotSpec;
+use sim_core::{NodeId, Observer, Step, World};
+
+use super::birthday::collision_probability;
+use super::invariants::GrantBook;
+use super::node::KgsNode;
+use super::{KgsConfig, KgsDesign, Layout, Variant};
+use crate::harness::Finished;
+
+/// What the observer saw: bulks granted, and counters lost.
+#[derive(Debug)]
+pub struct Observations {
+    layout: Layout,
+    book: GrantBook,
+    /// Per server: what it held and had discarded at its last step.
+    last: BTreeMap<NodeId, (u64, u64)>,
+    wasted: u64,
+}
+
+impl Observations {
+    pub fn new(layout: Layout) -> Observations {
+        Observations {
+            layout,
+            book: GrantBook::new(layout),
+            last: BTreeMap::new(),
+            wasted: 0,
+        }
+    }
+}
+
+impl Observer<KgsNode> for Observations {
+    fn observe(&mut self, world: &World<'_, KgsNode>, step: &Step<'_>) {
+        self.book.update(world, step);
+        for &node in step.nodes.iter().filter(|&&n| self.layout.is_server(n)) {
+            let (held, discarded) = self.last.get(&node).copied().unwrap_or((0, 0));
+            match world.node(node) {
+                Some(KgsNode::Server(server)) => {
+                    // Discards count as they happen; a new boot starts at 0.
+                    let more = server.discarded.checked_sub(discarded).unwrap_or(server.discarded);
+                    self.wasted += more;
+                    self.last.insert(node, (server.remaining(), server.discarded));
+                }
+                // Down: what it held is lost.
+                _ => {
+                    self.wasted += held;
+                    self.last.insert(node, (0, 0));
+                }
+            }
+        }
+    }
+}
+
+pub fn compute(config: &KgsConfig, run: &Finished<'_, KgsDesign>) -> BTreeMap<String, f64> {
+    let result = run.result;
+    let seconds = (result.stats.end_time.as_nanos() as f64 / 1e9).max(1e-9);
+    let counters = &result.metrics;
+    let mut metrics = BTreeMap::new();
+    let issued = counters.counter("ids_issued");
+    metrics.insert("ids_per_s".to_owned(), issued as f64 / seconds);
+    metrics.insert(
+        "authority_requests_per_s".to_owned(),
+        counters.counter("authority_requests") as f64 / seconds,
+    );
+    let leased: u64 = run.observer.book.grants.iter().map(|(_, r)| r.len()).sum();
+    if leased > 0 {
+        metrics.insert(
+            "wasted_fraction".to_owned(),
+            run.observer.wasted as f64 / leased as f64,
+        );
+    }
+    if config.variant == Variant::RandomIds && issued > 0 {
+        metrics.insert(
+            "birthday_collision_p".to_owned(),
+            collision_probability(config.random_bits, issued),
+        );
+    }
+    metrics
+}
+
+pub fn plots() -> Vec<PlotSpec> {
+    vec![
+        PlotSpec {
+            title: "IDs issued".to_owned(),
+            series: vec!["ids_issued".to_owned()],
+            cumulative: true,
+        },
+        PlotSpec {
+            title: "bulks leased".to_owned(),
+            series: vec!["bulks_leased".to_owned()],
+            cumulative: true,
+        },
+    ]
+}

@@ -1,0 +1,140 @@
+//! Floating-point functions from IEEE-754 basic arithmetic only (add,
+//! multiply, divide, square root), which every platform rounds the same
+//! way. std's `ln` and `exp` call the platform's libm, whose last bit may
+//! differ between systems; a run's draws and the numbers dsim prints must
+//! not.
+
+/// Natural logarithm of a positive finite `x`, from basic arithmetic only:
+/// split `x = m * 2^e` with `m` in [1, 2), then
+/// `ln m = 2 atanh((m-1)/(m+1))` by its series. std's `ln` calls the
+/// platform's libm, whose last bit may differ between systems.
+pub fn ln(x: f64) -> f64 {
+    debug_assert!(x > 0.0 && x.is_finite());
+    let bits = x.to_bits();
+    let mut exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let mut mantissa = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
+    if exponent == -1023 {
+        // Subnormal: normalise by hand. (Unreachable from `exponential`.)
+        let scaled = x * (1u64 << 54) as f64;
+        return ln(scaled) - 54.0 * std::f64::consts::LN_2;
+    }
+    // Centre the mantissa on 1 so the series converges fast: m in [0.75, 1.5).
+    if mantissa > 1.5 {
+        mantissa /= 2.0;
+        exponent += 1;
+    }
+    let s = (mantissa - 1.0) / (mantissa + 1.0);
+    let s2 = s * s;
+    let mut term = s;
+    let mut sum = 0.0;
+    let mut k = 1.0;
+    while k < 40.0 {
+        sum += term / k;
+        term *= s2;
+        k += 2.0;
+    }
+    2.0 * sum + exponent as f64 * std::f64::consts::LN_2
+}
+
+/// ln(1 + x) for x > -1, accurate for tiny x too (where `ln(1.0 + x)`
+/// would lose x's digits).
+pub fn ln_1p(x: f64) -> f64 {
+    if x.abs() < 1e-4 {
+        // x - x²/2 + x³/3 - ...: five terms reach 1e-20 relative.
+        let mut term = x;
+        let mut sum = 0.0;
+        for k in 1..=6 {
+            sum += term / k as f64;
+            term *= -x;
+        }
+        sum
+    } else {
+        ln(1.0 + x)
+    }
+}
+
+/// e^x for x ≤ 0 (probabilities from log-probabilities): x = k ln 2 + r
+/// with |r| ≤ ln 2 / 2, then e^r by its series.
+pub fn exp_neg(x: f64) -> f64 {
+    debug_assert!(x <= 0.0);
+    if x < -745.0 {
+        return 0.0;
+    }
+    // ln 2 in two parts (Cody and Waite): k * LN2_HI is exact, so the
+    // reduction loses nothing even for large k.
+    // (fdlibm's split: the high part has its low 21 bits zero.)
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+    let k = (x / std::f64::consts::LN_2).round();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for n in 1..=20 {
+        term *= r / n as f64;
+        sum += term;
+    }
+    // 2^k by halving: k is between -1075 and 0.
+    let mut scale = 1.0;
+    for _ in 0..(-k as i64) {
+        scale *= 0.5;
+    }
+    sum * scale
+}
+
+/// 1 - e^x for x ≤ 0, accurate when x is tiny (a small probability).
+pub fn one_minus_exp(x: f64) -> f64 {
+    if x > -1e-4 {
+        // -(x + x²/2 + x³/6 + ...)
+        let mut term = x;
+        let mut sum = 0.0;
+        for n in 1..=8 {
+            sum += term;
+            term *= x / (n + 1) as f64;
+        }
+        -sum
+    } else {
+        1.0 - exp_neg(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ln_agrees_with_std() {
+        for &x in &[
+            1e-300, 1e-9, 0.001, 0.3, 0.5, 0.75, 1.0, 1.4, 1.6, 2.0, 10.0, 1e12,
+        ] {
+            let ours = ln(x);
+            let std = x.ln();
+            assert!(
+                (ours - std).abs() <= 1e-12 * std.abs().max(1.0),
+                "ln({x}): {ours} vs {std}"
+            );
+        }
+    }
+
+    #[test]
+    fn ln_1p_exp_and_one_minus_exp_agree_with_std() {
+        for &x in &[-0.9, -0.5, -1e-3, -1e-5, -1e-12, 0.0, 1e-9, 0.25, 3.0] {
+            let (ours, std) = (ln_1p(x), x.ln_1p());
+            assert!(
+                (ours - std).abs() <= 1e-14 * std.abs().max(1e-300),
+                "ln_1p({x}): {ours} vs {std}"
+            );
+        }
+        for &x in &[0.0, -1e-12, -1e-5, -0.3, -1.0, -20.0, -700.0] {
+            let (ours, std) = (exp_neg(x), x.exp());
+            assert!(
+                (ours - std).abs() <= 1e-14 * std,
+                "exp({x}): {ours} vs {std}"
+            );
+            let (ours, std) = (one_minus_exp(x), -x.exp_m1());
+            assert!(
+                (ours - std).abs() <= 1e-14 * std.abs().max(1e-300),
+                "1-exp({x}): {ours} vs {std}"
+            );
+        }
+    }
+}
