@@ -130,10 +130,11 @@ pub fn spacetime_diagram(input: &SpacetimeInput<'_>) -> Spacetime {
     let height = layout.bottom() + 28.0;
     let label = "space-time diagram: one lifeline per node, time running down";
     let mut svg = Svg::new("spacetime-diagram", WIDTH, height, label);
-    svg.arrow_marker("spacetime-arrow", crate::palette::MESSAGE);
-    svg.arrow_marker("spacetime-duplicate", crate::palette::DUPLICATE);
+    svg.arrow_marker("spacetime-arrow", crate::palette::MESSAGE, 7.0);
+    svg.arrow_marker("spacetime-duplicate", crate::palette::DUPLICATE, 7.0);
     if input.chain.is_active() {
-        svg.arrow_marker("spacetime-chain", crate::palette::CHAIN);
+        // Chain arrows are twice as thick; their heads should not be.
+        svg.arrow_marker("spacetime-chain", crate::palette::CHAIN, 4.0);
     }
     draw_columns(&mut svg, input, &layout, window.clone());
     draw_row_times(&mut svg, events, &layout);
