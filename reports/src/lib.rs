@@ -56,8 +56,9 @@ pub struct RunReportInput<'a> {
     /// or a failing seed's label (a check's name, or `liveness`), or
     /// several failure labels joined by `|` (`record::accepts`).
     pub expected: &'a str,
-    /// The exact command that replays this run, e.g.
-    /// `dsim replay scenarios/dedup/x.ron --seed 7`.
+    /// The exact command that replays this run, as
+    /// `record::replay_command` writes it everywhere:
+    /// `dsim run scenarios/dedup/x.ron --seed 7`.
     pub replay_command: &'a str,
     /// The run, with `operations` filled for the latency plots and
     /// `trace: Some(..)` for the diagram (each says so when missing).
@@ -73,7 +74,8 @@ pub fn run_report(input: &RunReportInput<'_>) -> String {
 #[derive(Clone, Copy, Debug)]
 pub struct SweepReportInput<'a> {
     pub scenario_name: &'a str,
-    /// Used in replay commands: `dsim run <path> --seed N`.
+    /// Used in replay commands (`record::replay_command`:
+    /// `dsim run <path> --seed N`).
     pub scenario_path: &'a str,
     /// The verdict label the scenario expects, as in [`RunReportInput`].
     pub expected: &'a str,

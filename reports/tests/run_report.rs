@@ -30,7 +30,7 @@ fn a_violation_report_names_the_check_the_seed_and_the_replay_command() {
     insta::assert_snapshot!("violation_checks", section_text(&html, "checks"));
     insta::assert_snapshot!("violation_outline", outline(&html));
     let replay = format!(
-        "dsim replay scenarios/counter/gossip.ron --seed {}",
+        "dsim run scenarios/counter/gossip.ron --seed {}",
         record.seed
     );
     assert!(html.contains(&replay));

@@ -8,7 +8,7 @@ use reports::{
     sweep_report,
 };
 use sim_core::metrics::Series;
-use sim_core::record::{PlotSpec, RunRecord, SeedLine};
+use sim_core::record::{PlotSpec, RunRecord, SeedLine, replay_command};
 
 use super::harness::{
     SCENARIO_NAME, SCENARIO_PATH, SCENARIO_SOURCE, Setup, first_run_labelled, sweep,
@@ -69,7 +69,7 @@ pub fn run_with_design_plots() -> RunRecord {
 }
 
 pub fn render_run(record: &RunRecord) -> String {
-    let replay = format!("dsim replay {SCENARIO_PATH} --seed {}", record.seed);
+    let replay = replay_command(SCENARIO_PATH, record.seed);
     run_report(&RunReportInput {
         scenario_name: SCENARIO_NAME,
         scenario_path: SCENARIO_PATH,
