@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use sim_core::metrics::nearest_rank;
 use sim_core::record::SeedLine;
 
 /// A metric's distribution over some seeds.
@@ -35,7 +36,8 @@ pub fn distribution(values: impl IntoIterator<Item = f64>) -> Option<Distributio
         return None;
     }
     finite.sort_by(f64::total_cmp);
-    let at = |per_mille: usize| finite[((finite.len() * per_mille).div_ceil(1000)).max(1) - 1];
+    // The project's one quantile: the same median `dsim` prints for a grid.
+    let at = |per_mille| nearest_rank(&finite, per_mille).unwrap_or(f64::NAN);
     // Summing in sorted order makes the mean independent of seed order.
     let mean = finite.iter().sum::<f64>() / finite.len() as f64;
     Some(Distribution {

@@ -1,23 +1,26 @@
-//! When each fault was in force, per node, read from the trace: a crash
-//! or a shutdown lasts until the node's restart, a pause until its resume,
-//! a partition until the next heal or its own end, a degraded link until
-//! links are reset or its own end. Clock steps and drift changes are
-//! instants. Each is read from the typed fault the
-//! trace event carries. The fault timeline draws these; the latency plots
-//! shade the times when any fault was active.
+//! When each fault was in force, per node: the engine's own fault windows
+//! (`RunRecord::fault_windows`) spread over the timeline's rows. A crash,
+//! a shutdown or a pause is one band on its node's row; a partition is
+//! one band per node, on its side (sides as `fault_text.rs` computes them,
+//! so the timeline and the space-time diagram agree on a side's letter); a
+//! degraded link is one band per node it names. Clock steps and drift
+//! changes are instants. The engine closed each window when the fault was
+//! undone, so nothing here pairs trace events. The fault timeline draws
+//! these; the latency and design plots shade the times when any fault was
+//! in force.
 
-use sim_core::trace::{TraceEvent, TraceKind};
-use sim_core::{Fault, NodeId};
+use sim_core::Fault;
+use sim_core::fault_log::FaultWindow;
 
 use crate::fault_text::partition_sides;
 
-/// More windows than this are not drawn; a report must stay small even
-/// for a nemesis that struck all day.
+/// More bands and markers than this are not drawn; a report must stay
+/// small even for a nemesis that struck all day.
 pub const MAX_WINDOWS: usize = 1_500;
 
 /// A span of time during which one node suffered one fault.
 #[derive(Clone, PartialEq, Debug)]
-pub struct FaultWindow {
+pub struct NodeWindow {
     pub kind: WindowKind,
     /// The node's row (`NodeId` index).
     pub node: usize,
@@ -27,7 +30,7 @@ pub struct FaultWindow {
     pub open_at_end: bool,
     /// A short label for this node's part in the fault (`side A`).
     pub label: String,
-    /// The fault as the trace describes it.
+    /// The fault as the trace describes it (its `Debug` form).
     pub detail: String,
 }
 
@@ -40,10 +43,6 @@ pub enum WindowKind {
         side: usize,
     },
     Link,
-    /// A fault event recorded without its typed fault (a record from
-    /// before sim-core kept one): an instant on every row, since which
-    /// nodes it struck and what ends it are unknown.
-    Unread,
 }
 
 /// An instant fault on one node (a clock step or drift change).
@@ -58,28 +57,21 @@ pub struct FaultMarker {
 /// Everything the fault timeline shows.
 #[derive(Clone, PartialEq, Debug, Default)]
 pub struct FaultPicture {
-    pub windows: Vec<FaultWindow>,
+    pub windows: Vec<NodeWindow>,
     pub markers: Vec<FaultMarker>,
     /// When the liveness phase began.
     pub liveness_ns: Option<u64>,
-    /// Windows and markers left out to respect `MAX_WINDOWS`.
+    /// Bands and markers left out to respect `MAX_WINDOWS`.
     pub omitted: usize,
 }
 
-/// Reads the fault picture of a run from its trace.
-pub fn read_faults(trace: &[TraceEvent], node_count: usize, end_ns: u64) -> FaultPicture {
-    let mut reader = Reader {
-        picture: FaultPicture::default(),
-        open: Vec::new(),
-        node_count,
-    };
-    for event in trace {
-        reader.on_event(event);
+/// The fault picture of a run of `node_count` nodes that ended at
+/// `end_ns`, from the engine's windows (in the order the faults struck).
+pub fn read_faults(windows: &[FaultWindow], node_count: usize, end_ns: u64) -> FaultPicture {
+    let mut picture = FaultPicture::default();
+    for window in windows {
+        picture.add(window, node_count, end_ns);
     }
-    for (_, open) in std::mem::take(&mut reader.open) {
-        reader.close(open, end_ns, true);
-    }
-    let mut picture = reader.picture;
     picture
         .windows
         .sort_by_key(|w| (w.start_ns, w.node, w.end_ns));
@@ -104,219 +96,126 @@ impl FaultPicture {
         }
         merged
     }
-}
 
-struct Reader {
-    picture: FaultPicture,
-    /// Windows that have begun and not yet ended (`end_ns` not yet set),
-    /// with the fault that began each.
-    open: Vec<(Fault, FaultWindow)>,
-    node_count: usize,
-}
-
-impl Reader {
-    fn on_event(&mut self, event: &TraceEvent) {
-        let at = event.time.as_nanos();
-        let Some(fault) = &event.fault else {
-            match event.kind {
-                TraceKind::LivenessPhase => {
-                    self.picture.liveness_ns.get_or_insert(at);
-                }
-                kind if is_fault_kind(kind) => self.mark_unread(at, event),
-                _ => {}
-            }
-            return;
+    fn add(&mut self, window: &FaultWindow, node_count: usize, end_ns: u64) {
+        let start_ns = window.start.as_nanos();
+        let (end_ns, open_at_end) = match window.end {
+            Some(end) => (end.as_nanos().max(start_ns), false),
+            None => (end_ns.max(start_ns), true),
         };
-        if event.kind == TraceKind::Undo {
-            // A fault that lasted a while ended: only its own windows close.
-            self.end_where(at, |cause, _| cause == fault);
-            return;
-        }
-        match fault {
-            Fault::Crash(node) => self.begin(WindowKind::Crashed, *node, at, "crashed", event),
+        let band = |kind, node: usize, label: &str| NodeWindow {
+            kind,
+            node,
+            start_ns,
+            end_ns,
+            open_at_end,
+            label: label.to_owned(),
+            detail: format!("{:?}", window.fault),
+        };
+        let mut bands = Vec::new();
+        match &window.fault {
+            Fault::Crash(node) => bands.push(band(WindowKind::Crashed, node.index(), "crashed")),
             Fault::Shutdown { node, .. } => {
-                self.begin(WindowKind::Crashed, *node, at, "shut down", event)
+                bands.push(band(WindowKind::Crashed, node.index(), "shut down"));
             }
-            Fault::Pause(node) => self.begin(WindowKind::Paused, *node, at, "paused", event),
-            Fault::Restart(node) => self.end_where(at, |_, w| {
-                w.kind == WindowKind::Crashed && w.node == node.index()
-            }),
-            Fault::Resume(node) => self.end_where(at, |_, w| {
-                w.kind == WindowKind::Paused && w.node == node.index()
-            }),
+            Fault::Pause(node) => bands.push(band(WindowKind::Paused, node.index(), "paused")),
             Fault::Partition(partition) => {
-                for side in partition_sides(partition, self.node_count) {
+                for side in partition_sides(partition, node_count) {
                     let kind = WindowKind::Partitioned { side: side.side };
-                    self.begin(kind, NodeId(side.node as u32), at, &side.label, event);
+                    bands.push(band(kind, side.node, &side.label));
                 }
             }
-            Fault::Heal => {
-                self.end_where(at, |_, w| matches!(w.kind, WindowKind::Partitioned { .. }))
-            }
-            Fault::Link { from, to, .. } => {
-                let named: Vec<NodeId> = from.iter().chain(to).copied().collect();
-                // A link with no named end degrades every node's links.
-                let nodes: Vec<NodeId> = if named.is_empty() {
-                    (0..self.node_count as u32).map(NodeId).collect()
-                } else {
-                    named
-                };
-                for node in nodes {
-                    self.begin(WindowKind::Link, node, at, "degraded link", event);
+            // The engine lists every node a link change degrades (all of
+            // them for a link that names no end).
+            Fault::Link { .. } => {
+                for node in &window.nodes {
+                    bands.push(band(WindowKind::Link, node.index(), "degraded link"));
                 }
             }
-            Fault::ResetLinks => self.end_where(at, |_, w| w.kind == WindowKind::Link),
             Fault::ClockStep { node, delta_us } => {
                 let label = format!("clock step {:+.1} ms", *delta_us as f64 / 1000.0);
-                self.mark_clock(*node, at, label, event);
+                self.mark(node.index(), start_ns, label, window, node_count);
             }
             Fault::ClockDrift { node, drift_ppm } => {
-                self.mark_clock(*node, at, format!("clock drift {drift_ppm:+} ppm"), event);
+                let label = format!("clock drift {drift_ppm:+} ppm");
+                self.mark(node.index(), start_ns, label, window, node_count);
+            }
+            // These only end other faults' windows; the engine opens none.
+            Fault::Heal | Fault::Restart(_) | Fault::Resume(_) | Fault::ResetLinks => {}
+        }
+        for band in bands.into_iter().filter(|b| b.node < node_count) {
+            if self.windows.len() >= MAX_WINDOWS {
+                self.omitted += 1;
+            } else {
+                self.windows.push(band);
             }
         }
     }
 
-    fn begin(&mut self, kind: WindowKind, node: NodeId, at: u64, label: &str, event: &TraceEvent) {
-        let cause = event.fault.clone().expect("only typed faults open windows");
-        self.open.push((
-            cause,
-            FaultWindow {
-                kind,
-                node: node.index(),
-                start_ns: at,
-                end_ns: at,
-                open_at_end: false,
-                label: label.to_owned(),
-                detail: event.detail.clone(),
-            },
-        ));
-    }
-
-    /// Ends every open window that `matches` (given the fault that began
-    /// it).
-    fn end_where(&mut self, at: u64, matches: impl Fn(&Fault, &FaultWindow) -> bool) {
-        let (ending, staying): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open)
-            .into_iter()
-            .partition(|(cause, w)| matches(cause, w));
-        self.open = staying;
-        for (_, open) in ending {
-            self.close(open, at, false);
-        }
-    }
-
-    fn close(&mut self, mut window: FaultWindow, at: u64, open_at_end: bool) {
-        if self.picture.windows.len() >= MAX_WINDOWS {
-            self.picture.omitted += 1;
+    fn mark(
+        &mut self,
+        node: usize,
+        at_ns: u64,
+        label: String,
+        window: &FaultWindow,
+        node_count: usize,
+    ) {
+        if node >= node_count {
             return;
         }
-        window.end_ns = at.max(window.start_ns);
-        window.open_at_end = open_at_end;
-        self.picture.windows.push(window);
-    }
-
-    /// A fault with no typed form: only its text is known, and reading
-    /// that text back is exactly what typed faults replaced.
-    fn mark_unread(&mut self, at: u64, event: &TraceEvent) {
-        for node in 0..self.node_count {
-            let window = FaultWindow {
-                kind: WindowKind::Unread,
-                node,
-                start_ns: at,
-                end_ns: at,
-                open_at_end: false,
-                label: event.detail.clone(),
-                detail: "recorded without fault data".to_owned(),
-            };
-            self.close(window, at, false);
-        }
-    }
-
-    fn mark_clock(&mut self, node: NodeId, at: u64, label: String, event: &TraceEvent) {
-        if self.picture.markers.len() >= MAX_WINDOWS {
-            self.picture.omitted += 1;
+        if self.markers.len() >= MAX_WINDOWS {
+            self.omitted += 1;
             return;
         }
-        self.picture.markers.push(FaultMarker {
-            node: node.index(),
-            at_ns: at,
+        self.markers.push(FaultMarker {
+            node,
+            at_ns,
             label,
-            detail: event.detail.clone(),
+            detail: format!("{:?}", window.fault),
         });
     }
 }
 
-/// The kinds sim-core records a fault with.
-fn is_fault_kind(kind: TraceKind) -> bool {
-    matches!(
-        kind,
-        TraceKind::Crash
-            | TraceKind::Restart
-            | TraceKind::Pause
-            | TraceKind::Resume
-            | TraceKind::ClockStep
-            | TraceKind::ClockDrift
-            | TraceKind::Partition
-            | TraceKind::Heal
-            | TraceKind::LinkChange
-            | TraceKind::Undo
-            | TraceKind::Shutdown
-    )
-}
-
 #[cfg(test)]
 mod tests {
-    use sim_core::{Partition, SimTime};
+    use sim_core::{NodeId, Partition, SimTime};
 
     use super::*;
 
-    /// A fault event as sim-core records it: node faults name their node.
-    fn event(at_ms: u64, kind: TraceKind, fault: Fault) -> TraceEvent {
-        let node = match &fault {
-            Fault::Partition(_) | Fault::Link { .. } => None,
-            other => other.nodes().first().map(|n| **n),
-        };
-        TraceEvent {
-            event: at_ms,
-            time: SimTime::from_millis(at_ms),
-            kind,
-            node,
-            peer: None,
-            message: None,
-            detail: format!("{fault:?}"),
-            fault: Some(fault),
-            op: None,
+    /// A window as the engine records it, in ms.
+    fn window(fault: Fault, start_ms: u64, end_ms: Option<u64>) -> FaultWindow {
+        let mut nodes: Vec<NodeId> = fault.nodes().into_iter().copied().collect();
+        nodes.sort();
+        FaultWindow {
+            fault,
+            start: SimTime::from_millis(start_ms),
+            end: end_ms.map(SimTime::from_millis),
+            nodes,
         }
     }
 
-    /// `(node, label, start_ms, end_ms, open_at_end)` per window.
+    /// `(node, label, start_ms, end_ms, open_at_end)` per band.
     fn summary(picture: &FaultPicture) -> Vec<(usize, &str, u64, u64, bool)> {
+        let ms = |ns: u64| ns / 1_000_000;
         picture
             .windows
             .iter()
             .map(|w| {
-                let ms = |ns: u64| ns / 1_000_000;
-                (
-                    w.node,
-                    w.label.as_str(),
-                    ms(w.start_ns),
-                    ms(w.end_ns),
-                    w.open_at_end,
-                )
+                let (start, end) = (ms(w.start_ns), ms(w.end_ns));
+                (w.node, w.label.as_str(), start, end, w.open_at_end)
             })
             .collect()
     }
 
     #[test]
-    fn crashes_last_until_restart_and_partitions_until_heal() {
+    fn crashes_pauses_and_partitions_become_bands_on_their_rows() {
         let groups = Partition::Groups(vec![vec![NodeId(0)], vec![NodeId(1)]]);
-        let trace = vec![
-            event(10, TraceKind::Crash, Fault::Crash(NodeId(1))),
-            event(20, TraceKind::Partition, Fault::Partition(groups)),
-            event(30, TraceKind::Restart, Fault::Restart(NodeId(1))),
-            event(40, TraceKind::Heal, Fault::Heal),
-            event(50, TraceKind::Pause, Fault::Pause(NodeId(2))),
+        let windows = vec![
+            window(Fault::Crash(NodeId(1)), 10, Some(30)),
+            window(Fault::Partition(groups), 20, Some(40)),
+            window(Fault::Pause(NodeId(2)), 50, None),
         ];
-        let picture = read_faults(&trace, 3, SimTime::from_millis(100).as_nanos());
+        let picture = read_faults(&windows, 3, SimTime::from_millis(100).as_nanos());
         assert_eq!(
             summary(&picture),
             vec![
@@ -331,25 +230,24 @@ mod tests {
             picture.active_spans(),
             vec![(10_000_000, 40_000_000), (50_000_000, 100_000_000)]
         );
+        assert_eq!(picture.windows[0].detail, "Crash(NodeId(1))");
     }
 
     #[test]
-    fn links_last_until_reset_and_clock_changes_are_instants() {
+    fn links_cover_the_nodes_the_engine_lists_and_clock_changes_are_instants() {
         let link = Fault::Link {
             from: None,
             to: None,
             link: sim_core::LinkConfig::default(),
         };
+        let mut every_node = window(link, 10, Some(20));
+        every_node.nodes = vec![NodeId(0), NodeId(1)];
         let step = Fault::ClockStep {
             node: NodeId(1),
             delta_us: -1500,
         };
-        let trace = vec![
-            event(10, TraceKind::LinkChange, link),
-            event(15, TraceKind::ClockStep, step),
-            event(20, TraceKind::LinkChange, Fault::ResetLinks),
-        ];
-        let picture = read_faults(&trace, 2, SimTime::from_millis(100).as_nanos());
+        let windows = vec![every_node, window(step, 15, Some(15))];
+        let picture = read_faults(&windows, 2, SimTime::from_millis(100).as_nanos());
         assert_eq!(
             summary(&picture),
             vec![
@@ -362,17 +260,13 @@ mod tests {
     }
 
     #[test]
-    fn faults_without_data_mark_every_node_with_their_text() {
-        let mut old = event(10, TraceKind::Partition, Fault::Heal);
-        old.fault = None;
-        old.detail = "Partition(Ring(3))".to_owned();
-        let picture = read_faults(&[old], 2, SimTime::from_millis(100).as_nanos());
-        assert_eq!(
-            summary(&picture),
-            vec![
-                (0, "Partition(Ring(3))", 10, 10, false),
-                (1, "Partition(Ring(3))", 10, 10, false),
-            ]
-        );
+    fn at_most_max_windows_bands_are_kept_and_the_rest_counted() {
+        let windows: Vec<FaultWindow> = (0..MAX_WINDOWS as u64 + 40)
+            .map(|i| window(Fault::Crash(NodeId(0)), i, Some(i + 1)))
+            .collect();
+        let picture = read_faults(&windows, 1, SimTime::from_secs(10).as_nanos());
+        assert_eq!(picture.windows.len(), MAX_WINDOWS);
+        assert_eq!(picture.omitted, 40);
+        assert_eq!(picture.windows[0].start_ns, 0, "the first faults are kept");
     }
 }

@@ -1,15 +1,17 @@
-//! The plots Jepsen and Maelstrom users know, from a run's history: every
-//! operation's latency against its invocation time, latency quantiles over
-//! time buckets, and throughput over time. Times when any fault was in
-//! force are shaded, so a reader sees what the faults did to clients.
+//! The plots Jepsen and Maelstrom users know, from a run's operations:
+//! every operation's latency against its invocation time, latency
+//! quantiles over time buckets, and throughput over time. Times when any
+//! fault was in force are shaded, so a reader sees what the faults did to
+//! clients.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use sim_core::metrics::nearest_rank;
+use sim_core::record::{OperationEnding as Ending, OperationRecord};
 
+use crate::backdrop::{Backdrop, TimeChart};
 use crate::numbers;
-use crate::operations::{Ending, Operation, quantile};
 use crate::palette;
 use crate::plot::{self, Area, DrawResult, Mark, colour};
 
@@ -26,14 +28,11 @@ const BUCKETS: usize = 60;
 /// What the latency plots draw from.
 #[derive(Clone, Copy, Debug)]
 pub struct LatencyInput<'a> {
-    pub operations: &'a [Operation<'a>],
-    /// When any fault was in force, as disjoint `(start, end)` spans.
-    pub fault_spans: &'a [(u64, u64)],
+    pub operations: &'a [OperationRecord],
+    pub backdrop: Backdrop<'a>,
     pub end_ns: u64,
-    pub liveness_ns: Option<u64>,
-    pub violation_ns: Option<u64>,
-    /// Operations (by index) a violation names: drawn with a ring.
-    pub highlighted: &'a BTreeSet<usize>,
+    /// Operations (by `OpId`) a violation names: drawn with a ring.
+    pub highlighted: &'a BTreeSet<u32>,
 }
 
 impl LatencyInput<'_> {
@@ -99,12 +98,12 @@ fn scatter_points(input: &LatencyInput<'_>) -> (Vec<Point>, u64) {
                 continue;
             };
             let millis = (latency as f64 / 1e6).max(0.001);
-            let highlighted = input.highlighted.contains(&op.index);
-            let x_cell = op.invoke_ns().min(span) * 1_000 / span / cell_pixels;
+            let highlighted = input.highlighted.contains(&op.id.0);
+            let x_cell = op.invoke_ns.min(span) * 1_000 / span / cell_pixels;
             let y_cell = (millis.log2() * 40.0 / cell_pixels as f64).floor() as i64;
             if seen.insert((op.ending, x_cell, y_cell)) || highlighted {
                 points.push(Point {
-                    seconds: op.invoke_ns() as f64 / 1e9,
+                    seconds: op.invoke_ns as f64 / 1e9,
                     millis,
                     ending: op.ending,
                     highlighted,
@@ -159,7 +158,7 @@ fn draw_quantiles(area: &Area<'_>, input: &LatencyInput<'_>) -> DrawResult {
     for op in input.operations {
         if let Some(latency) = op.latency_ns() {
             by_bucket
-                .entry(op.invoke_ns() / bucket)
+                .entry(op.invoke_ns / bucket)
                 .or_default()
                 .push(latency);
         }
@@ -168,7 +167,7 @@ fn draw_quantiles(area: &Area<'_>, input: &LatencyInput<'_>) -> DrawResult {
     for (index, latencies) in &mut by_bucket {
         latencies.sort_unstable();
         for (line, q) in lines.iter_mut().zip([500, 950, 990]) {
-            let value = quantile(latencies, q).unwrap_or(0);
+            let value = nearest_rank(latencies, q).unwrap_or(0);
             line.push((*index, (value as f64 / 1e6).max(0.001)));
         }
     }
@@ -206,7 +205,7 @@ fn draw_throughput(area: &Area<'_>, input: &LatencyInput<'_>) -> DrawResult {
     let buckets = input.end_ns / bucket + 1;
     let mut counts: BTreeMap<Ending, Vec<u64>> = BTreeMap::new();
     for op in input.operations {
-        if let Some(done) = op.complete_ns() {
+        if let Some(done) = op.complete_ns {
             let row = counts
                 .entry(op.ending)
                 .or_insert_with(|| vec![0; buckets as usize]);
@@ -240,7 +239,7 @@ fn draw_throughput(area: &Area<'_>, input: &LatencyInput<'_>) -> DrawResult {
         .y_label_formatter(&|v| numbers::number(*v))
         .label_style(plot::label_font())
         .draw()?;
-    draw_backdrop(&mut chart, input, (0.0, high))?;
+    input.backdrop.draw(&mut chart, (0.0, high))?;
     for (ending, row) in &counts {
         let style = colour(ending_colour(*ending)).stroke_width(2);
         let points = row
@@ -255,8 +254,6 @@ fn draw_throughput(area: &Area<'_>, input: &LatencyInput<'_>) -> DrawResult {
         .collect();
     draw_legend(area, input, legend)
 }
-
-type TimeChart<'a, 'b, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, Y>>;
 
 /// Time across, latency up on a log scale from `low` to `high` ms, with
 /// the mesh and the fault backdrop drawn: what both latency plots share.
@@ -283,37 +280,8 @@ fn latency_chart<'a, 'b>(
         .y_label_formatter(&log_label)
         .label_style(plot::label_font())
         .draw()?;
-    draw_backdrop(&mut chart, input, (low, high))?;
+    input.backdrop.draw(&mut chart, (low, high))?;
     Ok(chart)
-}
-
-/// Fault shading and the liveness and violation lines, under the data.
-fn draw_backdrop<Y>(
-    chart: &mut TimeChart<'_, '_, Y>,
-    input: &LatencyInput<'_>,
-    y: (f64, f64),
-) -> DrawResult
-where
-    Y: Ranged<ValueType = f64>,
-{
-    let shade = colour(palette::FAULT_SHADE).mix(0.22).filled();
-    let spans = input.fault_spans.iter().map(|(start, end)| {
-        Rectangle::new(
-            [(*start as f64 / 1e9, y.0), (*end as f64 / 1e9, y.1)],
-            shade,
-        )
-    });
-    chart.draw_series(spans)?;
-    for (at, hex) in [
-        (input.liveness_ns, palette::LIVENESS),
-        (input.violation_ns, palette::VIOLATION),
-    ] {
-        let Some(at) = at else { continue };
-        let style = colour(hex).stroke_width(2);
-        let x = at as f64 / 1e9;
-        chart.draw_series(LineSeries::new([(x, y.0), (x, y.1)], style))?;
-    }
-    Ok(())
 }
 
 /// The chart's own entries, then the backdrop's (only what was drawn).
@@ -322,18 +290,7 @@ fn draw_legend(
     input: &LatencyInput<'_>,
     mut entries: Vec<(&str, Mark)>,
 ) -> DrawResult {
-    if !input.fault_spans.is_empty() {
-        entries.push((
-            "a fault in force",
-            Mark::Square(colour(palette::FAULT_SHADE), 0.35),
-        ));
-    }
-    if input.liveness_ns.is_some() {
-        entries.push(("liveness phase", Mark::Line(colour(palette::LIVENESS))));
-    }
-    if input.violation_ns.is_some() {
-        entries.push(("violation", Mark::Line(colour(palette::VIOLATION))));
-    }
+    entries.extend(input.backdrop.legend_entries());
     plot::side_legend(area, WIDTH, &entries)
 }
 

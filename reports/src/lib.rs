@@ -5,8 +5,9 @@
 //!
 //! Three reports, one function each:
 //! - [`run_report`]: one seed — verdict, replay command, checks, a fault
-//!   timeline, latency and throughput plots, and a space-time diagram of
-//!   the messages around the violation;
+//!   timeline, latency and throughput plots, the design's own plots, and
+//!   a space-time diagram of the messages around the violation with the
+//!   causal chain of the operations it names lit;
 //! - [`sweep_report`]: many seeds — pass rate, failing seeds by verdict
 //!   with their replay commands, metric distributions;
 //! - [`grid_report`]: a design-space sweep — one heatmap per metric over
@@ -16,6 +17,9 @@
 //! never a model's internals. Output bytes are a pure function of the
 //! input: no timestamps, no hash-map order, fixed float formats.
 
+mod backdrop;
+mod causal_chain;
+mod design_plots;
 mod distribution;
 mod fault_text;
 mod fault_windows;
@@ -25,8 +29,8 @@ mod histogram;
 mod html;
 mod latency;
 mod messages;
+mod named_ops;
 mod numbers;
-mod operations;
 mod palette;
 mod plot;
 mod run_report;
@@ -49,13 +53,15 @@ pub struct RunReportInput<'a> {
     /// The scenario file's text, shown collapsed ("the scenario as run").
     pub scenario_source: &'a str,
     /// The verdict label the scenario expects (`Verdict::label`): `pass`,
-    /// or a failing seed's label (a check's name, or `liveness`).
+    /// or a failing seed's label (a check's name, or `liveness`), or
+    /// several failure labels joined by `|` (`record::accepts`).
     pub expected: &'a str,
-    /// The exact command that replays this run, e.g.
-    /// `dsim replay scenarios/dedup/x.ron --seed 7`.
+    /// The exact command that replays this run, as
+    /// `record::replay_command` writes it everywhere:
+    /// `dsim run scenarios/dedup/x.ron --seed 7`.
     pub replay_command: &'a str,
-    /// The run, with `trace: Some(..)` and `history` filled for the
-    /// timeline, the plots and the diagram (each says so when missing).
+    /// The run, with `operations` filled for the latency plots and
+    /// `trace: Some(..)` for the diagram (each says so when missing).
     pub record: &'a RunRecord,
 }
 
@@ -68,7 +74,8 @@ pub fn run_report(input: &RunReportInput<'_>) -> String {
 #[derive(Clone, Copy, Debug)]
 pub struct SweepReportInput<'a> {
     pub scenario_name: &'a str,
-    /// Used in replay commands: `dsim run <path> --seed N`.
+    /// Used in replay commands (`record::replay_command`:
+    /// `dsim run <path> --seed N`).
     pub scenario_path: &'a str,
     /// The verdict label the scenario expects, as in [`RunReportInput`].
     pub expected: &'a str,

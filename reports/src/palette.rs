@@ -20,9 +20,6 @@ pub const PARTITION_SIDES: [&str; 4] = ["#e8a33d", "#b5523b", "#f2d16b", "#8a5a2
 pub const LINK: &str = "#2a9d8f";
 /// A clock step or drift change.
 pub const CLOCK: &str = "#1d4ed8";
-/// A fault recorded only as text (an older record): known to have struck,
-/// not what it did.
-pub const UNREAD_FAULT: &str = "#98a2b3";
 
 /// The liveness phase's start: faults stop, everything heals.
 pub const LIVENESS: &str = "#1a7f37";
@@ -35,6 +32,18 @@ pub const FAULT_SHADE: &str = "#f2c14e";
 pub const MESSAGE: &str = "#4a5568";
 pub const DUPLICATE: &str = "#b45309";
 pub const DROP: &str = "#c62828";
+
+/// The causal chain of the operations a verdict names, in the space-time
+/// diagram.
+pub const CHAIN: &str = "#b42318";
+/// How much of everything outside that chain still shows.
+pub const DIMMED_OPACITY: &str = "0.3";
+
+/// Lines of a design's own plots, in the order its plot names series;
+/// none is the liveness green or the violation red drawn over them.
+pub const SERIES: [&str; 6] = [
+    "#2f7ed8", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#c2185b",
+];
 
 /// Verdicts in sweep strips: pass, then failure kinds in label order.
 pub const PASS: &str = "#4caf50";

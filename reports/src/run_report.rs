@@ -1,7 +1,10 @@
 //! The run report: one seed's story. The verdict and how to replay it
 //! first, then what the checks said, when faults struck, what clients saw
-//! (latency and throughput), the messages around the violation, the run's
-//! counts, and the scenario text as run.
+//! (latency and throughput), what the design itself counted, the messages
+//! around the violation with the named operations' causal chain lit, the
+//! run's counts, and the scenario text as run. Everything is drawn from
+//! the record's data: typed operations, the engine's fault windows, the
+//! design's series and plots, the trace.
 
 use std::collections::BTreeSet;
 
@@ -10,36 +13,32 @@ use sim_core::record::RunRecord;
 use sim_core::trace::TraceKind;
 
 use crate::RunReportInput;
+use crate::backdrop::Backdrop;
+use crate::causal_chain::causal_chain;
+use crate::design_plots::design_section;
 use crate::fault_windows::{FaultPicture, read_faults};
 use crate::html::{self, Cell, Page, code, escape, facts, figure, paragraph, table};
 use crate::latency::{self, LatencyInput};
+use crate::named_ops::{named_operations, operations_table};
 use crate::numbers;
-use crate::operations::{Operation, pair_operations};
+use crate::palette;
 use crate::spacetime::{Focus, SpacetimeInput, spacetime_diagram};
 use crate::timeline::{TimelineMarks, fault_timeline};
-use crate::verdict::{check_statuses, expectation, verdict_sentence};
-
-/// At most this many operations are listed in the violation's table.
-const MAX_LISTED_OPERATIONS: usize = 20;
+use crate::verdict::{check_statuses, expectation, verdict_class};
 
 pub fn render(input: &RunReportInput<'_>) -> String {
     let record = input.record;
-    let operations = pair_operations(&record.history);
     let named_ops = named_operations(&record.verdict);
-    let trace = record.trace.as_deref().unwrap_or(&[]);
     let end_ns = record.stats.end_time.as_nanos();
-    let faults = read_faults(trace, record.node_names.len(), end_ns);
+    let mut faults = read_faults(&record.fault_windows, record.node_names.len(), end_ns);
+    faults.liveness_ns = liveness_start(record);
     let title = format!("dsim run: {} seed {}", input.scenario_name, record.seed);
     let mut page = Page::new(&title, input.scenario_path);
-    page.section(
-        "verdict",
-        "Verdict",
-        verdict_section(input, &operations, &named_ops),
-    );
+    page.section("verdict", "Verdict", verdict_section(input, &named_ops));
     page.section(
         "checks",
         "Checks and metrics",
-        checks_section(record, trace_has_liveness(record)),
+        checks_section(record, faults.liveness_ns.is_some()),
     );
     page.section(
         "faults",
@@ -47,12 +46,15 @@ pub fn render(input: &RunReportInput<'_>) -> String {
         timeline_section(record, &faults),
     );
     let spans = faults.active_spans();
-    let latency_input = LatencyInput {
-        operations: &operations,
+    let backdrop = Backdrop {
         fault_spans: &spans,
-        end_ns,
         liveness_ns: faults.liveness_ns,
         violation_ns: violation_time(&record.verdict),
+    };
+    let latency_input = LatencyInput {
+        operations: &record.operations,
+        backdrop,
+        end_ns,
         highlighted: &named_ops,
     };
     page.section(
@@ -60,10 +62,17 @@ pub fn render(input: &RunReportInput<'_>) -> String {
         "Latency and throughput",
         latency_section(&latency_input),
     );
+    if !record.plots.is_empty() {
+        page.section(
+            "design",
+            "What the design did",
+            design_section(record, backdrop),
+        );
+    }
     page.section(
         "spacetime",
         "Space-time diagram",
-        spacetime_section(record, &operations, &named_ops),
+        spacetime_section(record, &named_ops),
     );
     page.section("stats", "Run statistics", stats_section(record));
     let scenario = format!("<pre>{}</pre>\n", escape(input.scenario_source));
@@ -80,18 +89,13 @@ pub fn render(input: &RunReportInput<'_>) -> String {
     page.finish()
 }
 
-fn verdict_section(
-    input: &RunReportInput<'_>,
-    operations: &[Operation<'_>],
-    named: &BTreeSet<usize>,
-) -> String {
+fn verdict_section(input: &RunReportInput<'_>, named: &BTreeSet<u32>) -> String {
     let record = input.record;
-    let sentence = verdict_sentence(&record.verdict);
     let expected = expectation(record.verdict.label(), input.expected);
     let mut out = format!(
         "<p class=\"verdict {}\">{}</p>\n",
-        sentence.class,
-        escape(&sentence.text)
+        verdict_class(&record.verdict),
+        escape(&record.verdict.sentence())
     );
     out.push_str(&facts(&[
         (
@@ -116,74 +120,28 @@ fn verdict_section(
     ]));
     if !named.is_empty() {
         out.push_str("<h3>Operations the verdict names</h3>\n");
-        out.push_str(&operations_table(operations, named));
+        out.push_str(&operations_table(
+            &record.operations,
+            named,
+            &record.node_names,
+        ));
     }
     out
 }
 
-/// The operations a violation or liveness failure names, by `OpId`.
-fn named_operations(verdict: &Verdict) -> BTreeSet<usize> {
-    let ops = match verdict {
-        Verdict::Violated(v) => &v.ops,
-        Verdict::NotLive(l) => &l.ops,
-        _ => return BTreeSet::new(),
-    };
-    ops.iter().map(|op| op.0 as usize).collect()
-}
-
-fn operations_table(operations: &[Operation<'_>], named: &BTreeSet<usize>) -> String {
-    let rows: Vec<Vec<Cell>> = named
-        .iter()
-        .take(MAX_LISTED_OPERATIONS)
-        .filter_map(|&index| operations.get(index))
-        .map(|op| {
-            let completion = op.completion;
-            vec![
-                Cell::Number(op.index.to_string()),
-                Cell::Text(op.invoke.node.clone().unwrap_or_default()),
-                Cell::Number(op.invoke.process.to_string()),
-                Cell::Code(op.invoke.f.clone()),
-                op.invoke
-                    .key
-                    .clone()
-                    .map_or(Cell::Text(String::new()), Cell::Code),
-                Cell::Code(op.invoke.value.to_string()),
-                Cell::Number(numbers::time(op.invoke_ns())),
-                Cell::Text(op.ending.label().to_owned()),
-                Cell::Code(completion.map(|c| c.value.to_string()).unwrap_or_default()),
-                Cell::Number(op.complete_ns().map(numbers::time).unwrap_or_default()),
-                Cell::Number(op.latency_ns().map(numbers::millis).unwrap_or_default()),
-            ]
-        })
-        .collect();
-    let headers = [
-        "op",
-        "client",
-        "process",
-        "f",
-        "key",
-        "invoked with",
-        "invoked at",
-        "outcome",
-        "returned",
-        "completed at",
-        "latency",
-    ];
-    let mut out = table(&headers, &rows);
-    if named.len() > MAX_LISTED_OPERATIONS {
-        out.push_str(&paragraph(&format!(
-            "… and {} more.",
-            named.len() - MAX_LISTED_OPERATIONS
-        )));
-    }
-    out
-}
-
-fn trace_has_liveness(record: &RunRecord) -> bool {
-    record
-        .trace
-        .as_deref()
-        .is_some_and(|t| t.iter().any(|e| e.kind == TraceKind::LivenessPhase))
+/// When the liveness phase began: the trace's mark, or for a run that
+/// failed liveness without a recorded trace, the verdict's heal time.
+fn liveness_start(record: &RunRecord) -> Option<u64> {
+    let traced = record.trace.as_deref().and_then(|trace| {
+        trace
+            .iter()
+            .find(|e| e.kind == TraceKind::LivenessPhase)
+            .map(|e| e.time.as_nanos())
+    });
+    traced.or(match &record.verdict {
+        Verdict::NotLive(l) => Some(l.healed_at.as_nanos()),
+        _ => None,
+    })
 }
 
 fn checks_section(record: &RunRecord, had_liveness_phase: bool) -> String {
@@ -229,10 +187,9 @@ fn violation_time(verdict: &Verdict) -> Option<u64> {
     }
 }
 
+/// The engine records fault windows in every run, so the timeline needs
+/// no trace.
 fn timeline_section(record: &RunRecord, faults: &FaultPicture) -> String {
-    if record.trace.is_none() {
-        return paragraph("No trace was recorded for this run, so its faults cannot be drawn.");
-    }
     let marks = TimelineMarks {
         end_ns: record.stats.end_time.as_nanos(),
         violation_ns: violation_time(&record.verdict),
@@ -256,7 +213,7 @@ fn latency_section(input: &LatencyInput<'_>) -> String {
     let completed = input
         .operations
         .iter()
-        .filter(|o| o.completion.is_some())
+        .filter(|o| o.complete_ns.is_some())
         .count();
     if completed == 0 {
         return paragraph("The history is empty: no operations to plot.");
@@ -285,18 +242,14 @@ fn latency_section(input: &LatencyInput<'_>) -> String {
     out
 }
 
-fn spacetime_section(
-    record: &RunRecord,
-    operations: &[Operation<'_>],
-    named: &BTreeSet<usize>,
-) -> String {
+fn spacetime_section(record: &RunRecord, named: &BTreeSet<u32>) -> String {
     let Some(trace) = record.trace.as_deref() else {
         return paragraph("No trace was recorded for this run: replay it to draw its messages.");
     };
     let highlighted_nodes: BTreeSet<usize> = named
         .iter()
-        .filter_map(|&op| operations.get(op)?.invoke.node.as_deref())
-        .filter_map(|name| record.node_names.iter().position(|n| n == name))
+        .filter_map(|&id| crate::named_ops::operation(&record.operations, id))
+        .map(|op| op.node.index())
         .collect();
     let (focus, violation) = match &record.verdict {
         Verdict::Violated(v) => (
@@ -312,7 +265,15 @@ fn spacetime_section(
         Verdict::LimitReached { .. } => (Focus::End, None),
         _ => (Focus::Start, None),
     };
-    let sentence = verdict_sentence(&record.verdict).text;
+    let end_ns = record.stats.end_time.as_nanos();
+    let chain = causal_chain(
+        trace,
+        &record.operations,
+        named,
+        &record.fault_windows,
+        end_ns,
+    );
+    let sentence = record.verdict.sentence();
     let input = SpacetimeInput {
         trace,
         node_names: &record.node_names,
@@ -320,15 +281,27 @@ fn spacetime_section(
         violation: violation.map(|(event, time)| (event, time, sentence.as_str())),
         highlighted_nodes: &highlighted_nodes,
         highlighted_ops: named,
+        chain: &chain,
     };
     let diagram = spacetime_diagram(&input);
-    let legend = "<p class=\"legend\"><span><i style=\"background:#4a5568\"></i>message</span>\
+    let mut legend = String::from(
+        "<p class=\"legend\"><span><i style=\"background:#4a5568\"></i>message</span>\
 <span><i style=\"background:#b45309\"></i>duplicate delivery</span>\
 <span><i style=\"background:#c62828\"></i>drop ✕ / violation</span>\
 <span><i style=\"background:#1d2330\"></i>invoke</span>\
 <span><i style=\"background:#2f7ed8\"></i>ok</span><span><i style=\"background:#e0245e\"></i>fail</span>\
 <span><i style=\"background:#f39c12\"></i>info</span>\
-<span><i style=\"background:#fdecea\"></i>client named by the violation</span></p>\n";
+<span><i style=\"background:#fdecea\"></i>client named by the violation</span>",
+    );
+    if chain.is_active() {
+        legend.push_str(&format!(
+            "<span><i style=\"background:{}\"></i>causal chain of the named operations</span>\
+<span><i style=\"background:#4a5568;opacity:{}\"></i>dimmed: not in the chain</span>",
+            palette::CHAIN,
+            palette::DIMMED_OPACITY
+        ));
+    }
+    legend.push_str("</p>\n");
     format!("{legend}{}", figure(&diagram.svg, &diagram.caption))
 }
 

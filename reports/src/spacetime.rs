@@ -8,12 +8,16 @@
 //! Rows are engine steps rather than true time: a handler's delivery and
 //! the sends it caused share a row, causality reads straight down, and a
 //! burst of events at one instant does not collapse into one line.
+//!
+//! When the verdict names operations, their causal chain
+//! (`causal_chain.rs`) is lit and everything else dimmed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use sim_core::trace::{TraceEvent, TraceKind};
 
+use crate::causal_chain::CausalChain;
 use crate::messages::message_fates;
 use crate::numbers;
 use crate::spacetime_arrows::draw_arrows;
@@ -55,7 +59,39 @@ pub struct SpacetimeInput<'a> {
     /// Client nodes of the operations a violation names: tinted columns.
     pub highlighted_nodes: &'a BTreeSet<usize>,
     /// Operations (by `OpId`) a violation names: red invoke/complete marks.
-    pub highlighted_ops: &'a BTreeSet<usize>,
+    pub highlighted_ops: &'a BTreeSet<u32>,
+    /// What to light; the rest is dimmed (nothing, when it is empty).
+    pub chain: &'a CausalChain,
+}
+
+/// How an element of the diagram stands out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Emphasis {
+    /// No chain to light: drawn as always.
+    Plain,
+    /// In the chain: full opacity, a stronger stroke.
+    Lit,
+    /// Outside the chain: faded.
+    Dimmed,
+}
+
+impl Emphasis {
+    /// `Lit` or `Dimmed` by `in_chain`, or `Plain` when there is no chain.
+    pub fn of(chain: &CausalChain, in_chain: bool) -> Emphasis {
+        match (chain.is_active(), in_chain) {
+            (false, _) => Emphasis::Plain,
+            (true, true) => Emphasis::Lit,
+            (true, false) => Emphasis::Dimmed,
+        }
+    }
+
+    /// Attribute text to append to an element's paint.
+    pub fn opacity(self) -> String {
+        match self {
+            Emphasis::Dimmed => format!(" opacity=\"{}\"", crate::palette::DIMMED_OPACITY),
+            Emphasis::Plain | Emphasis::Lit => String::new(),
+        }
+    }
 }
 
 /// The diagram and a sentence saying which part of the trace it shows.
@@ -94,8 +130,12 @@ pub fn spacetime_diagram(input: &SpacetimeInput<'_>) -> Spacetime {
     let height = layout.bottom() + 28.0;
     let label = "space-time diagram: one lifeline per node, time running down";
     let mut svg = Svg::new("spacetime-diagram", WIDTH, height, label);
-    svg.arrow_marker("spacetime-arrow", crate::palette::MESSAGE);
-    svg.arrow_marker("spacetime-duplicate", crate::palette::DUPLICATE);
+    svg.arrow_marker("spacetime-arrow", crate::palette::MESSAGE, 7.0);
+    svg.arrow_marker("spacetime-duplicate", crate::palette::DUPLICATE, 7.0);
+    if input.chain.is_active() {
+        // Chain arrows are twice as thick; their heads should not be.
+        svg.arrow_marker("spacetime-chain", crate::palette::CHAIN, 4.0);
+    }
     draw_columns(&mut svg, input, &layout, window.clone());
     draw_row_times(&mut svg, events, &layout);
     let fates = message_fates(input.trace, window.clone());
@@ -247,6 +287,8 @@ pub(crate) struct ArrowCounts {
     pub messages: usize,
     pub duplicates: usize,
     pub drops: usize,
+    /// Arrows and drops drawn lit, in the chain.
+    pub lit: usize,
 }
 
 fn caption(input: &SpacetimeInput<'_>, window: &Range<usize>, counts: &ArrowCounts) -> String {
@@ -268,9 +310,20 @@ fn caption(input: &SpacetimeInput<'_>, window: &Range<usize>, counts: &ArrowCoun
         }
         Focus::Start => format!("the first {EVENTS_WITHOUT_FOCUS} trace events"),
     };
+    let chain = if input.chain.is_active() {
+        format!(
+            " Lit: the causal chain of the operations the verdict names ({} of the messages \
+             and drops drawn, and {} faults that struck the nodes involved while they ran); \
+             everything else is dimmed.",
+            counts.lit,
+            input.chain.windows.len()
+        )
+    } else {
+        String::new()
+    };
     format!(
         "Trace events {}–{} of {total} (engine steps {}–{}, true time {} to {}): {focus}. \
-         {} messages ({} duplicate deliveries, {} drops ✕). Rows are engine steps; \
+         {} messages ({} duplicate deliveries, {} drops ✕).{chain} Rows are engine steps; \
          hover an arrow or mark for its full text. Dashed arrows cross the window's edge.",
         window.start + 1,
         window.end,
@@ -282,4 +335,54 @@ fn caption(input: &SpacetimeInput<'_>, window: &Range<usize>, counts: &ArrowCoun
         counts.duplicates,
         counts.drops
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::causal_chain::tests::{chain, trace};
+
+    fn draw(chain: &CausalChain) -> String {
+        let names: Vec<String> = ["client-0", "server-0", "server-1", "client-1"]
+            .map(str::to_owned)
+            .to_vec();
+        let input = SpacetimeInput {
+            trace: &trace(),
+            node_names: &names,
+            focus: Focus::Start,
+            violation: None,
+            highlighted_nodes: &BTreeSet::from([0]),
+            highlighted_ops: &BTreeSet::from([0]),
+            chain,
+        };
+        spacetime_diagram(&input).svg
+    }
+
+    #[test]
+    fn the_chain_is_lit_and_everything_else_dimmed() {
+        let svg = draw(&chain());
+        let dimmed = format!("opacity=\"{}\"", crate::palette::DIMMED_OPACITY);
+        assert_eq!(
+            svg.matches("marker-end=\"url(#spacetime-chain)\"").count(),
+            4,
+            "request, forward, answer, reply"
+        );
+        let dimmed_arrow = format!("marker-end=\"url(#spacetime-arrow)\" {dimmed}");
+        assert_eq!(
+            svg.matches(&dimmed_arrow).count(),
+            3,
+            "the other client's request, the peer's message elsewhere, the later request"
+        );
+        let pause = format!("fill=\"{}\"><title>server-1", crate::palette::PAUSED);
+        assert!(svg.contains(&pause), "the peer's pause is lit:\n{svg}");
+        let crash = format!("fill=\"{}\" {dimmed}", crate::palette::CRASHED);
+        assert!(svg.contains(&crash), "the other client's crash is dimmed");
+    }
+
+    #[test]
+    fn without_a_chain_nothing_is_dimmed() {
+        let svg = draw(&CausalChain::default());
+        assert!(!svg.contains(" opacity="), "nothing is dimmed");
+        assert!(!svg.contains("spacetime-chain"));
+    }
 }

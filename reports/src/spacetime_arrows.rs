@@ -2,7 +2,8 @@
 //! delivery (a duplicate is a second, differently coloured arrow), a
 //! line ending in an ✕ for a drop, and dashed arrows for messages that
 //! cross the window's edge. Every arrow's tooltip has the message's text
-//! and its timing.
+//! and its timing. Messages in the causal chain of the operations the
+//! verdict names are drawn lit, the others dimmed.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -14,7 +15,7 @@ use sim_core::trace::{TraceEvent, TraceKind};
 use crate::messages::MessageFate;
 use crate::numbers;
 use crate::palette;
-use crate::spacetime::{ArrowCounts, Layout, SpacetimeInput, TOP};
+use crate::spacetime::{ArrowCounts, Emphasis, Layout, SpacetimeInput, TOP};
 use crate::spacetime_marks::{DETAIL_CHARS, name};
 use crate::svg::{Svg, shorten};
 
@@ -78,7 +79,13 @@ fn draw_sent(
         if !inside {
             title.push_str("\n(delivered after this window)");
         }
-        arrow(svg, start, (receiver_x, end_y), copy > 0, !inside, &title);
+        let emphasis = lit(input, index, counts);
+        let style = ArrowStyle {
+            duplicate: copy > 0,
+            dashed: !inside,
+            emphasis,
+        };
+        arrow(svg, start, (receiver_x, end_y), style, &title);
         counts.messages += 1;
     }
     for &index in &fate.drops {
@@ -94,19 +101,18 @@ fn draw_sent(
             ((receiver_x, layout.bottom()), true)
         };
         let title = format!("{head}\n{}", drop_text(dropped));
-        drop_mark(svg, start, end, dashed, &title);
+        let emphasis = lit(input, index, counts);
+        drop_mark(svg, (start, end), dashed, emphasis, &title);
         counts.drops += 1;
     }
     if fate.deliveries.is_empty() && fate.drops.is_empty() {
         let title = format!("{head}\nstill in flight when the run ended");
-        arrow(
-            svg,
-            start,
-            (receiver_x, layout.bottom()),
-            false,
-            true,
-            &title,
-        );
+        let style = ArrowStyle {
+            duplicate: false,
+            dashed: true,
+            emphasis: Emphasis::of(input.chain, false),
+        };
+        arrow(svg, start, (receiver_x, layout.bottom()), style, &title);
         counts.messages += 1;
     }
 }
@@ -128,12 +134,16 @@ fn draw_arriving(
             numbers::time(delivery.time.as_nanos())
         );
         let end = (layout.x(delivery.node), layout.y(delivery.event));
+        let style = ArrowStyle {
+            duplicate: false,
+            dashed: true,
+            emphasis: lit(input, index, counts),
+        };
         arrow(
             svg,
             (layout.x(delivery.peer), TOP - 4.0),
             end,
-            false,
-            true,
+            style,
             &title,
         );
         counts.messages += 1;
@@ -146,31 +156,49 @@ fn draw_arriving(
             drop_text(dropped)
         );
         let at = (layout.x(dropped.peer), layout.y(dropped.event));
-        drop_mark(svg, (at.0, TOP - 4.0), at, true, &title);
+        let emphasis = lit(input, index, counts);
+        drop_mark(svg, ((at.0, TOP - 4.0), at), true, emphasis, &title);
         counts.drops += 1;
     }
 }
 
-fn arrow(
-    svg: &mut Svg,
-    from: (f64, f64),
-    to: (f64, f64),
+/// How an arrow is drawn.
+#[derive(Clone, Copy, Debug)]
+struct ArrowStyle {
+    /// A second delivery of one message.
     duplicate: bool,
+    /// It crosses the window's edge.
     dashed: bool,
-    title: &str,
-) {
-    let (colour, marker) = if duplicate {
-        (palette::DUPLICATE, "spacetime-duplicate")
-    } else {
-        (palette::MESSAGE, "spacetime-arrow")
+    emphasis: Emphasis,
+}
+
+/// Is the delivery or drop at trace index `index` in the chain? Counts
+/// the lit ones for the caption.
+fn lit(input: &SpacetimeInput<'_>, index: usize, counts: &mut ArrowCounts) -> Emphasis {
+    let is_drop = matches!(input.trace[index].kind, TraceKind::Drop(_));
+    let in_chain = input.chain.carries(index) || (is_drop && input.chain.events.contains(&index));
+    let emphasis = Emphasis::of(input.chain, in_chain);
+    if emphasis == Emphasis::Lit {
+        counts.lit += 1;
+    }
+    emphasis
+}
+
+fn arrow(svg: &mut Svg, from: (f64, f64), to: (f64, f64), style: ArrowStyle, title: &str) {
+    let (colour, marker, width) = match (style.emphasis, style.duplicate) {
+        (Emphasis::Lit, _) => (palette::CHAIN, "spacetime-chain", "2.2"),
+        (_, true) => (palette::DUPLICATE, "spacetime-duplicate", "1.1"),
+        (_, false) => (palette::MESSAGE, "spacetime-arrow", "1.1"),
     };
-    let dash = if dashed {
+    let dash = if style.dashed {
         " stroke-dasharray=\"4,3\""
     } else {
         ""
     };
-    let paint =
-        format!("stroke=\"{colour}\" stroke-width=\"1.1\"{dash} marker-end=\"url(#{marker})\"");
+    let paint = format!(
+        "stroke=\"{colour}\" stroke-width=\"{width}\"{dash} marker-end=\"url(#{marker})\"{}",
+        style.emphasis.opacity()
+    );
     // Stop short of the lifeline so the arrowhead stays visible.
     let length = ((to.0 - from.0).powi(2) + (to.1 - from.1).powi(2))
         .sqrt()
@@ -184,13 +212,28 @@ fn arrow(
 }
 
 /// A line towards the receiver ending in an ✕ where the message died.
-fn drop_mark(svg: &mut Svg, from: (f64, f64), at: (f64, f64), dashed: bool, title: &str) {
+fn drop_mark(
+    svg: &mut Svg,
+    (from, at): ((f64, f64), (f64, f64)),
+    dashed: bool,
+    emphasis: Emphasis,
+    title: &str,
+) {
     let dash = if dashed {
         " stroke-dasharray=\"3,3\""
     } else {
         ""
     };
-    let paint = format!("stroke=\"{}\" stroke-width=\"1.4\"{dash}", palette::DROP);
+    let width = if emphasis == Emphasis::Lit {
+        "2.2"
+    } else {
+        "1.4"
+    };
+    let paint = format!(
+        "stroke=\"{}\" stroke-width=\"{width}\"{dash}{}",
+        palette::DROP,
+        emphasis.opacity()
+    );
     svg.group(&paint, Some(title));
     svg.line(from, at, "", None);
     let size = 4.0;

@@ -1,7 +1,8 @@
 //! What the space-time diagram draws on its grid besides arrows: lifelines
 //! (styled while a node is crashed or paused) and marks for client
-//! operations, timers and faults. `spacetime.rs` chooses the window and the
-//! grid; `spacetime_arrows.rs` draws the messages.
+//! operations, timers and faults, each lit or dimmed by the causal chain.
+//! `spacetime.rs` chooses the window and the grid; `spacetime_arrows.rs`
+//! draws the messages.
 
 use std::ops::Range;
 
@@ -10,7 +11,7 @@ use sim_core::trace::{Ending, TraceEvent, TraceKind};
 
 use crate::fault_text::describe_network_fault;
 use crate::palette;
-use crate::spacetime::{LEFT, Layout, SpacetimeInput, TOP, WIDTH, is_drawn};
+use crate::spacetime::{Emphasis, LEFT, Layout, SpacetimeInput, TOP, WIDTH, is_drawn};
 use crate::svg::{Anchor, Svg, shorten};
 
 /// Longest message or event text kept in a tooltip.
@@ -26,61 +27,103 @@ enum Life {
 }
 
 /// One lifeline per node, from top to bottom, drawn per stretch of state.
+/// A crashed or paused stretch is lit when the fault that began it touched
+/// the chain.
 pub(crate) fn draw_lifelines(
     svg: &mut Svg,
     input: &SpacetimeInput<'_>,
     layout: &Layout,
     window: Range<usize>,
 ) {
-    let mut life = vec![Life::Up; layout.columns.len()];
-    for event in &input.trace[..window.start] {
-        apply_life(&mut life, event);
+    let nodes = layout.columns.len();
+    let mut life = vec![Life::Up; nodes];
+    // The trace index of the event that began each node's current stretch.
+    let mut began: Vec<Option<usize>> = vec![None; nodes];
+    for (index, event) in input.trace[..window.start].iter().enumerate() {
+        apply_life(&mut life, &mut began, (index, event));
     }
-    let mut since = vec![TOP - 8.0; life.len()];
-    for event in input.trace[window].iter().filter(|e| is_drawn(e)) {
-        let Some(node) = event.node.map(NodeId::index).filter(|n| *n < life.len()) else {
+    let mut since = vec![TOP - 8.0; nodes];
+    for (index, event) in input
+        .trace
+        .iter()
+        .enumerate()
+        .take(window.end)
+        .skip(window.start)
+    {
+        let Some(node) = event.node.map(NodeId::index).filter(|n| *n < nodes) else {
             continue;
         };
-        let before = life[node];
-        apply_life(&mut life, event);
-        if life[node] != before {
+        if !is_drawn(event) {
+            continue;
+        }
+        let before = (life[node], began[node]);
+        apply_life(&mut life, &mut began, (index, event));
+        if life[node] != before.0 {
             let y = layout.y(event.event);
-            lifeline(
-                svg,
-                layout.columns[node],
-                (since[node], y),
-                before,
-                &input.node_names[node],
-            );
+            let stretch = Stretch {
+                x: layout.columns[node],
+                span: (since[node], y),
+                life: before.0,
+                emphasis: stretch_emphasis(input, before),
+            };
+            lifeline(svg, stretch, &input.node_names[node]);
             since[node] = y;
         }
     }
     for (node, state) in life.into_iter().enumerate() {
-        let bottom = layout.bottom();
-        lifeline(
-            svg,
-            layout.columns[node],
-            (since[node], bottom),
-            state,
-            &input.node_names[node],
-        );
+        let stretch = Stretch {
+            x: layout.columns[node],
+            span: (since[node], layout.bottom()),
+            life: state,
+            emphasis: stretch_emphasis(input, (state, began[node])),
+        };
+        lifeline(svg, stretch, &input.node_names[node]);
     }
 }
 
-fn apply_life(life: &mut [Life], event: &TraceEvent) {
-    let Some(slot) = event.node.and_then(|n| life.get_mut(n.index())) else {
+/// One stretch of a lifeline in one state.
+#[derive(Clone, Copy, Debug)]
+struct Stretch {
+    x: f64,
+    span: (f64, f64),
+    life: Life,
+    emphasis: Emphasis,
+}
+
+/// A node that is up is the diagram's frame, never dimmed; a crash or a
+/// pause is a fault, lit when the chain's faults began it.
+fn stretch_emphasis(input: &SpacetimeInput<'_>, (life, began): (Life, Option<usize>)) -> Emphasis {
+    if life == Life::Up {
+        return Emphasis::Plain;
+    }
+    let lit = began.is_some_and(|i| input.chain.fault_events.contains(&i));
+    Emphasis::of(input.chain, lit)
+}
+
+fn apply_life(
+    life: &mut [Life],
+    began: &mut [Option<usize>],
+    (index, event): (usize, &TraceEvent),
+) {
+    let Some(node) = event.node.map(NodeId::index).filter(|n| *n < life.len()) else {
         return;
     };
-    match event.kind {
-        TraceKind::Crash => *slot = Life::Crashed,
-        TraceKind::Pause => *slot = Life::Paused,
-        TraceKind::Restart | TraceKind::Resume => *slot = Life::Up,
-        _ => {}
+    let next = match event.kind {
+        TraceKind::Crash => Life::Crashed,
+        TraceKind::Pause => Life::Paused,
+        TraceKind::Restart | TraceKind::Resume => Life::Up,
+        _ => return,
+    };
+    if next != life[node] {
+        life[node] = next;
+        began[node] = Some(index);
     }
 }
 
-fn lifeline(svg: &mut Svg, x: f64, (from, to): (f64, f64), life: Life, name: &str) {
-    match life {
+fn lifeline(svg: &mut Svg, stretch: Stretch, name: &str) {
+    let (x, (from, to)) = (stretch.x, stretch.span);
+    let opacity = stretch.emphasis.opacity();
+    match stretch.life {
         Life::Up => svg.line(
             (x, from),
             (x, to),
@@ -89,7 +132,7 @@ fn lifeline(svg: &mut Svg, x: f64, (from, to): (f64, f64), life: Life, name: &st
         ),
         Life::Crashed => {
             let paint = format!(
-                "stroke=\"{}\" stroke-width=\"4\" stroke-dasharray=\"3,3\"",
+                "stroke=\"{}\" stroke-width=\"4\" stroke-dasharray=\"3,3\"{opacity}",
                 palette::CRASHED
             );
             svg.line(
@@ -101,7 +144,7 @@ fn lifeline(svg: &mut Svg, x: f64, (from, to): (f64, f64), life: Life, name: &st
         }
         Life::Paused => {
             let paint = format!(
-                "stroke=\"{}\" stroke-width=\"4\" stroke-opacity=\"0.7\"",
+                "stroke=\"{}\" stroke-width=\"4\" stroke-opacity=\"0.7\"{opacity}",
                 palette::PAUSED
             );
             svg.line(
@@ -132,20 +175,31 @@ pub(crate) fn draw_event_marks(
     layout: &Layout,
     window: Range<usize>,
 ) {
-    let events = &input.trace[window];
-    draw_network_faults(svg, layout, events, input.node_names);
-    for event in events.iter().filter(|e| is_drawn(e)) {
+    draw_network_faults(svg, input, layout, window.clone());
+    let events = input.trace.iter().enumerate();
+    for (index, event) in events.take(window.end).skip(window.start) {
+        if !is_drawn(event) {
+            continue;
+        }
         let at = (layout.x(event.node), layout.y(event.event));
         let who = name(input, event.node);
+        // Operations and timers belong to the chain by happens-before;
+        // faults by the windows that touched it.
+        let in_chain = input.chain.events.contains(&index);
+        let emphasis = Emphasis::of(input.chain, in_chain);
+        let fault_emphasis = Emphasis::of(input.chain, input.chain.fault_events.contains(&index));
         match event.kind {
-            TraceKind::Invoke => draw_invocation(svg, input, at, event, &who),
-            TraceKind::Complete(ending) => draw_completion(svg, input, at, (event, ending), &who),
+            TraceKind::Invoke => draw_invocation(svg, input, (at, emphasis), event, &who),
+            TraceKind::Complete(ending) => {
+                draw_completion(svg, input, (at, emphasis), (event, ending), &who);
+            }
             TraceKind::Timer => {
                 let title = format!(
                     "{who}: timer fired: {}",
                     shorten(&event.detail, DETAIL_CHARS)
                 );
-                svg.circle(at, 2.5, "fill=\"#fff\" stroke=\"#667085\"", Some(&title));
+                let paint = format!("fill=\"#fff\" stroke=\"#667085\"{}", emphasis.opacity());
+                svg.circle(at, 2.5, &paint, Some(&title));
             }
             TraceKind::ClockStep | TraceKind::ClockDrift => {
                 let diamond = [
@@ -154,11 +208,11 @@ pub(crate) fn draw_event_marks(
                     (at.0, at.1 + 5.0),
                     (at.0 - 5.0, at.1),
                 ];
-                let paint = format!("fill=\"{}\"", palette::CLOCK);
+                let paint = format!("fill=\"{}\"{}", palette::CLOCK, fault_emphasis.opacity());
                 svg.polygon(&diamond, &paint, Some(&format!("{who}: {}", event.detail)));
             }
             TraceKind::Crash | TraceKind::Restart | TraceKind::Pause | TraceKind::Resume => {
-                draw_node_fault(svg, at, event, &who);
+                draw_node_fault(svg, (at, fault_emphasis), event, &who);
             }
             _ => {}
         }
@@ -168,7 +222,7 @@ pub(crate) fn draw_event_marks(
 fn draw_completion(
     svg: &mut Svg,
     input: &SpacetimeInput<'_>,
-    at: (f64, f64),
+    (at, emphasis): ((f64, f64), Emphasis),
     (event, ending): (&TraceEvent, Ending),
     who: &str,
 ) {
@@ -188,22 +242,23 @@ fn draw_completion(
         shorten(&event.detail, DETAIL_CHARS)
     );
     let radius = if highlighted { 5.5 } else { 4.0 };
-    svg.circle(
-        at,
-        radius,
-        &format!("fill=\"{fill}\" {stroke}"),
-        Some(&title),
-    );
+    let paint = format!("fill=\"{fill}\" {stroke}{}", emphasis.opacity());
+    svg.circle(at, radius, &paint, Some(&title));
 }
 
 /// Is this the invocation or completion of an operation the verdict names?
 fn is_highlighted(input: &SpacetimeInput<'_>, event: &TraceEvent) -> bool {
     event
         .op
-        .is_some_and(|op| input.highlighted_ops.contains(&(op.0 as usize)))
+        .is_some_and(|op| input.highlighted_ops.contains(&op.0))
 }
 
-fn draw_node_fault(svg: &mut Svg, at: (f64, f64), event: &TraceEvent, who: &str) {
+fn draw_node_fault(
+    svg: &mut Svg,
+    (at, emphasis): ((f64, f64), Emphasis),
+    event: &TraceEvent,
+    who: &str,
+) {
     let (word, colour) = match event.kind {
         TraceKind::Crash => ("crash", palette::CRASHED),
         TraceKind::Restart => ("restart", palette::LIVENESS),
@@ -211,22 +266,23 @@ fn draw_node_fault(svg: &mut Svg, at: (f64, f64), event: &TraceEvent, who: &str)
         _ => ("resume", palette::PAUSED),
     };
     let title = format!("{who}: {}", event.detail);
+    let opacity = emphasis.opacity();
     svg.rect(
         at.0 - 9.0,
         at.1 - 2.0,
         18.0,
         4.0,
-        &format!("fill=\"{colour}\""),
+        &format!("fill=\"{colour}\"{opacity}"),
         Some(&title),
     );
-    let paint = format!("fill=\"{colour}\" font-size=\"10\" font-weight=\"bold\" {HALO}");
+    let paint = format!("fill=\"{colour}\" font-size=\"10\" font-weight=\"bold\" {HALO}{opacity}");
     svg.text((at.0 + 12.0, at.1 + 3.5), Anchor::Start, &paint, word);
 }
 
 fn draw_invocation(
     svg: &mut Svg,
     input: &SpacetimeInput<'_>,
-    at: (f64, f64),
+    (at, emphasis): ((f64, f64), Emphasis),
     event: &TraceEvent,
     who: &str,
 ) {
@@ -243,7 +299,7 @@ fn draw_invocation(
         "{who} invokes operation {op}: {}",
         shorten(&event.detail, DETAIL_CHARS)
     );
-    let paint = format!("fill=\"{fill}\"");
+    let paint = format!("fill=\"{fill}\"{}", emphasis.opacity());
     let corner = (at.0 - size / 2.0, at.1 - size / 2.0);
     svg.rect(corner.0, corner.1, size, size, &paint, Some(&title));
 }
@@ -258,28 +314,35 @@ fn is_network_fault(event: &TraceEvent) -> bool {
 /// One dashed line across the diagram per engine step with network-wide
 /// faults, labelled with all of them: the liveness phase heals partitions
 /// and links in the step it starts, and three labels on one line overlap.
+/// A line is lit when one of its faults touched the chain; the liveness
+/// phase is a landmark, never dimmed.
 fn draw_network_faults(
     svg: &mut Svg,
+    input: &SpacetimeInput<'_>,
     layout: &Layout,
-    events: &[TraceEvent],
-    node_names: &[String],
+    window: Range<usize>,
 ) {
-    let mut by_step: Vec<(u64, Vec<&TraceEvent>)> = Vec::new();
-    for event in events.iter().filter(|e| is_network_fault(e)) {
+    let mut by_step: Vec<(u64, Vec<usize>)> = Vec::new();
+    for index in window.filter(|&i| is_network_fault(&input.trace[i])) {
+        let step = input.trace[index].event;
         match by_step.last_mut() {
-            Some((step, faults)) if *step == event.event => faults.push(event),
-            _ => by_step.push((event.event, vec![event])),
+            Some((last, faults)) if *last == step => faults.push(index),
+            _ => by_step.push((step, vec![index])),
         }
     }
-    for (step, faults) in by_step {
+    for (step, indices) in by_step {
+        let faults: Vec<&TraceEvent> = indices.iter().map(|&i| &input.trace[i]).collect();
         let colour = match faults[0].kind {
             TraceKind::LivenessPhase => palette::LIVENESS,
             TraceKind::LinkChange => palette::LINK,
             _ => palette::PARTITION_SIDES[0],
         };
+        let landmark = faults.iter().any(|f| f.kind == TraceKind::LivenessPhase);
+        let lit = landmark || indices.iter().any(|i| input.chain.fault_events.contains(i));
+        let opacity = Emphasis::of(input.chain, lit).opacity();
         let words: Vec<String> = faults
             .iter()
-            .map(|f| describe_network_fault(f, node_names))
+            .map(|f| describe_network_fault(f, input.node_names))
             .collect();
         let details: Vec<String> = faults
             .iter()
@@ -287,9 +350,11 @@ fn draw_network_faults(
             .collect();
         let title = format!("{}\n{}", words.join("\n"), details.join("\n"));
         let y = layout.y(step);
-        let paint = format!("stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"8,4\"");
+        let paint =
+            format!("stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"8,4\"{opacity}");
         svg.line((LEFT - 4.0, y), (WIDTH - 6.0, y), &paint, Some(&title));
-        let label_paint = format!("fill=\"{colour}\" font-size=\"10\" font-weight=\"bold\" {HALO}");
+        let label_paint =
+            format!("fill=\"{colour}\" font-size=\"10\" font-weight=\"bold\" {HALO}{opacity}");
         let label = shorten(&words.join(" · "), 110);
         svg.text((WIDTH - 8.0, y - 3.0), Anchor::End, &label_paint, &label);
     }

@@ -130,11 +130,13 @@ impl Svg {
 
     /// Arrowhead markers, referenced as `marker-end="url(#<id>)"`. Ids are
     /// prefixed with the plot's id so several plots on a page never clash.
-    pub fn arrow_marker(&mut self, id: &str, colour: &str) {
+    /// `size` is in stroke widths (a marker scales with its line's).
+    pub fn arrow_marker(&mut self, id: &str, colour: &str, size: f64) {
         let _ = writeln!(
             self.out,
-            "<defs><marker id=\"{}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{colour}\"/></marker></defs>",
-            escape(id)
+            "<defs><marker id=\"{}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"{size}\" markerHeight=\"{size}\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{colour}\"/></marker></defs>",
+            escape(id),
+            size = coordinate(size)
         );
     }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use sim_core::record::SeedLine;
+use sim_core::record::{SeedLine, accepts, replay_command};
 
 use crate::SweepReportInput;
 use crate::distribution::{distribution, metric_names};
@@ -99,7 +99,7 @@ fn summary_section(input: &SweepReportInput<'_>, groups: &[Group<'_>]) -> String
     // passing, or failures all of the expected kind.
     let failures_as_expected = groups
         .iter()
-        .all(|g| g.label == "pass" || g.label == input.expected);
+        .all(|g| g.label == "pass" || accepts(input.expected, g.label));
     let class = match (passed == total, input.expected == "pass") {
         (true, true) => "pass",
         (true, false) => "warn",
@@ -201,10 +201,7 @@ fn failures_section(
                     Cell::Text(line.message.clone().unwrap_or_default()),
                     Cell::Number(line.event.map(|e| e.to_string()).unwrap_or_default()),
                     Cell::Number(line.time_ns.map(numbers::time).unwrap_or_default()),
-                    Cell::Code(format!(
-                        "dsim run {} --seed {}",
-                        input.scenario_path, line.seed
-                    )),
+                    Cell::Code(replay_command(input.scenario_path, line.seed)),
                 ]
             })
             .collect();

@@ -4,7 +4,7 @@
 //! the liveness phase and the violation are vertical lines. Every band has
 //! a `<title>` tooltip with the fault's own text.
 
-use crate::fault_windows::{FaultPicture, FaultWindow, WindowKind};
+use crate::fault_windows::{FaultPicture, NodeWindow, WindowKind};
 use crate::numbers;
 use crate::palette;
 use crate::svg::{Anchor, Svg, TimeScale, shorten};
@@ -105,7 +105,7 @@ fn draw_rows(svg: &mut Svg, node_names: &[String], bottom: f64) {
     svg.line((LEFT, TOP), (LEFT, bottom), "stroke=\"#98a2b3\"", None);
 }
 
-fn draw_window(svg: &mut Svg, scale: &TimeScale, window: &FaultWindow, node_names: &[String]) {
+fn draw_window(svg: &mut Svg, scale: &TimeScale, window: &NodeWindow, node_names: &[String]) {
     let (lane, colour) = match window.kind {
         WindowKind::Crashed => (STATE_LANE, palette::CRASHED),
         WindowKind::Paused => (STATE_LANE, palette::PAUSED),
@@ -114,7 +114,6 @@ fn draw_window(svg: &mut Svg, scale: &TimeScale, window: &FaultWindow, node_name
             palette::PARTITION_SIDES[side % palette::PARTITION_SIDES.len()],
         ),
         WindowKind::Link => (LINK_LANE, palette::LINK),
-        WindowKind::Unread => (STATE_LANE, palette::UNREAD_FAULT),
     };
     let x = scale.at(window.start_ns);
     // At least a sliver, so an instant fault is still visible and hoverable.

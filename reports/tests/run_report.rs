@@ -1,12 +1,15 @@
 //! Run reports of real runs of the counter design: a violation, a pass, a
-//! liveness failure, a run with nothing recorded, and a 100,000-event run
-//! that must still give a small page. Snapshots hold the verdict and check
-//! tables as text and the page's outline, not the HTML itself.
+//! liveness failure, a run with nothing recorded, a run whose design asks
+//! for its own plots, and a 100,000-event run that must still give a small
+//! page. Snapshots hold the verdict and check tables as text and the
+//! page's outline, not the HTML itself.
 
 mod common;
 
-use common::fixtures::{long_run, not_live_run, passing_run, render_run, violating_run};
-use common::summary::{duplicate_ids, outline, section_text, svg_ids};
+use common::fixtures::{
+    long_run, not_live_run, passing_run, render_run, run_with_design_plots, violating_run,
+};
+use common::summary::{data_lines, duplicate_ids, outline, section_ids, section_text, svg_ids};
 
 /// Every plot a run report with a trace and a history has.
 const RUN_PLOTS: [&str; 5] = [
@@ -27,7 +30,7 @@ fn a_violation_report_names_the_check_the_seed_and_the_replay_command() {
     insta::assert_snapshot!("violation_checks", section_text(&html, "checks"));
     insta::assert_snapshot!("violation_outline", outline(&html));
     let replay = format!(
-        "dsim replay scenarios/counter/gossip.ron --seed {}",
+        "dsim run scenarios/counter/gossip.ron --seed {}",
         record.seed
     );
     assert!(html.contains(&replay));
@@ -59,11 +62,60 @@ fn a_run_without_trace_or_history_says_so_instead_of_drawing() {
     let mut record = violating_run();
     record.trace = None;
     record.history.clear();
+    record.operations.clear();
     let html = render_run(&record);
-    assert!(svg_ids(&html).is_empty());
-    assert!(section_text(&html, "faults").contains("No trace was recorded"));
+    // The engine records fault windows in every run: the timeline needs no
+    // trace.
+    assert_eq!(svg_ids(&html), ["fault-timeline"]);
     assert!(section_text(&html, "latency").contains("The history is empty"));
     assert!(section_text(&html, "spacetime").contains("replay it"));
+}
+
+#[test]
+fn a_design_s_plots_are_drawn_from_its_series_after_the_latency_plots() {
+    let html = render_run(&run_with_design_plots());
+    let sections = section_ids(&html);
+    let latency = sections.iter().position(|s| s == "latency").unwrap();
+    assert_eq!(sections[latency + 1], "design", "{sections:?}");
+    assert!(section_text(&html, "design").contains("Running totals of acks, losses"));
+    let ids = svg_ids(&html);
+    assert_eq!(ids[4..6], ["design-plot-1", "design-plot-2"], "{ids:?}");
+    assert_eq!(data_lines(&html, "design-plot-1"), 2, "one line per series");
+    assert_eq!(data_lines(&html, "design-plot-2"), 1);
+    assert!(!html.contains("could not draw"));
+}
+
+#[test]
+fn a_design_without_plots_gets_no_section() {
+    let mut record = run_with_design_plots();
+    record.plots.clear();
+    let html = render_run(&record);
+    assert!(!section_ids(&html).contains(&"design".to_owned()));
+    assert!(
+        !svg_ids(&html)
+            .iter()
+            .any(|id| id.starts_with("design-plot"))
+    );
+}
+
+#[test]
+fn the_violation_s_causal_chain_is_lit_and_the_rest_dimmed() {
+    let html = render_run(&violating_run());
+    let spacetime = section_text(&html, "spacetime");
+    assert!(
+        spacetime.contains("causal chain of the named operations"),
+        "{spacetime}"
+    );
+    assert!(
+        html.contains("url(#spacetime-chain)"),
+        "some message is in the chain"
+    );
+    assert!(
+        spacetime.contains("everything else is dimmed"),
+        "{spacetime}"
+    );
+    let diagram = &html[html.find("<svg id=\"spacetime-diagram\"").unwrap()..];
+    assert!(diagram.contains(" opacity=\""), "something is dimmed");
 }
 
 #[test]

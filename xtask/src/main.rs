@@ -5,10 +5,12 @@
 //! - `bench`: the benchmarks whose figures the README quotes.
 //! - `k8s`: the Kubernetes Job example validated against the schema.
 //! - `slurm`: the Slurm array example run on a real one-node Slurm.
+//! - `gallery`: the example reports' screenshots, from shipped scenarios.
 
 mod bench;
 mod ci;
 mod command;
+mod gallery;
 mod k8s;
 mod slurm;
 
@@ -21,14 +23,20 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("k8s") => k8s::run(),
         Some("slurm") => slurm::run(),
+        Some("gallery") => gallery::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench | k8s | slurm>");
+            eprintln!("usage: cargo xtask <ci | bench | k8s | slurm | gallery>");
             eprintln!(
-                "  ci     format check, clippy -D warnings, all tests, the scenario library, k8s, slurm"
+                "  ci       format check, clippy -D warnings, all tests, the scenario library, k8s, slurm"
             );
-            eprintln!("  bench  the engine and checker benchmarks (release build)");
-            eprintln!("  k8s    validate the Kubernetes Job example against the schema (pip)");
-            eprintln!("  slurm  run the Slurm array example on a real one-node Slurm (root; apt)");
+            eprintln!("  bench    the engine and checker benchmarks (release build)");
+            eprintln!("  k8s      validate the Kubernetes Job example against the schema (pip)");
+            eprintln!(
+                "  slurm    run the Slurm array example on a real one-node Slurm (root; apt)"
+            );
+            eprintln!(
+                "  gallery  reports of shipped scenarios, screenshotted into reports/examples/ (chromium)"
+            );
             return ExitCode::from(2);
         }
     };

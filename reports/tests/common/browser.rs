@@ -1,7 +1,7 @@
-//! Headless Chromium, to check that a report loads in a real browser and
-//! to take screenshots. Without Chromium the browser test skips with a
-//! message, unless `CI` is set: CI installs Chromium (`.ci/run`), so there
-//! a missing browser is a failure, not a reason to skip.
+//! Headless Chromium, to check that a report loads in a real browser.
+//! Without Chromium the browser test skips with a message, unless `CI` is
+//! set: CI installs Chromium (`.ci/run`), so there a missing browser is a
+//! failure, not a reason to skip.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -58,18 +58,6 @@ pub fn dump_dom(chromium: &Path, page: &Path, scratch: &Path) -> String {
         .stdout(Stdio::from(dom));
     run(command, scratch, "dump the DOM");
     std::fs::read_to_string(&dom_path).expect("read the dumped DOM")
-}
-
-/// A PNG of the page's top `width` × `height` pixels.
-pub fn screenshot(chromium: &Path, page: &Path, png: &Path, scratch: &Path) {
-    let mut command = headless(chromium, scratch);
-    command
-        .arg(format!("--screenshot={}", png.display()))
-        .arg("--window-size=1400,2200")
-        .arg("--hide-scrollbars")
-        .arg(file_url(page))
-        .stdout(Stdio::null());
-    run(command, scratch, "take a screenshot");
 }
 
 fn headless(chromium: &Path, scratch: &Path) -> Command {

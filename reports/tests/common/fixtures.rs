@@ -1,12 +1,14 @@
 //! The report inputs the tests render, built by running the counter
 //! design: a run that violates `bounded_staleness`, one that passes, one
-//! that is not live, a long run, a sweep over seeds and a grid.
+//! that is not live, one with a design's own plots, a long run, a sweep
+//! over seeds and a grid.
 
 use reports::{
     GridCell, GridReportInput, RunReportInput, SweepReportInput, grid_report, run_report,
     sweep_report,
 };
-use sim_core::record::{RunRecord, SeedLine};
+use sim_core::metrics::Series;
+use sim_core::record::{PlotSpec, RunRecord, SeedLine, replay_command};
 
 use super::harness::{
     SCENARIO_NAME, SCENARIO_PATH, SCENARIO_SOURCE, Setup, first_run_labelled, sweep,
@@ -40,8 +42,34 @@ pub fn long_run() -> RunRecord {
     super::harness::run(&setup, 1)
 }
 
+/// The violating run with a design's own series and plots: two counters,
+/// drawn together as running totals, and one of them per bucket.
+pub fn run_with_design_plots() -> RunRecord {
+    let mut record = violating_run();
+    let bucket_ns = record.stats.end_time.as_nanos() / 20;
+    let series = |name: &str, every: u64| Series {
+        name: name.to_owned(),
+        bucket_ns,
+        counts: (0..20).map(|i| u64::from(i % every == 0)).collect(),
+    };
+    record.series = vec![series("acks", 1), series("losses", 4)];
+    record.plots = vec![
+        PlotSpec {
+            title: "acks and losses".to_owned(),
+            series: vec!["acks".to_owned(), "losses".to_owned()],
+            cumulative: true,
+        },
+        PlotSpec {
+            title: "acks per bucket".to_owned(),
+            series: vec!["acks".to_owned()],
+            cumulative: false,
+        },
+    ];
+    record
+}
+
 pub fn render_run(record: &RunRecord) -> String {
-    let replay = format!("dsim replay {SCENARIO_PATH} --seed {}", record.seed);
+    let replay = replay_command(SCENARIO_PATH, record.seed);
     run_report(&RunReportInput {
         scenario_name: SCENARIO_NAME,
         scenario_path: SCENARIO_PATH,

@@ -26,6 +26,27 @@ pub fn duplicate_ids(html: &str) -> Vec<String> {
     duplicates
 }
 
+/// How many lines of data the plot `id` draws: plotters draws each line
+/// as a `<polyline>`, and so are legend swatches and the backdrop's
+/// vertical marks, but those have two points and a data line has more.
+pub fn data_lines(html: &str, id: &str) -> usize {
+    let start = html
+        .find(&format!("<svg id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no plot {id}"));
+    let end = html[start..]
+        .find("</svg>")
+        .map_or(html.len(), |e| start + e);
+    html[start..end]
+        .split("<polyline")
+        .skip(1)
+        .filter(|element| {
+            let points = element.split("points=\"").nth(1).unwrap_or("");
+            let points = &points[..points.find('"').unwrap_or(0)];
+            points.split_whitespace().count() > 2
+        })
+        .count()
+}
+
 /// `id: N tooltips` for every plot.
 pub fn plot_outline(html: &str) -> String {
     let mut out = String::new();
