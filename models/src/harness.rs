@@ -73,6 +73,13 @@ pub trait Model: Debug + Send + Sync + 'static {
     fn headline_metrics(&self) -> Vec<&'static str> {
         vec!["ok_fraction", "latency_ms_p99", "messages_per_request"]
     }
+
+    /// Sentences the run summary and report print beside the metrics: the
+    /// math a measurement should meet (the birthday bound beside the IDs a
+    /// random-ID run drew).
+    fn notes(&self, _run: &Finished<'_, Self>) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A model's run result, with its types.
@@ -153,10 +160,12 @@ impl<M: Model> Design for Harness<M> {
         let mut metrics = shared_metrics(&result);
         metrics.extend(self.model.metrics(&finished));
         let series = self.model.series(&finished);
+        let notes = self.model.notes(&finished);
         let mut record =
             RunRecord::from_result(result, self.names.clone(), checks, metrics, with_history);
         record.series.extend(series);
         record.plots = self.model.plots();
+        record.notes = notes;
         record
     }
 }

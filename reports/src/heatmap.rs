@@ -5,7 +5,10 @@
 use crate::svg::{Anchor, Svg, shorten};
 
 const CELL_HEIGHT: f64 = 34.0;
+/// The narrowest left margin; a long row-axis name widens it.
 const LEFT: f64 = 120.0;
+/// Roughly the width of one character at the labels' font size.
+const CHAR_WIDTH: f64 = 6.6;
 const TOP: f64 = 52.0;
 
 /// One axis of a heatmap: its parameter's name and values.
@@ -50,33 +53,37 @@ pub fn draw_heatmap(heatmap: &Heatmap<'_>, cell: impl Fn(i64, i64) -> Option<Cel
     let columns = heatmap.across.values.len().max(1);
     let rows: Vec<i64> = heatmap.down.map_or(vec![0], |a| a.values.to_vec());
     let cell_width = (560.0 / columns as f64).clamp(44.0, 90.0);
-    let width = LEFT + cell_width * columns as f64 + 16.0;
+    let down_label = heatmap.down.map(|down| format!("{} ↓", down.name));
+    let label_width = down_label
+        .as_ref()
+        .map_or(0.0, |l| l.chars().count() as f64 * CHAR_WIDTH);
+    let left = LEFT.max(label_width + 16.0);
+    let width = left + cell_width * columns as f64 + 16.0;
     let height = TOP + CELL_HEIGHT * rows.len() as f64 + 14.0;
     let mut svg = Svg::new(heatmap.id, width, height, heatmap.title);
     svg.text(
-        (LEFT, 16.0),
+        (left, 16.0),
         Anchor::Start,
         "fill=\"#1d2330\" font-size=\"13\" font-weight=\"bold\"",
         &shorten(heatmap.title, 80),
     );
     let across_label = format!("{} →", heatmap.across.name);
     svg.text(
-        (LEFT, 32.0),
+        (left, 32.0),
         Anchor::Start,
         "fill=\"#475467\"",
         &across_label,
     );
-    if let Some(down) = heatmap.down {
-        let down_label = format!("{} ↓", down.name);
+    if let Some(down_label) = &down_label {
         svg.text(
-            (LEFT - 8.0, 32.0),
+            (left - 8.0, 32.0),
             Anchor::End,
             "fill=\"#475467\"",
-            &down_label,
+            down_label,
         );
     }
     for (column, x_value) in heatmap.across.values.iter().enumerate() {
-        let x = LEFT + cell_width * (column as f64 + 0.5);
+        let x = left + cell_width * (column as f64 + 0.5);
         svg.text(
             (x, TOP - 6.0),
             Anchor::Middle,
@@ -88,14 +95,14 @@ pub fn draw_heatmap(heatmap: &Heatmap<'_>, cell: impl Fn(i64, i64) -> Option<Cel
         let y = TOP + CELL_HEIGHT * row as f64;
         if heatmap.down.is_some() {
             svg.text(
-                (LEFT - 8.0, y + CELL_HEIGHT / 2.0 + 4.0),
+                (left - 8.0, y + CELL_HEIGHT / 2.0 + 4.0),
                 Anchor::End,
                 "fill=\"#1d2330\"",
                 &y_value.to_string(),
             );
         }
         for (column, x_value) in heatmap.across.values.iter().enumerate() {
-            let x = LEFT + cell_width * column as f64;
+            let x = left + cell_width * column as f64;
             draw_cell(
                 &mut svg,
                 (x, y, cell_width),

@@ -169,8 +169,10 @@ fn checks_section(record: &RunRecord, had_liveness_phase: bool) -> String {
     } else {
         String::new()
     };
+    // The design's reading of its own numbers, under the metrics.
+    let notes: String = record.notes.iter().map(|n| paragraph(n)).collect();
     format!(
-        "<div class=\"columns\">\n<div>\n<h3>Checks</h3>\n{}{note}</div>\n<div>\n<h3>Metrics</h3>\n{}</div>\n</div>\n",
+        "<div class=\"columns\">\n<div>\n<h3>Checks</h3>\n{}{note}</div>\n<div>\n<h3>Metrics</h3>\n{}{notes}</div>\n</div>\n",
         table(&["check", "status"], &rows),
         if metrics.is_empty() {
             paragraph("The design reported no metrics.")

@@ -145,17 +145,18 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
         }
     };
 
-    let network = scenario
-        .network
+    let network = expand_links(&scenario.network, &names)?
         .resolve(&mut lookup("links"))
         .map_err(|e| e.within("network"))?;
     let mut clocks = vec![sim_core::ClockConfig::default(); names.len()];
-    for (name, clock) in &scenario.clocks {
-        let id = ids
-            .get(name.as_str())
-            .copied()
-            .ok_or_else(|| unknown_node(&format!("clocks[{name:?}]"), name, &ids))?;
-        clocks[id.index()] = *clock;
+    for (pattern, clock) in &scenario.clocks {
+        let field = format!("clocks[{pattern:?}]");
+        for name in expand(&field, std::slice::from_ref(pattern), &names)? {
+            let id = ids
+                .get(name.as_str())
+                .ok_or_else(|| unknown_node(&field, &name, &ids))?;
+            clocks[id.index()] = *clock;
+        }
     }
     let mut faults = Vec::with_capacity(scenario.faults.len());
     for (i, f) in scenario.faults.iter().enumerate() {
@@ -282,6 +283,39 @@ fn expand(field: &str, names: &[String], all: &[String]) -> Result<Vec<String>, 
     Ok(expanded)
 }
 
+/// The network with each link override's role patterns expanded: one
+/// override per pair of matching ends, in order.
+fn expand_links(
+    network: &sim_core::NetworkConfig<String>,
+    all: &[String],
+) -> Result<sim_core::NetworkConfig<String>, ConfigError> {
+    let ends = |field: String, end: &Option<String>| match end {
+        None => Ok(vec![None]),
+        Some(name) => Ok(expand(&field, std::slice::from_ref(name), all)?
+            .into_iter()
+            .map(Some)
+            .collect()),
+    };
+    let mut links = Vec::with_capacity(network.links.len());
+    for (i, rule) in network.links.iter().enumerate() {
+        let froms = ends(format!("network.links[{i}].from"), &rule.from)?;
+        let tos = ends(format!("network.links[{i}].to"), &rule.to)?;
+        for from in &froms {
+            for to in &tos {
+                links.push(sim_core::LinkOverride {
+                    from: from.clone(),
+                    to: to.clone(),
+                    link: rule.link,
+                });
+            }
+        }
+    }
+    Ok(sim_core::NetworkConfig {
+        links,
+        ..network.clone()
+    })
+}
+
 fn unknown_node(field: &str, name: &str, ids: &BTreeMap<&str, NodeId>) -> ConfigError {
     let known: Vec<&str> = ids.keys().copied().collect();
     let hint = match closest(name, known.iter().copied()) {
@@ -295,11 +329,9 @@ fn unknown_node(field: &str, name: &str, ids: &BTreeMap<&str, NodeId>) -> Config
 }
 
 impl Prepared {
-    /// The same scenario with another model section (a grid sweep's cell),
-    /// validated like a file.
-    pub fn with_model(&self, model: models::ModelConfig) -> Result<Prepared, ConfigError> {
-        let mut scenario = self.scenario.clone();
-        scenario.model = model;
+    /// The same file with other settings (a grid sweep's cell), validated
+    /// like a file.
+    pub fn with_scenario(&self, scenario: Scenario) -> Result<Prepared, ConfigError> {
         let (design, base) = resolve(&scenario)?;
         Ok(Prepared {
             path: self.path.clone(),

@@ -229,3 +229,50 @@ fn a_grid_sweep_reports_each_cell_and_skips_invalid_ones() {
     ]);
     assert_eq!(code, 2, "an unknown parameter is bad input: {err}");
 }
+
+#[test]
+fn a_grid_varies_the_nemesis_beside_the_model() {
+    let (code, out, err) = dsim(&[
+        "sweep",
+        "kgs/tradeoff.ron",
+        "--seeds",
+        "0..2",
+        "--grid",
+        "bulk_size=100|100000,nemesis.interval_ms=16000",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let cell = |label: &str| {
+        out.lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("no cell {label}: {out}"))
+            .to_owned()
+    };
+    let metric = |line: &str, name: &str| -> f64 {
+        let after = line.split(&format!("{name} ")).nth(1).expect(name);
+        after.split(';').next().unwrap().trim().parse().unwrap()
+    };
+    let small = cell("bulk_size=100,nemesis.interval_ms=16000");
+    let large = cell("bulk_size=100000,nemesis.interval_ms=16000");
+    assert!(
+        metric(&small, "stalled_fraction") > 10.0 * metric(&large, "stalled_fraction"),
+        "small bulks stall clients: {small} / {large}"
+    );
+    assert!(
+        metric(&small, "authority_requests_per_s")
+            > 5.0 * metric(&large, "authority_requests_per_s"),
+        "and load the authority: {small} / {large}"
+    );
+    let (code, _, err) = dsim(&[
+        "sweep",
+        "kgs/tradeoff.ron",
+        "--seeds",
+        "0..2",
+        "--grid",
+        "nemesis.interval=100",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("interval_ms_min"),
+        "the fields that exist are named: {err}"
+    );
+}

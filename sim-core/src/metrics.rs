@@ -109,10 +109,16 @@ impl Metrics {
     }
 
     pub fn observe(&mut self, name: &'static str, value: u64) {
-        self.distributions
+        let histogram = self
+            .distributions
             .entry(name)
-            .or_insert_with(|| Histogram::new(3).expect("3 significant digits is valid"))
-            .saturating_record(value);
+            .or_insert_with(|| Histogram::new(3).expect("3 significant digits is valid"));
+        // `record` grows the histogram's range (it starts at 1..=2);
+        // `saturating_record` would clamp every value into it. Only a value
+        // past what any histogram can track is clamped.
+        if histogram.record(value).is_err() {
+            histogram.saturating_record(value);
+        }
     }
 
     pub fn counter(&self, name: &str) -> u64 {
@@ -171,6 +177,20 @@ pub fn nearest_rank<T: Copy>(sorted: &[T], q_per_mille: u64) -> Option<T> {
     Some(sorted[(rank - 1) as usize])
 }
 
+/// A count with thousands separators, for people (`5,056,937,541`): the
+/// one count format of every summary and message.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +208,37 @@ mod tests {
         assert_eq!(nearest_rank(&[7], 990), Some(7));
         assert_eq!(nearest_rank::<u64>(&[], 500), None);
         assert_eq!(nearest_rank(&[0.5, 1.5], 1000), Some(1.5));
+    }
+
+    #[test]
+    fn counts_for_people() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(5_056_937_541), "5,056,937,541");
+    }
+
+    #[test]
+    fn distributions_keep_large_values() {
+        let mut m = Metrics::for_duration(SimTime::from_secs(1));
+        for value in [576_000, 1_000, 2, 1_113_588] {
+            m.observe("stall_us", value);
+        }
+        let summary = m.summaries()["stall_us"];
+        assert_eq!(summary.count, 4);
+        assert_eq!(summary.min, 2);
+        assert!(
+            (1_113_588..1_115_000).contains(&summary.max),
+            "3 significant digits: {summary:?}"
+        );
+        assert_eq!(
+            summary.p50 / 1000,
+            1,
+            "the median of 2, 1000, 576000, 1113588"
+        );
+        assert!(summary.p99 > 1_110_000, "{summary:?}");
+        m.observe("stall_us", u64::MAX);
+        assert!(m.summaries()["stall_us"].max > 1 << 60);
     }
 
     #[test]

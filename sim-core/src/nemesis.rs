@@ -133,6 +133,13 @@ impl FaultWeights {
         }
     }
 
+    /// Only `kind`, at weight 1.
+    pub fn only(kind: FaultKind) -> FaultWeights {
+        let mut weights = FaultWeights::ZERO;
+        *weights.get_mut(kind) = 1;
+        weights
+    }
+
     /// No weights at all.
     pub const ZERO: FaultWeights = FaultWeights {
         partition: 0,

@@ -47,6 +47,10 @@ pub struct RunRecord {
     pub series: Vec<Series>,
     /// The plots the design asks the run report to draw from `series`.
     pub plots: Vec<PlotSpec>,
+    /// What the design says its numbers mean, a sentence each: the math a
+    /// measurement should meet, beside the measurement (the run summary
+    /// and the run report print them).
+    pub notes: Vec<String>,
     /// Every trace event (only when recording was on).
     pub trace: Option<Vec<TraceEvent>>,
 }
@@ -202,6 +206,7 @@ impl RunRecord {
             fault_windows: result.fault_windows,
             series: result.metrics.series(),
             plots: Vec::new(),
+            notes: Vec::new(),
             trace: result.trace,
         }
     }

@@ -94,21 +94,34 @@ pub struct UniqueIds {
     book: GrantBook,
     /// Every ID handed out: the operation and server it went with.
     seen: BTreeMap<u64, (OpId, NodeId)>,
+    /// `RandomIds`: IDs are drawn from 2^bits values, not mapped counters.
+    random_bits: Option<u32>,
 }
 
 impl UniqueIds {
-    pub fn new(layout: Layout, map: IdMap, _bulk_size: u64) -> UniqueIds {
+    /// `random_bits`: the `RandomIds` variant's space, 2^bits values.
+    pub fn new(layout: Layout, map: IdMap, random_bits: Option<u32>) -> UniqueIds {
         UniqueIds {
             layout,
             map,
             feed: CompletionFeed::default(),
             book: GrantBook::new(layout),
             seen: BTreeMap::new(),
+            random_bits,
         }
     }
 
     /// Where an ID came from, in the design's words.
     fn origin(&self, id: u64) -> String {
+        if let Some(bits) = self.random_bits {
+            let drawn = self.seen.len() + 1;
+            let p = super::birthday::collision_probability(bits, drawn as u64);
+            return format!(
+                "both drew it at random from 2^{bits} values; after {drawn} draws the exact chance \
+                 of some collision is {}",
+                super::metrics::probability(p)
+            );
+        }
         let Some((first, step)) = self.map.counters(id) else {
             return "no counter maps to it".to_owned();
         };
@@ -135,7 +148,7 @@ impl UniqueIds {
             .take(4)
             .collect();
         format!(
-            "the multiplier {:#x} is even, so counters {step} apart share an ID: {} all map to it",
+            "the multiplier {:#x} is even, so counters {step} apart share an ID: {} map to it",
             self.map.multiplier(),
             counters.join(", ")
         )

@@ -4,7 +4,9 @@
 //! - `ids_per_s`, `authority_requests_per_s`: IDs handed out, and lease
 //!   requests the authority's nodes received, per simulated second;
 //! - `stall_us_p50`, `stall_us_p99` (from the servers' `stall_us`): how
-//!   long clients waited for a server to get a bulk;
+//!   long clients waited for a server to get a bulk, of those that waited;
+//!   `stalled_fraction`: of the requests servers answered, those that
+//!   waited for a bulk;
 //! - `wasted_fraction`: of the counters leased, those lost: what a server
 //!   held when it crashed, discarded at a shutdown, or gave up with a
 //!   lease (the rest of what servers hold at the end is not waste yet);
@@ -16,10 +18,11 @@
 
 use std::collections::BTreeMap;
 
+use sim_core::metrics::thousands;
 use sim_core::record::PlotSpec;
 use sim_core::{NodeId, Observer, Step, World};
 
-use super::birthday::collision_probability;
+use super::birthday::{Birthday, collision_probability, lasting};
 use super::invariants::GrantBook;
 use super::node::KgsNode;
 use super::{KgsConfig, KgsDesign, Layout, Variant};
@@ -79,6 +82,11 @@ pub fn compute(config: &KgsConfig, run: &Finished<'_, KgsDesign>) -> BTreeMap<St
         "authority_requests_per_s".to_owned(),
         counters.counter("authority_requests") as f64 / seconds,
     );
+    let served = counters.counter("requests_served");
+    if served > 0 {
+        let stalled = counters.summaries().get("stall_us").map_or(0, |s| s.count);
+        metrics.insert("stalled_fraction".to_owned(), stalled as f64 / served as f64);
+    }
     let leased: u64 = run.observer.book.grants.iter().map(|(_, r)| r.len()).sum();
     if leased > 0 {
         metrics.insert(
@@ -93,6 +101,31 @@ pub fn compute(config: &KgsConfig, run: &Finished<'_, KgsDesign>) -> BTreeMap<St
         );
     }
     metrics
+}
+
+/// The birthday math beside a random-ID run: the chance its IDs collide,
+/// and how long an even chance takes at the rate it drew them.
+pub fn birthday_note(bits: u32, even: &Birthday, run: &Finished<'_, KgsDesign>) -> String {
+    let issued = run.result.metrics.counter("ids_issued");
+    let seconds = (run.result.stats.end_time.as_nanos() as f64 / 1e9).max(1e-9);
+    let rate = issued as f64 / seconds;
+    let chance = collision_probability(bits, issued);
+    let exact = even.exact.map_or("beyond exact arithmetic".to_owned(), |k| format!("{} draws", thousands(k)));
+    format!(
+        "{} random IDs drawn from 2^{bits} values: the exact chance of at least one collision among \
+         them is {}. An even chance takes {exact} (approximations: √(2·d·ln 2) = {:.1}, √(2·d·p) = \
+         {:.1}), which at this run's {rate:.0} IDs/s lasts {}.",
+        thousands(issued),
+        probability(chance),
+        even.approx_log,
+        even.approx_linear,
+        even.exact.map_or_else(|| lasting(even.approx_log, rate), |k| lasting(k as f64, rate)),
+    )
+}
+
+/// A probability for a sentence: `0.4961`, `3.20e-7`.
+pub fn probability(p: f64) -> String {
+    if p >= 1e-3 { format!("{p:.4}") } else { format!("{p:.2e}") }
 }
 
 pub fn plots() -> Vec<PlotSpec> {

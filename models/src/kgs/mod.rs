@@ -233,6 +233,10 @@ impl ModelSection for KgsConfig {
 #[derive(Clone, Debug)]
 pub struct KgsDesign {
     config: Arc<KgsConfig>,
+    /// `RandomIds`: the birthday figures for an even chance in this
+    /// space, worked out once (the exact count takes millions of terms),
+    /// for every run's note.
+    even_odds: Arc<std::sync::OnceLock<birthday::Birthday>>,
 }
 
 impl KgsDesign {
@@ -240,6 +244,7 @@ impl KgsDesign {
     pub fn new(config: KgsConfig) -> KgsDesign {
         KgsDesign {
             config: Arc::new(config),
+            even_odds: Arc::default(),
         }
     }
 
@@ -322,7 +327,8 @@ impl Model for KgsDesign {
     fn checks(&self) -> Checks<KgsNode> {
         let layout = Layout::of(&self.config);
         let map = self.config.id_map();
-        let checks = Checks::new().invariant(UniqueIds::new(layout, map, self.config.bulk_size));
+        let random_bits = (self.config.variant == Variant::RandomIds).then_some(self.config.random_bits);
+        let checks = Checks::new().invariant(UniqueIds::new(layout, map, random_bits));
         match self.config.variant {
             Variant::RandomIds => checks,
             // Reclaiming grants ranges again by design; its promise is
@@ -342,6 +348,15 @@ impl Model for KgsDesign {
         metrics::compute(&self.config, run)
     }
 
+    fn notes(&self, run: &Finished<'_, Self>) -> Vec<String> {
+        if self.config.variant != Variant::RandomIds {
+            return Vec::new();
+        }
+        let bits = self.config.random_bits;
+        let even = self.even_odds.get_or_init(|| birthday::Birthday::new(bits, 0.5));
+        vec![metrics::birthday_note(bits, even, run)]
+    }
+
     fn plots(&self) -> Vec<sim_core::record::PlotSpec> {
         metrics::plots()
     }
@@ -350,7 +365,8 @@ impl Model for KgsDesign {
         vec![
             "wasted_fraction",
             "authority_requests_per_s",
-            "stall_us_p99",
+            "stalled_fraction",
+            "ids_per_s",
             "latency_ms_p99",
         ]
     }

@@ -214,6 +214,7 @@ impl Server {
                 ctx.observe("stall_us", u64::try_from(waited.as_micros()).unwrap_or(u64::MAX));
             }
             ctx.count("ids_issued", u64::from(count));
+            ctx.count("requests_served", 1);
             ctx.send(
                 waiting.client,
                 Msg::Ids {

@@ -1,8 +1,11 @@
 //! `dsim sweep FILE --grid name=a..=b,...`: a design-space sweep. Every
-//! combination of the named model parameters (for dedup: replicas,
-//! read_quorum, write_quorum) runs the seed range; the summary and the
-//! report show each metric per cell, which is how the R + W > N boundary
-//! appears. Combinations the model rejects (R > N) are listed and skipped.
+//! combination of the named parameters runs the seed range; the summary
+//! and the report show each metric per cell. A name is a model parameter
+//! (for dedup: replicas, read_quorum, write_quorum, which is how the
+//! R + W > N boundary appears) or a nemesis field, `nemesis.<field>` (for
+//! KGS: `nemesis.interval_ms`, the gap between faults, against bulk_size,
+//! which draws the bulk-size trade-off). Combinations the scenario's rules
+//! reject (R > N) are listed and skipped.
 
 use std::io::Write;
 use std::ops::Range;
@@ -17,6 +20,7 @@ use crate::commands::report::slug;
 use crate::commands::{Failure, Outcome, write_text};
 use crate::load::Prepared;
 use crate::runner::run_seeds;
+use crate::schema::Scenario;
 
 /// One swept parameter and its values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +33,8 @@ pub struct Axis {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grid(pub Vec<Axis>);
 
-/// Parses `name=a..=b,name=a..b,name=v`: inclusive, exclusive, single.
+/// Parses `name=a..=b,name=a..b,name=v,name=a|b|c`: an inclusive range,
+/// an exclusive one, one value, a list.
 pub fn parse_grid(text: &str) -> Result<Grid, String> {
     let mut axes = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -45,6 +50,8 @@ pub fn parse_grid(text: &str) -> Result<Grid, String> {
             (number(a)?..=number(b)?).collect()
         } else if let Some((a, b)) = range.split_once("..") {
             (number(a)?..number(b)?).collect()
+        } else if range.contains('|') {
+            range.split('|').map(number).collect::<Result<_, _>>()?
         } else {
             vec![number(range)?]
         };
@@ -80,13 +87,12 @@ pub fn grid_sweep(
     for params in combinations(axes) {
         let label: Vec<String> = params.iter().map(|(n, v)| format!("{n}={v}")).collect();
         let label = label.join(",");
-        let mut model = prepared.scenario.model.clone();
+        let mut scenario = prepared.scenario.clone();
         for (name, value) in &params {
-            model
-                .set_param(name, *value)
+            set_param(&mut scenario, name, *value)
                 .map_err(|message| Failure::input(format!("--grid: {message}")))?;
         }
-        let cell = match prepared.with_model(model) {
+        let cell = match prepared.with_scenario(scenario) {
             Ok(cell) => cell,
             Err(e) => {
                 writeln!(out, "  {label:<40} skipped: {e}")?;
@@ -125,6 +131,47 @@ pub fn grid_sweep(
         writeln!(out, "report    {}", path.display())?;
     }
     Ok(Exit::Expected)
+}
+
+/// The nemesis fields a grid may sweep, after `nemesis.`.
+const NEMESIS_FIELDS: &str = "interval_ms (both bounds), interval_ms_min, interval_ms_max, \
+     duration_ms (both bounds), duration_ms_min, duration_ms_max, max_down, \
+     weights.<partition|crash|pause|clock_step|link|shutdown>";
+
+/// Sets one grid parameter: `nemesis.<field>` on the scenario's nemesis,
+/// anything else on the model. The error names what exists.
+fn set_param(scenario: &mut Scenario, name: &str, value: i64) -> Result<(), String> {
+    let Some(field) = name.strip_prefix("nemesis.") else {
+        return scenario.model.set_param(name, value);
+    };
+    let nemesis = scenario
+        .nemesis
+        .as_mut()
+        .ok_or_else(|| format!("`{name}`: the scenario has no nemesis section to vary"))?;
+    let count = u64::try_from(value).map_err(|_| format!("{name} = {value}: not a count"))?;
+    let small = || u32::try_from(count).map_err(|_| format!("{name} = {value}: too large"));
+    let weights = &mut nemesis.weights;
+    match field {
+        "interval_ms" => (nemesis.interval_ms_min, nemesis.interval_ms_max) = (count, count),
+        "interval_ms_min" => nemesis.interval_ms_min = count,
+        "interval_ms_max" => nemesis.interval_ms_max = count,
+        "duration_ms" => (nemesis.duration_ms_min, nemesis.duration_ms_max) = (count, count),
+        "duration_ms_min" => nemesis.duration_ms_min = count,
+        "duration_ms_max" => nemesis.duration_ms_max = count,
+        "max_down" => nemesis.max_down = small()?,
+        "weights.partition" => weights.partition = small()?,
+        "weights.crash" => weights.crash = small()?,
+        "weights.pause" => weights.pause = small()?,
+        "weights.clock_step" => weights.clock_step = small()?,
+        "weights.link" => weights.link = small()?,
+        "weights.shutdown" => weights.shutdown = small()?,
+        _ => {
+            return Err(format!(
+                "the nemesis has no field `{field}` to vary; it has {NEMESIS_FIELDS}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every combination of the axes' values, first axis slowest.
@@ -176,5 +223,28 @@ mod tests {
         assert!(parse_grid("replicas=5..3").is_err());
         assert!(parse_grid("replicas=x..=3").is_err());
         assert!(parse_grid("").is_err());
+        let Grid(axes) = parse_grid("bulk_size=100|1000|10000").unwrap();
+        assert_eq!(axes[0].values, vec![100, 1000, 10000]);
+        assert!(parse_grid("bulk_size=100|x").is_err());
+    }
+
+    #[test]
+    fn nemesis_fields_are_grid_parameters() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/kgs/correct.ron"))
+            .unwrap();
+        let mut scenario = crate::load::parse("correct.ron", &text).unwrap();
+        set_param(&mut scenario, "nemesis.interval_ms", 700).unwrap();
+        set_param(&mut scenario, "nemesis.weights.crash", 5).unwrap();
+        set_param(&mut scenario, "bulk_size", 50).unwrap();
+        let nemesis = scenario.nemesis.as_ref().unwrap();
+        assert_eq!(
+            (nemesis.interval_ms_min, nemesis.interval_ms_max),
+            (700, 700)
+        );
+        assert_eq!(nemesis.weights.crash, 5);
+        let unknown = set_param(&mut scenario, "nemesis.interval", 1).unwrap_err();
+        assert!(unknown.contains("interval_ms_min"), "{unknown}");
+        assert!(set_param(&mut scenario, "nemesis.max_down", -1).is_err());
+        assert!(set_param(&mut scenario, "no_such_field", 1).is_err());
     }
 }

@@ -63,7 +63,7 @@ pub fn math(args: &MathArgs, out: &mut dyn Write) -> Outcome {
             let before = collision_probability(bits, k - 1);
             writeln!(
                 out,
-                "exact     {k} draws (chance {reached:.6e}; {} draws: {before:.6e}), lasting {} at {rate} IDs/s",
+                "exact     {k} draws (chance {reached:.10e}; {} draws: {before:.10e}), lasting {} at {rate} IDs/s",
                 k - 1,
                 lasting(k as f64, rate)
             )?;

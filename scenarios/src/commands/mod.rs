@@ -78,16 +78,3 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), Failure> {
     }
     std::fs::write(path, text).map_err(file_error)
 }
-
-/// Formats a count with thousands separators, for people.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}

@@ -8,10 +8,11 @@ use sim_core::Verdict;
 use sim_core::record::{RunRecord, replay_command};
 
 use crate::Exit;
-use crate::commands::{Outcome, load_scenario, thousands};
+use crate::commands::{Outcome, load_scenario};
 use crate::load::Prepared;
 use crate::runner::{SeedLine, is_expected, run_seed};
 use crate::stopwatch::Stopwatch;
+use sim_core::metrics::thousands;
 
 /// Run one seed and explain the result.
 #[derive(Debug, clap::Args)]
@@ -120,6 +121,9 @@ pub fn describe(
             .map(|(k, v)| format!("{k} {}", number(*v)))
             .collect();
         writeln!(out, "metrics   {}", metrics.join(", "))?;
+    }
+    for note in &record.notes {
+        writeln!(out, "note      {note}")?;
     }
     writeln!(out, "replay    {}", replay_command(path, record.seed))?;
     Ok(())

@@ -38,7 +38,8 @@ pub struct SweepArgs {
     /// Also write the sweep's HTML report into this folder.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Design-space sweep: name=a..=b,... over model parameters (e.g. replicas=3..=5,read_quorum=1..=3).
+    /// Design-space sweep: name=a..=b,name=a|b|c,... over model parameters and nemesis fields
+    /// (e.g. replicas=3..=5,read_quorum=1..=3 or bulk_size=100|1000,nemesis.interval_ms=500|2000).
     #[arg(long, value_parser = parse_grid)]
     pub grid: Option<Grid>,
 }
