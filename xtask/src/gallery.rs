@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::command::{show, succeed, which};
-use crate::{cargo, workspace_root};
+use crate::workspace_root;
 
 /// The run report: replicas that keep X only in memory, caught by
 /// `at_most_one_false` at seed 0. Every part of the page has something to
@@ -41,15 +41,7 @@ pub fn run() -> Result<(), String> {
     let chromium = which("chromium").ok_or(
         "chromium not found; the screenshots need it: apt-get install -y --no-install-recommends chromium",
     )?;
-    cargo(&[
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "scenarios",
-        "--bin",
-        "dsim",
-    ])?;
+    crate::build_dsim()?;
     let root = workspace_root();
     let out = root.join("target/gallery");
     // A fresh folder: the grid report is found by its extension.

@@ -65,6 +65,20 @@ pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Builds the release `dsim` (what a user runs) and returns its path.
+pub(crate) fn build_dsim() -> Result<std::path::PathBuf, String> {
+    cargo(&[
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "scenarios",
+        "--bin",
+        "dsim",
+    ])?;
+    Ok(workspace_root().join("target/release/dsim"))
+}
+
 pub(crate) fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::command::{output, succeed};
-use crate::{cargo, workspace_root};
+use crate::workspace_root;
 use cluster::Cluster;
 
 /// The script's default scenario; the run passes only SEEDS, so that
@@ -41,15 +41,7 @@ pub fn run() -> Result<(), String> {
         return Err("cargo xtask slurm needs root: it installs Debian's Slurm if missing, and slurmd must be root to run jobs".into());
     }
     install::install_if_missing()?;
-    cargo(&[
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "scenarios",
-        "--bin",
-        "dsim",
-    ])?;
+    crate::build_dsim()?;
     let state = workspace_root().join("target/slurm");
     let cluster = Cluster::start(&state)?;
     let outcome = lay_checkout(&state.join("work")).and_then(|work| exercise(&cluster, &work));
