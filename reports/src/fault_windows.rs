@@ -140,6 +140,18 @@ impl FaultPicture {
                 let label = format!("clock drift {drift_ppm:+} ppm");
                 self.mark(node.index(), start_ns, label, window, node_count);
             }
+            Fault::ConnStall(node) => {
+                bands.push(band(WindowKind::Link, node.index(), "connections stalled"));
+            }
+            Fault::ConnReset(node) => {
+                self.mark(
+                    node.index(),
+                    start_ns,
+                    "connections reset".to_owned(),
+                    window,
+                    node_count,
+                );
+            }
             // These only end other faults' windows; the engine opens none.
             Fault::Heal | Fault::Restart(_) | Fault::Resume(_) | Fault::ResetLinks => {}
         }

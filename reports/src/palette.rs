@@ -18,6 +18,8 @@ pub const PAUSED: &str = "#8e6bbf";
 pub const PARTITION_SIDES: [&str; 4] = ["#e8a33d", "#b5523b", "#f2d16b", "#8a5a2b"];
 /// A degraded link.
 pub const LINK: &str = "#2a9d8f";
+/// A connection's opens and closes in the space-time diagram.
+pub const CONNECTION: &str = "#0e7490";
 /// A clock step or drift change.
 pub const CLOCK: &str = "#1d4ed8";
 

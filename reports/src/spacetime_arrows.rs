@@ -280,6 +280,7 @@ fn drop_text(event: &TraceEvent) -> String {
         TraceKind::Drop(DropReason::ReceiverCrashed) => {
             "the receiver crashed while it was in flight"
         }
+        TraceKind::Drop(DropReason::ConnectionBroken) => "its connection broke before it arrived",
         _ => "not delivered",
     };
     format!("dropped {}: {why}", numbers::time(event.time.as_nanos()))

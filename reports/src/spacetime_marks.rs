@@ -214,6 +214,13 @@ pub(crate) fn draw_event_marks(
             TraceKind::Crash | TraceKind::Restart | TraceKind::Pause | TraceKind::Resume => {
                 draw_node_fault(svg, (at, fault_emphasis), event, &who);
             }
+            TraceKind::ConnOpen
+            | TraceKind::ConnUp
+            | TraceKind::ConnClose
+            | TraceKind::ConnClosed
+            | TraceKind::ConnBreak
+            | TraceKind::ConnReset
+            | TraceKind::ConnStall => draw_connection_mark(svg, (at, fault_emphasis), event, &who),
             _ => {}
         }
     }
@@ -277,6 +284,36 @@ fn draw_node_fault(
     );
     let paint = format!("fill=\"{colour}\" font-size=\"10\" font-weight=\"bold\" {HALO}{opacity}");
     svg.text((at.0 + 12.0, at.1 + 3.5), Anchor::Start, &paint, word);
+}
+
+/// A connection's life on the node's line: opened, up, closed, told it
+/// is gone, broken, reset or stalled by a fault.
+fn draw_connection_mark(
+    svg: &mut Svg,
+    (at, emphasis): ((f64, f64), Emphasis),
+    event: &TraceEvent,
+    who: &str,
+) {
+    let (word, colour) = match event.kind {
+        TraceKind::ConnOpen => ("connect", palette::CONNECTION),
+        TraceKind::ConnUp => ("conn up", palette::CONNECTION),
+        TraceKind::ConnClose => ("close", palette::CONNECTION),
+        TraceKind::ConnClosed => ("conn gone", palette::CONNECTION),
+        TraceKind::ConnStall => ("stall", palette::LINK),
+        _ => ("conn broken", palette::DROP),
+    };
+    let title = format!("{who}: {word}: {}", event.detail);
+    let opacity = emphasis.opacity();
+    svg.rect(
+        at.0 - 2.0,
+        at.1 - 6.0,
+        4.0,
+        12.0,
+        &format!("fill=\"{colour}\"{opacity}"),
+        Some(&title),
+    );
+    let paint = format!("fill=\"{colour}\" font-size=\"9\" {HALO}{opacity}");
+    svg.text((at.0 - 6.0, at.1 + 3.0), Anchor::End, &paint, word);
 }
 
 fn draw_invocation(

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::connection::ConnId;
 use crate::disk::Disk;
 use crate::history::{OpId, Outcome};
 use crate::kernel::{Event, Kernel};
@@ -77,6 +78,27 @@ impl<N: Node> Ctx<'_, N> {
     /// and never cut off.
     pub fn send(&mut self, to: NodeId, msg: N::Msg) {
         self.kernel.send(self.id, to, msg);
+    }
+
+    /// Opens a connection to `to` (`connection.rs`). This node hears
+    /// `ConnEvent::Opened` once `to` has accepted, or `Closed(Refused)`
+    /// if it cannot be reached. It may send on it at once: what it sends
+    /// arrives after the open, in order.
+    pub fn connect(&mut self, to: NodeId) -> ConnId {
+        self.kernel.connect(self.id, self.incarnation, to)
+    }
+
+    /// Sends `msg` on a connection of this node's. False if this node has
+    /// no open end of it (it closed it, or was told it is gone). A
+    /// connection that broke unnoticed takes the message and loses it.
+    pub fn send_on(&mut self, conn: ConnId, msg: N::Msg) -> bool {
+        self.kernel.send_on(self.id, self.incarnation, conn, msg)
+    }
+
+    /// Closes this node's end of `conn`; the peer hears
+    /// `Closed(ByPeer)` after everything sent before the close.
+    pub fn close(&mut self, conn: ConnId) {
+        self.kernel.close(self.id, self.incarnation, conn);
     }
 
     /// Sends a copy of `msg` to each of `to`, in order.

@@ -55,6 +55,14 @@ pub enum Fault<N = NodeId> {
     },
     /// Every link returns to its configured behaviour.
     ResetLinks,
+    /// Every connection of the node breaks at once (a reset, a proxy
+    /// dropping its sockets): what is in flight on them is lost, and each
+    /// end is told after its own detection delay.
+    ConnReset(N),
+    /// Every connection of the node freezes: nothing on them moves until
+    /// the stall ends (its duration, or the heal), then everything
+    /// arrives in order. Connections opened meanwhile are not stalled.
+    ConnStall(N),
 }
 
 impl<N> Fault<N> {
@@ -62,7 +70,12 @@ impl<N> Fault<N> {
     pub fn nodes(&self) -> Vec<&N> {
         match self {
             Fault::Partition(p) => p.nodes(),
-            Fault::Crash(n) | Fault::Restart(n) | Fault::Pause(n) | Fault::Resume(n) => vec![n],
+            Fault::Crash(n)
+            | Fault::Restart(n)
+            | Fault::Pause(n)
+            | Fault::Resume(n)
+            | Fault::ConnReset(n)
+            | Fault::ConnStall(n) => vec![n],
             Fault::ClockStep { node, .. }
             | Fault::ClockDrift { node, .. }
             | Fault::Shutdown { node, .. } => vec![node],
@@ -99,6 +112,8 @@ impl<N> Fault<N> {
                 link: *link,
             },
             Fault::ResetLinks => Fault::ResetLinks,
+            Fault::ConnReset(n) => Fault::ConnReset(f(n)?),
+            Fault::ConnStall(n) => Fault::ConnStall(f(n)?),
         })
     }
 
@@ -107,7 +122,11 @@ impl<N> Fault<N> {
     pub fn can_last(&self) -> bool {
         !matches!(
             self,
-            Fault::Heal | Fault::Restart(_) | Fault::Resume(_) | Fault::ResetLinks
+            Fault::Heal
+                | Fault::Restart(_)
+                | Fault::Resume(_)
+                | Fault::ResetLinks
+                | Fault::ConnReset(_)
         )
     }
 }

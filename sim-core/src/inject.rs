@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use crate::connection::ConnId;
 use crate::fault_log::WindowId;
 use crate::faults::Fault;
 use crate::kernel::Event;
@@ -37,6 +38,12 @@ pub(crate) enum Undo {
         fault: Fault,
         window: WindowId,
     },
+    /// End this stall of these connections; `fault` is the stall.
+    Unstall {
+        conns: Vec<ConnId>,
+        fault: Fault,
+        window: WindowId,
+    },
     /// Apply the fault that reverses it (a restart, a resume, a step
     /// back, the earlier drift).
     With(Fault),
@@ -53,6 +60,7 @@ impl<N: Node> Sim<N> {
                 let cut = self.kernel.network.partition(p);
                 let window = self.record_fault(TraceKind::Partition, None, &fault);
                 self.touch_named(&fault);
+                self.break_cut_connections();
                 Some(Undo::Cut {
                     cut,
                     fault: fault.clone(),
@@ -159,6 +167,29 @@ impl<N: Node> Sim<N> {
                 self.touch_all();
                 None
             }
+            Fault::ConnReset(node) => {
+                if self.kernel.connections.of(*node).is_empty() {
+                    return;
+                }
+                self.record_fault(TraceKind::ConnReset, Some(*node), &fault);
+                // An instant in the fault log, for the reports' timelines.
+                let window = self.fault_log.open(&fault, now, self.slots.len());
+                self.fault_log.close(window, now);
+                self.break_connections_of(*node);
+                None
+            }
+            Fault::ConnStall(node) => {
+                let conns = self.stall_connections_of(*node);
+                if conns.is_empty() {
+                    return;
+                }
+                let window = self.record_fault(TraceKind::ConnStall, Some(*node), &fault);
+                Some(Undo::Unstall {
+                    conns,
+                    fault: fault.clone(),
+                    window,
+                })
+            }
         };
         if let (Some(undo), Some(after)) = (undo, duration) {
             self.schedule_undo(after, undo);
@@ -195,6 +226,16 @@ impl<N: Node> Sim<N> {
                     self.fault_log.close(window, self.kernel.now);
                     self.touch_named(&fault);
                 }
+            }
+            Undo::Unstall {
+                conns,
+                fault,
+                window,
+            } => {
+                self.unstall(&conns);
+                self.record_fault(TraceKind::Undo, None, &fault);
+                self.fault_log.close(window, self.kernel.now);
+                self.touch_named(&fault);
             }
             Undo::With(fault) => self.apply_fault(fault, None),
         }
@@ -259,6 +300,7 @@ impl<N: Node> Sim<N> {
         self.apply_fault(Fault::Heal, None);
         self.apply_fault(Fault::ResetLinks, None);
         self.kernel.network.make_reliable();
+        self.unstall_all();
         for fault in node_undos {
             self.apply_fault(fault, None);
         }
@@ -357,6 +399,8 @@ impl<N: Node> Sim<N> {
             self.kernel.queue.remove(stop);
         }
         self.kernel.incarnation[id.index()] += 1;
+        // Its connections die with it; the other ends notice in time.
+        self.break_connections_of(id);
         self.touch(id);
     }
 

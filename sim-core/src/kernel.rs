@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::connection::{CloseReason, ConnId, Connections, Side};
 use crate::faults::Fault;
 use crate::history::History;
 use crate::metrics::Metrics;
@@ -62,6 +63,35 @@ pub(crate) enum Event<N: Node> {
     NemesisTick,
     /// Faults stop and everything heals: the liveness phase.
     Heal,
+    /// A connection's open reaches its acceptor `to`.
+    ConnOpen {
+        conn: ConnId,
+        to: NodeId,
+    },
+    /// The acceptance reaches the opener `to`.
+    ConnAccepted {
+        conn: ConnId,
+        to: NodeId,
+    },
+    /// A message on a connection reaches `to`; `id` as for `Deliver`.
+    ConnDeliver {
+        conn: ConnId,
+        to: NodeId,
+        id: u64,
+        msg: N::Msg,
+    },
+    /// The other end's graceful close reaches `to`.
+    ConnFin {
+        conn: ConnId,
+        to: NodeId,
+    },
+    /// The end `side` (node `to`) learns its connection is gone.
+    ConnNotify {
+        conn: ConnId,
+        to: NodeId,
+        side: Side,
+        reason: CloseReason,
+    },
 }
 
 impl<N: Node> Event<N> {
@@ -70,6 +100,23 @@ impl<N: Node> Event<N> {
         match self {
             Event::Deliver { to, .. } => Some(*to),
             Event::Timer { node, .. } | Event::Synced { node, .. } => Some(*node),
+            Event::ConnOpen { to, .. }
+            | Event::ConnAccepted { to, .. }
+            | Event::ConnDeliver { to, .. }
+            | Event::ConnFin { to, .. }
+            | Event::ConnNotify { to, .. } => Some(*to),
+            _ => None,
+        }
+    }
+
+    /// The connection whose stall holds this event: what travels on it
+    /// (a notice of its end does not).
+    pub(crate) fn on_connection(&self) -> Option<ConnId> {
+        match self {
+            Event::ConnOpen { conn, .. }
+            | Event::ConnAccepted { conn, .. }
+            | Event::ConnDeliver { conn, .. }
+            | Event::ConnFin { conn, .. } => Some(*conn),
             _ => None,
         }
     }
@@ -83,6 +130,7 @@ pub(crate) struct Kernel<N: Node> {
     pub(crate) event: u64,
     pub(crate) queue: EventQueue<Event<N>>,
     pub(crate) network: Network,
+    pub(crate) connections: Connections,
     /// Per node: how many times it crashed or stopped. Only the engine
     /// knows it; nodes never see it.
     pub(crate) incarnation: Vec<u32>,

@@ -12,6 +12,7 @@
 pub mod check;
 pub mod clock;
 pub mod config;
+pub mod connection;
 pub mod ctx;
 pub mod digest;
 pub mod disk;
@@ -46,6 +47,7 @@ pub use check::{
 };
 pub use clock::ClockConfig;
 pub use config::{Limits, LivenessConfig, SimConfig};
+pub use connection::{CloseReason, ConnEvent, ConnId};
 pub use ctx::{Ctx, TimerId};
 pub use disk::DiskConfig;
 pub use faults::{Fault, TimedFault};

@@ -62,17 +62,21 @@ pub enum FaultKind {
     ClockStep,
     Link,
     Shutdown,
+    ConnReset,
+    ConnStall,
 }
 
 impl FaultKind {
     /// Every kind, in the fixed order draws are made in.
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 8] = [
         FaultKind::Partition,
         FaultKind::Crash,
         FaultKind::Pause,
         FaultKind::ClockStep,
         FaultKind::Link,
         FaultKind::Shutdown,
+        FaultKind::ConnReset,
+        FaultKind::ConnStall,
     ];
 
     /// Does this kind take its node down (for `max_down`)?
@@ -95,6 +99,18 @@ pub struct FaultWeights {
     pub link: u32,
     /// Graceful shutdowns (then a restart).
     pub shutdown: u32,
+    /// Resets of a node's connections. Zero unless set: only designs that
+    /// use connections have any to break. (Left out of the digest while
+    /// zero, so runs without connections keep their digests.)
+    #[serde(skip_serializing_if = "is_zero")]
+    pub conn_reset: u32,
+    /// Stalls of a node's connections; zero unless set, as `conn_reset`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub conn_stall: u32,
+}
+
+fn is_zero(weight: &u32) -> bool {
+    *weight == 0
 }
 
 impl Default for FaultWeights {
@@ -106,6 +122,8 @@ impl Default for FaultWeights {
             clock_step: 1,
             link: 1,
             shutdown: 1,
+            conn_reset: 0,
+            conn_stall: 0,
         }
     }
 }
@@ -119,6 +137,8 @@ impl FaultWeights {
             FaultKind::ClockStep => self.clock_step,
             FaultKind::Link => self.link,
             FaultKind::Shutdown => self.shutdown,
+            FaultKind::ConnReset => self.conn_reset,
+            FaultKind::ConnStall => self.conn_stall,
         }
     }
 
@@ -130,6 +150,8 @@ impl FaultWeights {
             FaultKind::ClockStep => &mut self.clock_step,
             FaultKind::Link => &mut self.link,
             FaultKind::Shutdown => &mut self.shutdown,
+            FaultKind::ConnReset => &mut self.conn_reset,
+            FaultKind::ConnStall => &mut self.conn_stall,
         }
     }
 
@@ -148,6 +170,8 @@ impl FaultWeights {
         clock_step: 0,
         link: 0,
         shutdown: 0,
+        conn_reset: 0,
+        conn_stall: 0,
     };
 }
 
@@ -289,7 +313,7 @@ pub struct Nemesis {
     config: NemesisConfig,
     weights: FaultWeights,
     /// Each kind's targets, by `FaultKind::ALL` index.
-    targets: [Vec<NodeId>; 6],
+    targets: [Vec<NodeId>; 8],
     /// Nodes some kind may take down, for `max_down`.
     downable: Vec<NodeId>,
     rng: SimRng,
@@ -413,6 +437,8 @@ impl Nemesis {
                 to: None,
                 link: self.config.degraded_link,
             },
+            FaultKind::ConnReset => Fault::ConnReset(targets[self.rng.index(targets.len())]),
+            FaultKind::ConnStall => Fault::ConnStall(targets[self.rng.index(targets.len())]),
         };
         Some(NemesisStrike { fault, duration })
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap;
 
-use crate::link::{ConfigError, LinkConfig};
+use crate::link::{ConfigError, Latency, LinkConfig};
 use crate::node::NodeId;
 use crate::partition::{CutId, CutSet, Partition};
 use crate::rng::SimRng;
@@ -28,13 +28,23 @@ pub struct NetworkConfig<N = NodeId> {
     pub default_link: LinkConfig,
     /// Links that behave differently, applied in order.
     pub links: Vec<LinkOverride<N>>,
+    /// How long an end of a connection takes to notice that it broke
+    /// (keepalives, timeouts), drawn per end.
+    pub break_detection: Latency,
 }
+
+/// The default time to notice a broken connection: 50-500 ms.
+pub const DEFAULT_BREAK_DETECTION: Latency = Latency::Uniform {
+    min_us: 50_000,
+    max_us: 500_000,
+};
 
 impl<N> Default for NetworkConfig<N> {
     fn default() -> Self {
         NetworkConfig {
             default_link: LinkConfig::default(),
             links: Vec::new(),
+            break_detection: DEFAULT_BREAK_DETECTION,
         }
     }
 }
@@ -59,6 +69,7 @@ impl<N> NetworkConfig<N> {
         Ok(NetworkConfig {
             default_link: self.default_link,
             links,
+            break_detection: self.break_detection,
         })
     }
 }
@@ -78,6 +89,9 @@ impl NetworkConfig {
         self.default_link
             .validate()
             .map_err(|e| e.within("default_link"))?;
+        self.break_detection
+            .validate()
+            .map_err(|e| e.within("break_detection"))?;
         for (i, o) in self.links.iter().enumerate() {
             let at = format!("links[{i}]");
             o.link
@@ -157,6 +171,8 @@ pub enum DropReason {
     Lost,
     /// The receiver crashed (or restarted) while it was in flight.
     ReceiverCrashed,
+    /// Its connection broke (or was closed) before it arrived.
+    ConnectionBroken,
 }
 
 /// A message's fate, decided when it is sent.
@@ -307,6 +323,12 @@ impl Network {
         at
     }
 
+    /// Could a message from `from` reach `to` now (a link exists and no
+    /// cut blocks it)? A node always reaches itself.
+    pub fn reachable(&self, from: NodeId, to: NodeId) -> bool {
+        from == to || (self.topology.has_link(from, to) && !self.cut.is_blocked(from, to))
+    }
+
     /// Is the link cut right now? Checked again at delivery, so a
     /// partition also catches messages already in flight. Never true for
     /// a node's messages to itself.
@@ -386,7 +408,7 @@ mod tests {
         };
         let config = NetworkConfig {
             default_link: link,
-            links: Vec::new(),
+            ..NetworkConfig::default()
         };
         Network::new(
             Topology::full_mesh(2),

@@ -5,6 +5,7 @@ use std::fmt::Debug;
 
 use serde::Serialize;
 
+use crate::connection::{ConnEvent, ConnId};
 use crate::ctx::Ctx;
 
 /// A node's index in the simulation, dense from 0. Clients are nodes too.
@@ -64,6 +65,18 @@ pub trait Node: Sized + 'static {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Msg);
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+
+    /// Something happened on one of this node's connections
+    /// (`connection.rs`): it opened, a peer connected, a message arrived
+    /// on it, or it is gone. Does nothing unless the design uses
+    /// connections.
+    fn on_connection(
+        &mut self,
+        _ctx: &mut Ctx<'_, Self>,
+        _conn: ConnId,
+        _event: ConnEvent<Self::Msg>,
+    ) {
+    }
 
     /// A graceful shutdown began (`Fault::Shutdown`): the node keeps
     /// running for its grace period, then stops, keeping everything it

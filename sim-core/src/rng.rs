@@ -21,6 +21,9 @@ pub enum Stream {
     Node(u32),
     /// A node's disk (sync latencies), by node index.
     Disk(u32),
+    /// Connections: their latency and how long each end takes to notice
+    /// a break.
+    Connections,
     /// Free for callers outside the engine (workload set-up, scenario
     /// parameters drawn per seed), numbered by the caller.
     User(u32),
@@ -31,6 +34,7 @@ impl Stream {
         match self {
             Stream::Network => 1,
             Stream::Nemesis => 2,
+            Stream::Connections => 3,
             Stream::Node(i) => (1 << 32) | u64::from(i),
             Stream::User(i) => (2 << 32) | u64::from(i),
             Stream::Disk(i) => (3 << 32) | u64::from(i),

@@ -13,6 +13,7 @@ use crate::check::{
 };
 use crate::clock::Clock;
 use crate::config::SimConfig;
+use crate::connection::Connections;
 use crate::ctx::Ctx;
 use crate::disk::Disk;
 use crate::fault_log::FaultLog;
@@ -126,6 +127,11 @@ impl<N: Node> Sim<N> {
             event: 0,
             queue: EventQueue::new(),
             network,
+            connections: Connections::new(
+                n,
+                config.network.break_detection,
+                SimRng::new(seed, Stream::Connections),
+            ),
             incarnation: vec![0; n],
             history: History::new(),
             trace: Trace::new(config.record_trace),
@@ -270,6 +276,13 @@ impl<N: Node> Sim<N> {
                 self.slots[target.index()].held.push(key);
                 continue;
             }
+            if let Some(conn) = event.on_connection()
+                && self.kernel.connections.is_stalled(conn)
+            {
+                self.kernel.queue.hold_next();
+                self.kernel.connections.hold(conn, key);
+                continue;
+            }
             if self.kernel.event >= max_events {
                 return Some(self.limit(Limit::Events));
             }
@@ -379,6 +392,18 @@ impl<N: Node> Sim<N> {
             }
             Event::NemesisTick => self.nemesis_tick(),
             Event::Heal => self.begin_liveness_phase(),
+            Event::ConnOpen { conn, to } => self.conn_open_arrives(conn, to),
+            Event::ConnAccepted { conn, to } => self.conn_accepted_arrives(conn, to),
+            Event::ConnDeliver { conn, to, id, msg } => {
+                self.conn_message_arrives(conn, to, id, msg)
+            }
+            Event::ConnFin { conn, to } => self.conn_fin_arrives(conn, to),
+            Event::ConnNotify {
+                conn,
+                to,
+                side,
+                reason,
+            } => self.conn_notify_arrives(conn, to, side, reason),
         }
     }
 

@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use crate::config::SimConfig;
+use crate::connection::{ConnEvent, ConnId};
 use crate::faults::{Fault, TimedFault};
 use crate::history::{OpId, Outcome};
 use crate::kernel::Event;
@@ -79,6 +80,15 @@ impl Story {
         self.at(at_ms, Fault::ClockStep { node, delta_us })
     }
 
+    /// Breaks every connection of `node`.
+    pub fn reset_connections(self, at_ms: u64, node: NodeId) -> Story {
+        self.at(at_ms, Fault::ConnReset(node))
+    }
+    /// Freezes every connection of `node` (give it a duration).
+    pub fn stall_connections(self, at_ms: u64, node: NodeId) -> Story {
+        self.at(at_ms, Fault::ConnStall(node))
+    }
+
     pub fn faults(self) -> Vec<TimedFault> {
         self.faults
     }
@@ -97,6 +107,10 @@ pub struct Effects<N: Node> {
     pub invoked: Vec<N::Op>,
     /// Operations completed, with how.
     pub completed: Vec<(OpId, Outcome<N::Ret>)>,
+    /// Messages sent on connections, in send order: (connection, message).
+    pub conn_sends: Vec<(ConnId, N::Msg)>,
+    /// Connections opened: (connection, to whom).
+    pub connects: Vec<(ConnId, NodeId)>,
 }
 
 /// Drives the handlers of a design's nodes one call at a time.
@@ -139,6 +153,29 @@ impl<N: Node> Driver<N> {
     /// Fires `timer` at `node`.
     pub fn fire(&mut self, node: NodeId, timer: N::Timer) -> Effects<N> {
         self.drive(node, |n, ctx| n.on_timer(ctx, timer))
+    }
+
+    /// An established connection from `opener` to `acceptor`, as if the
+    /// open had gone through: both ends may send on it. No handler runs;
+    /// tell either end with `conn_event`.
+    pub fn connected(&mut self, opener: NodeId, acceptor: NodeId) -> ConnId {
+        let k = &mut self.sim.kernel;
+        let incarnations = (
+            k.incarnation[opener.index()],
+            k.incarnation[acceptor.index()],
+        );
+        k.connections
+            .establish((opener, incarnations.0), (acceptor, incarnations.1))
+    }
+
+    /// Runs `on_connection(conn, event)` of `node`.
+    pub fn conn_event(
+        &mut self,
+        node: NodeId,
+        conn: ConnId,
+        event: ConnEvent<N::Msg>,
+    ) -> Effects<N> {
+        self.drive(node, |n, ctx| n.on_connection(ctx, conn, event))
     }
 
     /// Moves true time forward (every clock with it).
@@ -188,12 +225,16 @@ impl<N: Node> Driver<N> {
             syncs: Vec::new(),
             invoked: Vec::new(),
             completed: Vec::new(),
+            conn_sends: Vec::new(),
+            connects: Vec::new(),
         };
         while let Some((at, event)) = self.sim.kernel.queue.pop() {
             match event {
                 Event::Deliver { to, msg, .. } => effects.sends.push((to, msg)),
                 Event::Timer { timer, .. } => effects.timers.push((at - now, timer)),
                 Event::Synced { then, .. } => effects.syncs.push(then),
+                Event::ConnDeliver { conn, msg, .. } => effects.conn_sends.push((conn, msg)),
+                Event::ConnOpen { conn, to } => effects.connects.push((conn, to)),
                 _ => {}
             }
         }

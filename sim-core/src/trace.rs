@@ -55,6 +55,21 @@ pub enum TraceKind {
     Sync,
     /// A sync of `node` completed: those writes now survive a crash.
     Synced,
+    /// `node` opened a connection to `peer` (the open is on its way).
+    ConnOpen,
+    /// `node` accepted a connection from `peer`: it is up.
+    ConnUp,
+    /// `node` closed its end of a connection to `peer`.
+    ConnClose,
+    /// The connection between `node` (its opener) and `peer` broke (or
+    /// was refused): what was in flight on it is lost.
+    ConnBreak,
+    /// `node` learned its connection to `peer` is gone, and why.
+    ConnClosed,
+    /// Every connection of `node` was broken by a fault.
+    ConnReset,
+    /// Every connection of `node` froze (a fault).
+    ConnStall,
 }
 
 impl TraceKind {
@@ -85,6 +100,13 @@ impl TraceKind {
             TraceKind::Stop => 20,
             TraceKind::Sync => 21,
             TraceKind::Synced => 22,
+            TraceKind::ConnOpen => 23,
+            TraceKind::ConnUp => 24,
+            TraceKind::ConnClose => 25,
+            TraceKind::ConnBreak => 26,
+            TraceKind::ConnClosed => 27,
+            TraceKind::ConnReset => 28,
+            TraceKind::ConnStall => 29,
         }
     }
 }

@@ -136,7 +136,7 @@ pub fn grid_sweep(
 /// The nemesis fields a grid may sweep, after `nemesis.`.
 const NEMESIS_FIELDS: &str = "interval_ms (both bounds), interval_ms_min, interval_ms_max, \
      duration_ms (both bounds), duration_ms_min, duration_ms_max, max_down, \
-     weights.<partition|crash|pause|clock_step|link|shutdown>";
+     weights.<partition|crash|pause|clock_step|link|shutdown|conn_reset|conn_stall>";
 
 /// Sets one grid parameter: `nemesis.<field>` on the scenario's nemesis,
 /// anything else on the model. The error names what exists.
@@ -165,6 +165,8 @@ fn set_param(scenario: &mut Scenario, name: &str, value: i64) -> Result<(), Stri
         "weights.clock_step" => weights.clock_step = small()?,
         "weights.link" => weights.link = small()?,
         "weights.shutdown" => weights.shutdown = small()?,
+        "weights.conn_reset" => weights.conn_reset = small()?,
+        "weights.conn_stall" => weights.conn_stall = small()?,
         _ => {
             return Err(format!(
                 "the nemesis has no field `{field}` to vary; it has {NEMESIS_FIELDS}"

@@ -108,11 +108,18 @@ pub fn describe(
         st.faults
     )?;
     if let Some(w) = &record.nemesis_weights {
-        writeln!(
-            out,
-            "nemesis   mix drawn for this seed: partition {} crash {} pause {} clock_step {} link {} shutdown {}",
+        let mut mix = format!(
+            "partition {} crash {} pause {} clock_step {} link {} shutdown {}",
             w.partition, w.crash, w.pause, w.clock_step, w.link, w.shutdown
-        )?;
+        );
+        // Connection kinds only where a scenario turned them on.
+        if w.conn_reset + w.conn_stall > 0 {
+            mix.push_str(&format!(
+                " conn_reset {} conn_stall {}",
+                w.conn_reset, w.conn_stall
+            ));
+        }
+        writeln!(out, "nemesis   mix drawn for this seed: {mix}")?;
     }
     if !record.metrics.is_empty() {
         let metrics: Vec<String> = record
