@@ -179,6 +179,22 @@ impl<N: Node> Ctx<'_, N> {
         k.history.complete(op, outcome, k.now, k.event);
     }
 
+    /// Records that this client showed its user item `item` of stream
+    /// `stream` (a message in a conversation), now: an observation in the
+    /// history, judged by the stream checks (`stream.rs`).
+    pub fn show(&mut self, stream: u64, item: u64) {
+        let k = &mut *self.kernel;
+        k.trace.push(
+            k.event,
+            k.now,
+            TraceKind::Show,
+            Some(self.id),
+            None,
+            &(stream, item),
+        );
+        k.history.show(self.id, stream, item, k.now, k.event);
+    }
+
     /// Adds `delta` to the counter `name`: a metric of the run (its
     /// total) and a series over time the run report can plot.
     pub fn count(&mut self, name: &'static str, delta: u64) {

@@ -101,10 +101,22 @@ impl<O, R> Operation<O, R> {
     }
 }
 
-/// All operations of a run, in invocation order.
+/// Something a client showed its user: item `item` of stream `stream` (a
+/// chat message in a conversation). Not an operation: nobody asked, the
+/// client just displays it; stream checks (`stream.rs`) judge these.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Shown {
+    pub node: NodeId,
+    pub stream: u64,
+    pub item: u64,
+    pub stamp: Stamp,
+}
+
+/// All operations of a run, in invocation order, and what clients showed.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct History<O, R> {
     ops: Vec<Operation<O, R>>,
+    shown: Vec<Shown>,
     next_position: u64,
 }
 
@@ -112,6 +124,7 @@ impl<O, R> Default for History<O, R> {
     fn default() -> Self {
         History {
             ops: Vec::new(),
+            shown: Vec::new(),
             next_position: 0,
         }
     }
@@ -146,6 +159,22 @@ impl<O, R> History<O, R> {
         let op = &mut self.ops[id.0 as usize];
         assert!(op.completion.is_none(), "operation {id:?} completed twice");
         op.completion = Some(Completion { stamp, outcome });
+    }
+
+    /// Records that `node` showed item `item` of stream `stream`, now.
+    pub fn show(&mut self, node: NodeId, stream: u64, item: u64, time: SimTime, event: u64) {
+        let stamp = self.stamp(time, event);
+        self.shown.push(Shown {
+            node,
+            stream,
+            item,
+            stamp,
+        });
+    }
+
+    /// Everything clients showed, in order.
+    pub fn shown(&self) -> &[Shown] {
+        &self.shown
     }
 
     pub fn operations(&self) -> &[Operation<O, R>] {
@@ -191,7 +220,11 @@ impl<O, R> FromIterator<Operation<O, R>> for History<O, R> {
             })
             .max()
             .unwrap_or(0);
-        History { ops, next_position }
+        History {
+            ops,
+            shown: Vec::new(),
+            next_position,
+        }
     }
 }
 

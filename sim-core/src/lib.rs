@@ -36,6 +36,7 @@ pub mod record;
 pub mod result;
 pub mod rng;
 pub mod sim;
+pub mod stream;
 pub mod testing;
 pub mod time;
 pub mod trace;

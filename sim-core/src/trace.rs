@@ -70,6 +70,8 @@ pub enum TraceKind {
     ConnReset,
     /// Every connection of `node` froze (a fault).
     ConnStall,
+    /// A client showed its user an item of a stream (a chat message).
+    Show,
 }
 
 impl TraceKind {
@@ -107,6 +109,7 @@ impl TraceKind {
             TraceKind::ConnClosed => 27,
             TraceKind::ConnReset => 28,
             TraceKind::ConnStall => 29,
+            TraceKind::Show => 30,
         }
     }
 }

@@ -1,0 +1,381 @@
+//! Stream checks: what users of a stream (a chat conversation, a feed)
+//! are owed, judged from the history, for any design. Clients post items
+//! to streams (operations whose `Op` says which, `StreamPost`) and show
+//! items to their users (observations, `Ctx::show`). The checks:
+//!
+//! - `shown_once`: no participant shows an item twice, and nobody shows
+//!   an item nobody posted (an invariant).
+//! - `same_order`: any two participants show the items they both show in
+//!   the same order (an invariant).
+//! - `sender_order`: a sender's items appear in the order it sent them: if
+//!   post x was acknowledged before post y was sent, nobody shows y before
+//!   x (an invariant).
+//! - `acknowledged_shown`: no acknowledged item is lost: every participant
+//!   shows every acknowledged post within the bound after the later of
+//!   its acknowledgement and the heal (a history check; it needs a
+//!   liveness phase, since faults may delay delivery without limit).
+//!
+//! Invariants read only what was recorded since their last look, so each
+//! costs, per show, the length of the showing participant's view of that
+//! stream (for the two order checks), nothing per other event.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::check::{Breach, HistoryCheck, HistoryVerdict, Invariant, Step};
+use crate::history::{History, OpId, Shown};
+use crate::node::{Node, NodeId};
+use crate::time::SimTime;
+use crate::world::World;
+
+pub const SHOWN_ONCE: &str = "shown_once";
+pub const SAME_ORDER: &str = "same_order";
+pub const SENDER_ORDER: &str = "sender_order";
+pub const ACKNOWLEDGED_SHOWN: &str = "acknowledged_shown";
+
+/// An operation that may post an item to a stream: the design's `Op`
+/// says which operations do.
+pub trait StreamPost {
+    /// `(stream, item)` if this operation posts.
+    fn post(&self) -> Option<(u64, u64)>;
+}
+
+/// Who takes part in which stream, and what the nodes are called.
+#[derive(Clone, Debug)]
+pub struct Streams {
+    /// Per stream: the nodes that must show every item of it.
+    pub participants: BTreeMap<u64, Vec<NodeId>>,
+    /// Node names by index, for messages.
+    pub names: Vec<String>,
+}
+
+impl Streams {
+    fn name(&self, node: NodeId) -> &str {
+        self.names.get(node.index()).map_or("?", String::as_str)
+    }
+}
+
+/// Every post seen so far: item → (operation, sender), read from the
+/// history as it grows.
+#[derive(Debug, Default)]
+struct Posts {
+    read: usize,
+    by_item: BTreeMap<(u64, u64), (OpId, NodeId)>,
+}
+
+impl Posts {
+    fn update<O: StreamPost, R>(&mut self, history: &History<O, R>) {
+        for op in &history.operations()[self.read..] {
+            if let Some(key) = op.op.post() {
+                // A retry posts the same item again: the first post names it.
+                self.by_item.entry(key).or_insert((op.id, op.node));
+            }
+        }
+        self.read = history.operations().len();
+    }
+}
+
+/// What each participant has shown of each stream, in order.
+#[derive(Debug, Default)]
+struct Views {
+    read: usize,
+    /// (stream, node) → items in the order shown.
+    order: BTreeMap<(u64, NodeId), Vec<u64>>,
+    /// (stream, node, item) → its place in that order.
+    place: BTreeMap<(u64, NodeId, u64), usize>,
+}
+
+impl Views {
+    /// The shows recorded since the last call.
+    fn new_shows<'h, O, R>(&mut self, history: &'h History<O, R>) -> &'h [Shown] {
+        let shown = &history.shown()[self.read..];
+        self.read = history.shown().len();
+        shown
+    }
+
+    fn add(&mut self, show: &Shown) {
+        let order = self.order.entry((show.stream, show.node)).or_default();
+        self.place
+            .insert((show.stream, show.node, show.item), order.len());
+        order.push(show.item);
+    }
+}
+
+/// No participant shows an item twice; nobody shows an unposted item.
+#[derive(Debug)]
+pub struct ShownOnce {
+    streams: Arc<Streams>,
+    posts: Posts,
+    views: Views,
+    seen: BTreeSet<(u64, NodeId, u64)>,
+}
+
+impl ShownOnce {
+    pub fn new(streams: Arc<Streams>) -> ShownOnce {
+        ShownOnce {
+            streams,
+            posts: Posts::default(),
+            views: Views::default(),
+            seen: BTreeSet::new(),
+        }
+    }
+}
+
+impl<N: Node> Invariant<N> for ShownOnce
+where
+    N::Op: StreamPost,
+{
+    fn name(&self) -> &str {
+        SHOWN_ONCE
+    }
+
+    fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
+        let history = world.history();
+        self.posts.update(history);
+        for show in self.views.new_shows(history) {
+            let who = self.streams.name(show.node);
+            let Some(&(op, sender)) = self.posts.by_item.get(&(show.stream, show.item)) else {
+                return Err(Breach::new(format!(
+                    "{who} showed item {} of stream {}, which nobody posted",
+                    show.item, show.stream
+                )));
+            };
+            if !self.seen.insert((show.stream, show.node, show.item)) {
+                return Err(Breach::new(format!(
+                    "{who} showed item {} of stream {} (posted by {}, operation #{}) twice",
+                    show.item,
+                    show.stream,
+                    self.streams.name(sender),
+                    op.0
+                ))
+                .with_ops([op]));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Participants agree on the order of what they both show.
+#[derive(Debug)]
+pub struct SameOrder {
+    streams: Arc<Streams>,
+    posts: Posts,
+    views: Views,
+}
+
+impl SameOrder {
+    pub fn new(streams: Arc<Streams>) -> SameOrder {
+        SameOrder {
+            streams,
+            posts: Posts::default(),
+            views: Views::default(),
+        }
+    }
+}
+
+impl<N: Node> Invariant<N> for SameOrder
+where
+    N::Op: StreamPost,
+{
+    fn name(&self) -> &str {
+        SAME_ORDER
+    }
+
+    fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
+        let history = world.history();
+        self.posts.update(history);
+        for show in self.views.new_shows(history) {
+            let stream = show.stream;
+            let x = show.item;
+            let before: &[u64] = self
+                .views
+                .order
+                .get(&(stream, show.node))
+                .map_or(&[], Vec::as_slice);
+            // Every other participant that shows x must show, before x,
+            // whatever of `before` it shows at all.
+            for (&(s, other), _) in self
+                .views
+                .order
+                .range((stream, NodeId(0))..=(stream, NodeId(u32::MAX)))
+            {
+                if other == show.node || s != stream {
+                    continue;
+                }
+                let Some(&x_at) = self.views.place.get(&(stream, other, x)) else {
+                    continue;
+                };
+                if let Some(&y) = before.iter().find(|&&y| {
+                    self.views
+                        .place
+                        .get(&(stream, other, y))
+                        .is_some_and(|&y_at| y_at > x_at)
+                }) {
+                    let ops: Vec<OpId> = [x, y]
+                        .iter()
+                        .filter_map(|item| {
+                            self.posts.by_item.get(&(stream, *item)).map(|(op, _)| *op)
+                        })
+                        .collect();
+                    return Err(Breach::new(format!(
+                        "in stream {stream}, {} showed item {y} before item {x}, but {} showed {x} \
+                         before {y}",
+                        self.streams.name(show.node),
+                        self.streams.name(other)
+                    ))
+                    .with_ops(ops));
+                }
+            }
+            self.views.add(show);
+        }
+        Ok(())
+    }
+}
+
+/// A sender's acknowledged items come before what it sent after them.
+#[derive(Debug)]
+pub struct SenderOrder {
+    streams: Arc<Streams>,
+    posts: Posts,
+    views: Views,
+}
+
+impl SenderOrder {
+    pub fn new(streams: Arc<Streams>) -> SenderOrder {
+        SenderOrder {
+            streams,
+            posts: Posts::default(),
+            views: Views::default(),
+        }
+    }
+}
+
+impl<N: Node> Invariant<N> for SenderOrder
+where
+    N::Op: StreamPost,
+{
+    fn name(&self) -> &str {
+        SENDER_ORDER
+    }
+
+    fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
+        let history = world.history();
+        self.posts.update(history);
+        for show in self.views.new_shows(history) {
+            let stream = show.stream;
+            let Some(&(x_op, sender)) = self.posts.by_item.get(&(stream, show.item)) else {
+                self.views.add(show);
+                continue; // `shown_once` speaks to that
+            };
+            let x_post = history.get(x_op);
+            let before = self
+                .views
+                .order
+                .get(&(stream, show.node))
+                .map_or(&[][..], Vec::as_slice);
+            // An item y shown earlier that the sender sent after x was
+            // acknowledged: the user sees the sender's later words first.
+            let later = before.iter().find_map(|&y| {
+                let &(y_op, y_sender) = self.posts.by_item.get(&(stream, y))?;
+                let y_post = history.get(y_op);
+                (y_sender == sender && x_post.ok_value().is_some() && x_post.precedes(y_post))
+                    .then_some((y, y_op))
+            });
+            if let Some((y, y_op)) = later {
+                return Err(Breach::new(format!(
+                    "{} showed item {y} before item {}, though {} sent {y} only after {} was \
+                     acknowledged",
+                    self.streams.name(show.node),
+                    show.item,
+                    self.streams.name(sender),
+                    show.item
+                ))
+                .with_ops([x_op, y_op]));
+            }
+            self.views.add(show);
+        }
+        Ok(())
+    }
+}
+
+/// Every acknowledged post is shown by every participant within `bound`
+/// after the later of its acknowledgement and the heal.
+#[derive(Debug)]
+pub struct AcknowledgedShown {
+    streams: Arc<Streams>,
+    healed_at: SimTime,
+    bound: std::time::Duration,
+    end: SimTime,
+}
+
+impl AcknowledgedShown {
+    /// `healed_at` and `bound` from the run's liveness phase; `end`, when
+    /// the run ends (posts whose deadline falls after it are not judged).
+    pub fn new(
+        streams: Arc<Streams>,
+        healed_at: SimTime,
+        bound: std::time::Duration,
+        end: SimTime,
+    ) -> AcknowledgedShown {
+        AcknowledgedShown {
+            streams,
+            healed_at,
+            bound,
+            end,
+        }
+    }
+}
+
+impl<N: Node> HistoryCheck<N> for AcknowledgedShown
+where
+    N::Op: StreamPost,
+{
+    fn name(&self) -> &str {
+        ACKNOWLEDGED_SHOWN
+    }
+
+    fn check(&mut self, history: &History<N::Op, N::Ret>) -> HistoryVerdict {
+        let mut shown: BTreeMap<(u64, u64, NodeId), SimTime> = BTreeMap::new();
+        for s in history.shown() {
+            shown
+                .entry((s.stream, s.item, s.node))
+                .or_insert(s.stamp.time);
+        }
+        for op in history.operations() {
+            let (Some((stream, item)), Some(completion)) = (op.op.post(), &op.completion) else {
+                continue;
+            };
+            if op.ok_value().is_none() {
+                continue;
+            }
+            let deadline = completion.stamp.time.max(self.healed_at) + self.bound;
+            if deadline > self.end {
+                continue;
+            }
+            let participants = self
+                .streams
+                .participants
+                .get(&stream)
+                .map_or(&[][..], Vec::as_slice);
+            for &node in participants {
+                let late = match shown.get(&(stream, item, node)) {
+                    Some(&at) if at <= deadline => continue,
+                    Some(&at) => format!("only at {at}"),
+                    None => "never".to_owned(),
+                };
+                return HistoryVerdict::Violated(
+                    Breach::new(format!(
+                        "item {item} of stream {stream}, posted by {} and acknowledged at {} \
+                         (operation #{}), was shown by {} {late}; it was due by {deadline}",
+                        self.streams.name(op.node),
+                        completion.stamp.time,
+                        op.id.0,
+                        self.streams.name(node)
+                    ))
+                    .with_ops([op.id]),
+                );
+            }
+        }
+        HistoryVerdict::Pass
+    }
+}
