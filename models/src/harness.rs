@@ -53,6 +53,13 @@ pub trait Model: Debug + Send + Sync + 'static {
     /// the ones scenarios' `expect` may use.
     fn checks(&self) -> Checks<Self::Node>;
 
+    /// The checks of one run, for checks that need the run's shape (when
+    /// it heals, when it ends): by default `checks()`. The names must be
+    /// `checks()`'s.
+    fn checks_for(&self, _config: &SimConfig) -> Checks<Self::Node> {
+        self.checks()
+    }
+
     fn observer(&self) -> Self::Observer;
 
     /// The design's own metrics, beside the shared ones; names carry
@@ -116,8 +123,9 @@ impl<M: Model> Harness<M> {
     /// tests that look deeper than the record.
     pub fn run_typed(&self, config: SimConfig) -> (TypedResult<M>, M::Observer) {
         let durables = self.model.nodes().into_iter().map(|(_, d)| d).collect();
+        let checks = self.model.checks_for(&config);
         let mut sim = Sim::<M::Node>::new(config, durables);
-        sim.add_checks(self.model.checks());
+        sim.add_checks(checks);
         let mut observer = self.model.observer();
         let result = sim.run_observed(&mut observer);
         (result, observer)

@@ -54,6 +54,8 @@ registry! {
     Dedup => dedup::DedupConfig,
     /// The key generation service leasing ID ranges in bulk (`kgs/README.md`).
     Kgs => kgs::KgsConfig,
+    /// Chat with ordered delivery: push, long polling, short polling (`chat/README.md`).
+    Chat => chat::ChatConfig,
 }
 
 /// What every design's model section offers the scenario layer.

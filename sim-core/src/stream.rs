@@ -40,18 +40,43 @@ pub trait StreamPost {
     fn post(&self) -> Option<(u64, u64)>;
 }
 
-/// Who takes part in which stream, and what the nodes are called.
-#[derive(Clone, Debug)]
+/// How a design names its items in messages (`client-1's message 3`).
+pub type ItemNames = Arc<dyn Fn(u64) -> String + Send + Sync>;
+
+/// Who takes part in which stream, and what things are called.
+#[derive(Clone)]
 pub struct Streams {
     /// Per stream: the nodes that must show every item of it.
     pub participants: BTreeMap<u64, Vec<NodeId>>,
     /// Node names by index, for messages.
     pub names: Vec<String>,
+    /// What a stream is in the design's words (`conversation`).
+    pub noun: &'static str,
+    /// How to name an item; unset: `item N`.
+    pub item_names: Option<ItemNames>,
+}
+
+impl std::fmt::Debug for Streams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streams")
+            .field("participants", &self.participants)
+            .field("noun", &self.noun)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Streams {
     fn name(&self, node: NodeId) -> &str {
         self.names.get(node.index()).map_or("?", String::as_str)
+    }
+    fn item(&self, item: u64) -> String {
+        match &self.item_names {
+            Some(names) => names(item),
+            None => format!("item {item}"),
+        }
+    }
+    fn stream(&self, stream: u64) -> String {
+        format!("{} {stream}", self.noun)
     }
 }
 
@@ -136,15 +161,16 @@ where
             let who = self.streams.name(show.node);
             let Some(&(op, sender)) = self.posts.by_item.get(&(show.stream, show.item)) else {
                 return Err(Breach::new(format!(
-                    "{who} showed item {} of stream {}, which nobody posted",
-                    show.item, show.stream
+                    "{who} showed {} in {}, which nobody posted",
+                    self.streams.item(show.item),
+                    self.streams.stream(show.stream)
                 )));
             };
             if !self.seen.insert((show.stream, show.node, show.item)) {
                 return Err(Breach::new(format!(
-                    "{who} showed item {} of stream {} (posted by {}, operation #{}) twice",
-                    show.item,
-                    show.stream,
+                    "{who} showed {} in {} (posted by {}, operation #{}) twice",
+                    self.streams.item(show.item),
+                    self.streams.stream(show.stream),
                     self.streams.name(sender),
                     op.0
                 ))
@@ -217,9 +243,10 @@ where
                             self.posts.by_item.get(&(stream, *item)).map(|(op, _)| *op)
                         })
                         .collect();
+                    let (xs, ys) = (self.streams.item(x), self.streams.item(y));
                     return Err(Breach::new(format!(
-                        "in stream {stream}, {} showed item {y} before item {x}, but {} showed {x} \
-                         before {y}",
+                        "in {}, {} showed {ys} before {xs}, but {} showed {xs} before {ys}",
+                        self.streams.stream(stream),
                         self.streams.name(show.node),
                         self.streams.name(other)
                     ))
@@ -282,13 +309,12 @@ where
                     .then_some((y, y_op))
             });
             if let Some((y, y_op)) = later {
+                let (xs, ys) = (self.streams.item(show.item), self.streams.item(y));
                 return Err(Breach::new(format!(
-                    "{} showed item {y} before item {}, though {} sent {y} only after {} was \
+                    "{} showed {ys} before {xs}, though {} sent {ys} only after {xs} was \
                      acknowledged",
                     self.streams.name(show.node),
-                    show.item,
                     self.streams.name(sender),
-                    show.item
                 ))
                 .with_ops([x_op, y_op]));
             }
@@ -358,19 +384,21 @@ where
                 .get(&stream)
                 .map_or(&[][..], Vec::as_slice);
             for &node in participants {
-                let late = match shown.get(&(stream, item, node)) {
+                let who = self.streams.name(node);
+                let fate = match shown.get(&(stream, item, node)) {
                     Some(&at) if at <= deadline => continue,
-                    Some(&at) => format!("only at {at}"),
-                    None => "never".to_owned(),
+                    Some(&at) => format!("was shown by {who} only at {at}"),
+                    None => format!("was never shown by {who}"),
                 };
                 return HistoryVerdict::Violated(
                     Breach::new(format!(
-                        "item {item} of stream {stream}, posted by {} and acknowledged at {} \
-                         (operation #{}), was shown by {} {late}; it was due by {deadline}",
+                        "{} in {}, posted by {} and acknowledged at {} (operation #{}), {fate}; \
+                         it was due by {deadline}",
+                        self.streams.item(item),
+                        self.streams.stream(stream),
                         self.streams.name(op.node),
                         completion.stamp.time,
                         op.id.0,
-                        self.streams.name(node)
                     ))
                     .with_ops([op.id]),
                 );

@@ -111,6 +111,8 @@ pub struct Effects<N: Node> {
     pub conn_sends: Vec<(ConnId, N::Msg)>,
     /// Connections opened: (connection, to whom).
     pub connects: Vec<(ConnId, NodeId)>,
+    /// Connections this node closed.
+    pub closes: Vec<ConnId>,
 }
 
 /// Drives the handlers of a design's nodes one call at a time.
@@ -198,6 +200,11 @@ impl<N: Node> Driver<N> {
             .expect("the node is up")
     }
 
+    /// Everything clients showed so far (`Ctx::show`), in order.
+    pub fn history_shown(&self) -> &[crate::history::Shown] {
+        self.sim.kernel.history.shown()
+    }
+
     pub fn durable(&self, id: NodeId) -> &N::Durable {
         &self.sim.slots[id.index()].durable
     }
@@ -227,6 +234,7 @@ impl<N: Node> Driver<N> {
             completed: Vec::new(),
             conn_sends: Vec::new(),
             connects: Vec::new(),
+            closes: Vec::new(),
         };
         while let Some((at, event)) = self.sim.kernel.queue.pop() {
             match event {
@@ -235,6 +243,7 @@ impl<N: Node> Driver<N> {
                 Event::Synced { then, .. } => effects.syncs.push(then),
                 Event::ConnDeliver { conn, msg, .. } => effects.conn_sends.push((conn, msg)),
                 Event::ConnOpen { conn, to } => effects.connects.push((conn, to)),
+                Event::ConnFin { conn, .. } => effects.closes.push(conn),
                 _ => {}
             }
         }

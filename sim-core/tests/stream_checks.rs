@@ -79,6 +79,8 @@ fn streams() -> Arc<Streams> {
     Arc::new(Streams {
         participants: [(STREAM, vec![ALICE, BOB, CAROL])].into(),
         names: vec!["alice".into(), "bob".into(), "carol".into()],
+        noun: "stream",
+        item_names: None,
     })
 }
 
@@ -133,7 +135,7 @@ fn an_item_shown_twice_is_caught() {
     let (check, message) = violated(verdict(&alice, &bob, &[(10, S(1))]));
     assert_eq!(check, "shown_once");
     assert!(
-        message.contains("bob showed item 1 of stream 7"),
+        message.contains("bob showed item 1 in stream 7"),
         "{message}"
     );
     assert!(message.contains("twice"), "{message}");
@@ -199,7 +201,7 @@ fn a_sender_s_later_message_shown_before_its_acknowledged_earlier_one_is_caught(
     assert_eq!(check, "sender_order");
     assert!(
         message.contains(
-            "showed item 2 before item 1, though alice sent 2 only after 1 was acknowledged"
+            "showed item 2 before item 1, though alice sent item 2 only after item 1 was acknowledged"
         ),
         "{message}"
     );
@@ -223,7 +225,7 @@ fn an_acknowledged_item_one_participant_never_shows_is_lost() {
     let alice = [(1, P(1, Some(true))), (10, S(1))];
     let (check, message) = violated(verdict(&alice, &[(10, S(1))], &[]));
     assert_eq!(check, "acknowledged_shown");
-    assert!(message.contains("was shown by carol never"), "{message}");
+    assert!(message.contains("was never shown by carol"), "{message}");
 }
 
 #[test]
@@ -232,7 +234,10 @@ fn an_acknowledged_item_shown_after_its_deadline_is_late() {
     let alice = [(1, P(1, Some(true))), (10, S(1))];
     let (check, message) = violated(verdict(&alice, &[(10, S(1))], &[(2_000, S(1))]));
     assert_eq!(check, "acknowledged_shown");
-    assert!(message.contains("only at 2.000000000s"), "{message}");
+    assert!(
+        message.contains("was shown by carol only at 2.000000000s"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -1,0 +1,172 @@
+//! The design's own metrics and plots (the harness adds the shared ones:
+//! sends, ok fraction, send latency, messages per request):
+//!
+//! - `delivery_ms_p50`, `delivery_ms_p99`: from a message's send to each
+//!   other member showing it, in true time (nearest rank);
+//! - `requests_per_delivery`: requests servers handled (sends, polls,
+//!   subscribes, fetches) per message shown to a member other than its
+//!   sender: what polling costs;
+//! - `push_connections_mean`: push connections servers held, averaged
+//!   over the run;
+//! - `in_flight_max`, `in_flight_mean`: acknowledged messages some member
+//!   has not shown yet;
+//! - counters: `server_requests`, `messages_shown`, `connections_opened`,
+//!   `reconnects`.
+//!
+//! The run report plots server requests and messages shown over time,
+//! faults (connection breaks among them) shaded.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sim_core::history::CompletionFeed;
+use sim_core::metrics::nearest_rank;
+use sim_core::record::PlotSpec;
+use sim_core::{NodeId, Observer, SimTime, Step, World};
+
+use super::node::ChatNode;
+use super::workload::{Op, Ret};
+use super::{ChatConfig, ChatDesign, Layout};
+use crate::harness::Finished;
+
+/// What the observer saw over time.
+#[derive(Debug)]
+pub struct Observations {
+    config: Arc<ChatConfig>,
+    layout: Layout,
+    feed: CompletionFeed<Op, Ret>,
+    shown_read: usize,
+    /// Acknowledged messages: item → members still to show it.
+    owed: BTreeMap<u64, Vec<NodeId>>,
+    /// Shows that came before their acknowledgement.
+    early: BTreeMap<u64, Vec<NodeId>>,
+    push_per_server: BTreeMap<NodeId, usize>,
+    push_open: usize,
+    in_flight_max: usize,
+    /// Time integrals: (push connections × ns, in flight × ns), and when
+    /// they were last advanced.
+    integral: (f64, f64),
+    last: SimTime,
+}
+
+impl Observations {
+    pub fn new(config: &Arc<ChatConfig>) -> Observations {
+        Observations {
+            config: Arc::clone(config),
+            layout: Layout::of(config),
+            feed: CompletionFeed::default(),
+            shown_read: 0,
+            owed: BTreeMap::new(),
+            early: BTreeMap::new(),
+            push_per_server: BTreeMap::new(),
+            push_open: 0,
+            in_flight_max: 0,
+            integral: (0.0, 0.0),
+            last: SimTime::ZERO,
+        }
+    }
+}
+
+impl Observer<ChatNode> for Observations {
+    fn observe(&mut self, world: &World<'_, ChatNode>, step: &Step<'_>) {
+        let elapsed = step.time.as_nanos().saturating_sub(self.last.as_nanos()) as f64;
+        self.integral.0 += self.push_open as f64 * elapsed;
+        self.integral.1 += self.owed.len() as f64 * elapsed;
+        self.last = step.time;
+        for &node in step.nodes.iter().filter(|&&n| self.layout.is_server(n)) {
+            let open = match world.node(node) {
+                Some(ChatNode::Server(server)) => server.push_connections(),
+                _ => 0,
+            };
+            let before = self.push_per_server.insert(node, open).unwrap_or(0);
+            self.push_open = self.push_open + open - before;
+        }
+        let history = world.history();
+        let (owed, early) = (&mut self.owed, &mut self.early);
+        let (layout, workload) = (self.layout, &self.config.workload);
+        let members = |conv: u32| -> Vec<NodeId> {
+            workload.members(conv).into_iter().map(|i| layout.client(i)).collect()
+        };
+        let _ = self.feed.for_each_completed(history, step.nodes, |op| {
+            if op.ok_value().is_some() {
+                let mut still: Vec<NodeId> = members(op.op.conv);
+                if let Some(seen) = early.remove(&op.op.item) {
+                    still.retain(|n| !seen.contains(n));
+                }
+                if !still.is_empty() {
+                    owed.insert(op.op.item, still);
+                }
+            }
+            Ok::<(), ()>(())
+        });
+        for show in &history.shown()[self.shown_read..] {
+            match self.owed.get_mut(&show.item) {
+                Some(still) => {
+                    still.retain(|&n| n != show.node);
+                    if still.is_empty() {
+                        self.owed.remove(&show.item);
+                    }
+                }
+                None => self.early.entry(show.item).or_default().push(show.node),
+            }
+        }
+        self.shown_read = history.shown().len();
+        self.in_flight_max = self.in_flight_max.max(self.owed.len());
+    }
+}
+
+pub fn compute(_config: &ChatConfig, run: &Finished<'_, ChatDesign>) -> BTreeMap<String, f64> {
+    let result = run.result;
+    let history = &result.history;
+    let mut metrics = BTreeMap::new();
+    let sent_at: BTreeMap<u64, (SimTime, NodeId)> = history
+        .operations()
+        .iter()
+        .map(|op| (op.op.item, (op.invoke.time, op.node)))
+        .collect();
+    let mut delivery_ns: Vec<u64> = history
+        .shown()
+        .iter()
+        .filter_map(|s| {
+            let &(at, sender) = sent_at.get(&s.item)?;
+            (sender != s.node).then(|| s.stamp.time.as_nanos().saturating_sub(at.as_nanos()))
+        })
+        .collect();
+    delivery_ns.sort_unstable();
+    for (name, per_mille) in [("delivery_ms_p50", 500), ("delivery_ms_p99", 990)] {
+        if let Some(ns) = nearest_rank(&delivery_ns, per_mille) {
+            metrics.insert(name.to_owned(), ns as f64 / 1e6);
+        }
+    }
+    let requests = result.metrics.counter("server_requests");
+    if !delivery_ns.is_empty() {
+        metrics.insert(
+            "requests_per_delivery".to_owned(),
+            requests as f64 / delivery_ns.len() as f64,
+        );
+    }
+    for counter in ["reconnects", "connections_opened"] {
+        metrics.insert(counter.to_owned(), result.metrics.counter(counter) as f64);
+    }
+    let span = (result.stats.end_time.as_nanos() as f64).max(1.0);
+    let observed = run.observer;
+    metrics.insert("push_connections_mean".to_owned(), observed.integral.0 / span);
+    metrics.insert("in_flight_mean".to_owned(), observed.integral.1 / span);
+    metrics.insert("in_flight_max".to_owned(), observed.in_flight_max as f64);
+    metrics
+}
+
+pub fn plots() -> Vec<PlotSpec> {
+    vec![
+        PlotSpec {
+            title: "server requests".to_owned(),
+            series: vec!["server_requests".to_owned()],
+            cumulative: false,
+        },
+        PlotSpec {
+            title: "messages shown".to_owned(),
+            series: vec!["messages_shown".to_owned()],
+            cumulative: true,
+        },
+    ]
+}

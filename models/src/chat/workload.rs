@@ -1,0 +1,132 @@
+//! Who talks, where, and how often; and the operation the history
+//! records. Each conversation has `group_size` members (2: a one-to-one
+//! chat); conversation `c`'s members are clients `c, c+1, ...` (mod the
+//! number of clients). Each client sends to its conversations in turn,
+//! pausing (exponential, mean `send_every_ms`) between messages. A send
+//! that gets no answer within `attempt_timeout_ms` is sent again with the
+//! same message id; after `timeout_ms` it records an unknown outcome.
+//! What clients show is not an operation: it is an observation
+//! (`Ctx::show`), judged by the stream checks.
+
+use serde::{Deserialize, Serialize};
+use sim_core::record::ExportOp;
+use sim_core::stream::StreamPost;
+use sim_core::{ConfigError, NodeId};
+
+/// Who talks, in which conversations, how often.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkloadConfig {
+    /// Client nodes (`client-0` ..): the users.
+    pub clients: u32,
+    /// Conversations (streams `0` ..).
+    pub conversations: u32,
+    /// Members of each conversation, at most `clients`.
+    pub group_size: u32,
+    /// Mean pause between a client's messages (exponential), in ms.
+    pub send_every_ms: u64,
+    /// A send unanswered this long is sent again, in ms.
+    pub attempt_timeout_ms: u64,
+    /// A send gives up after this long and records `Info`, in ms.
+    pub timeout_ms: u64,
+    /// Messages each client sends; unset: until the end.
+    pub messages_per_client: Option<u64>,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        WorkloadConfig {
+            clients: 4,
+            conversations: 3,
+            group_size: 3,
+            send_every_ms: 200,
+            attempt_timeout_ms: 300,
+            timeout_ms: 3_000,
+            messages_per_client: None,
+        }
+    }
+}
+
+impl WorkloadConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(2..=1_000).contains(&self.clients) {
+            return Err(ConfigError::new("clients", "must be between 2 and 1000"));
+        }
+        if !(1..=1_000).contains(&self.conversations) {
+            return Err(ConfigError::new("conversations", "must be between 1 and 1000"));
+        }
+        if !(2..=self.clients).contains(&self.group_size) {
+            return Err(ConfigError::new(
+                "group_size",
+                format!("must be between 2 and clients ({})", self.clients),
+            ));
+        }
+        if self.send_every_ms == 0 || self.attempt_timeout_ms == 0 {
+            let field = if self.send_every_ms == 0 { "send_every_ms" } else { "attempt_timeout_ms" };
+            return Err(ConfigError::new(field, "must be at least 1"));
+        }
+        if self.timeout_ms < self.attempt_timeout_ms {
+            return Err(ConfigError::new(
+                "timeout_ms",
+                format!("must be at least attempt_timeout_ms ({})", self.attempt_timeout_ms),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The members of conversation `conv`, by client index.
+    pub fn members(&self, conv: u32) -> Vec<u32> {
+        (0..self.group_size).map(|j| (conv + j) % self.clients).collect()
+    }
+
+    /// The conversations client `index` is in.
+    pub fn conversations_of(&self, index: u32) -> Vec<u32> {
+        (0..self.conversations)
+            .filter(|&c| self.members(c).contains(&index))
+            .collect()
+    }
+}
+
+/// "Post this message to this conversation."
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
+pub struct Op {
+    pub conv: u32,
+    pub item: u64,
+}
+
+/// The message's place in its conversation, as the server said.
+pub type Ret = u64;
+
+impl StreamPost for Op {
+    fn post(&self) -> Option<(u64, u64)> {
+        Some((u64::from(self.conv), self.item))
+    }
+}
+
+impl ExportOp<Ret> for Op {
+    fn f(&self) -> &'static str {
+        "send"
+    }
+    fn key(&self) -> Option<String> {
+        Some(format!("conv-{}", self.conv))
+    }
+    fn invoke_value(&self) -> serde_json::Value {
+        self.item.into()
+    }
+    fn ok_value(&self, order: &Ret) -> serde_json::Value {
+        (*order).into()
+    }
+}
+
+/// The sender, boot and count a message id was made of.
+pub fn split_item(item: u64) -> (NodeId, u32, u64) {
+    let sender = NodeId((item >> 44) as u32);
+    let boot = ((item >> 32) & 0xfff) as u32;
+    (sender, boot, item & 0xffff_ffff)
+}
+
+/// A message id no other message has: the sender's node, its boot, and
+/// a count within the boot.
+pub fn item_id(sender: NodeId, boot: u32, count: u64) -> u64 {
+    (u64::from(sender.0) << 44) | (u64::from(boot & 0xfff) << 32) | (count & 0xffff_ffff)
+}
