@@ -64,6 +64,14 @@ pub fn design_section(record: &RunRecord, backdrop: Backdrop<'_>) -> String {
 fn caption(spec: &PlotSpec, series: &[Series]) -> String {
     let names = spec.series.join(", ");
     let mut caption = match (spec.cumulative, bucket_ns(spec, series)) {
+        _ if spec.y_label.is_some() => match bucket_ns(spec, series) {
+            Some(bucket) => format!(
+                "{names}: {}, per {} of true time.",
+                spec.y_label.as_deref().unwrap_or_default(),
+                numbers::duration(bucket)
+            ),
+            None => format!("{names} over true time."),
+        },
         (true, _) => format!("Running totals of {names} over true time."),
         (false, Some(bucket)) => format!(
             "{names}, counted per {} of true time.",
@@ -159,10 +167,13 @@ fn draw(area: &Area<'_>, input: &DesignPlotInput<'_>, lines: &[Line<'_>]) -> Dra
         .fold(1.0, f64::max)
         * 1.15;
     let end_s = (input.end_ns.max(1) as f64 / 1e9).max(0.001);
-    let y_desc = match (input.spec.cumulative, bucket_ns(input.spec, input.series)) {
-        (true, _) => "running total".to_owned(),
-        (false, Some(bucket)) => format!("count per {}", numbers::duration(bucket)),
-        (false, None) => "count".to_owned(),
+    let y_desc = match (&input.spec.y_label, input.spec.cumulative) {
+        (Some(label), _) => label.clone(),
+        (None, true) => "running total".to_owned(),
+        (None, false) => match bucket_ns(input.spec, input.series) {
+            Some(bucket) => format!("count per {}", numbers::duration(bucket)),
+            None => "count".to_owned(),
+        },
     };
     let mut chart = ChartBuilder::on(area)
         .margin(12)
@@ -223,6 +234,7 @@ mod tests {
             title: "t".to_owned(),
             series: vec!["acks".to_owned(), "lost".to_owned()],
             cumulative: false,
+            y_label: None,
         };
         let have = [series("acks", vec![1])];
         assert_eq!(missing_series(&spec, &have), vec!["lost"]);
@@ -231,5 +243,24 @@ mod tests {
             vec![(0.0, 0.0), (2.0, 0.0)]
         );
         assert_eq!(bucket_ns(&spec, &have), Some(1_000_000_000));
+    }
+
+    #[test]
+    fn a_plot_of_latencies_says_what_it_measures_not_that_it_counts() {
+        let spec = PlotSpec {
+            title: "delivery latency".to_owned(),
+            series: vec!["delivery_ms_p99".to_owned()],
+            cumulative: false,
+            y_label: Some("p99 ms".to_owned()),
+        };
+        let have = [series("delivery_ms_p99", vec![12, 40])];
+        let text = caption(&spec, &have);
+        assert!(text.contains("delivery_ms_p99: p99 ms, per"), "{text}");
+        assert!(!text.contains("counted"), "{text}");
+        let counts = PlotSpec {
+            y_label: None,
+            ..spec
+        };
+        assert!(caption(&counts, &have).contains("counted per"));
     }
 }

@@ -116,6 +116,10 @@ pub struct PlotSpec {
     pub series: Vec<String>,
     /// Draw running totals rather than counts per bucket.
     pub cumulative: bool,
+    /// What the y axis measures, when the series are not counts (a
+    /// latency per bucket, say); unset: a count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_label: Option<String>,
 }
 
 /// Does a scenario's expected outcome, as a label (`pass`, a check's

@@ -13,14 +13,15 @@
 //! - counters: `server_requests`, `messages_shown`, `connections_opened`,
 //!   `reconnects`.
 //!
-//! The run report plots server requests and messages shown over time,
-//! faults (connection breaks among them) shaded.
+//! The run report plots delivery latency (the p99 of the messages shown
+//! in each bucket), server requests and messages shown over time, faults
+//! (connection breaks among them) shaded.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sim_core::history::CompletionFeed;
-use sim_core::metrics::nearest_rank;
+use sim_core::metrics::{Series, nearest_rank};
 use sim_core::record::PlotSpec;
 use sim_core::{NodeId, Observer, SimTime, Step, World};
 
@@ -115,23 +116,30 @@ impl Observer<ChatNode> for Observations {
     }
 }
 
-pub fn compute(_config: &ChatConfig, run: &Finished<'_, ChatDesign>) -> BTreeMap<String, f64> {
-    let result = run.result;
-    let history = &result.history;
-    let mut metrics = BTreeMap::new();
+/// Every delivery: (when a member other than the sender showed it, how
+/// long after it was sent, in ns).
+fn deliveries(run: &Finished<'_, ChatDesign>) -> Vec<(SimTime, u64)> {
+    let history = &run.result.history;
     let sent_at: BTreeMap<u64, (SimTime, NodeId)> = history
         .operations()
         .iter()
         .map(|op| (op.op.item, (op.invoke.time, op.node)))
         .collect();
-    let mut delivery_ns: Vec<u64> = history
+    history
         .shown()
         .iter()
         .filter_map(|s| {
             let &(at, sender) = sent_at.get(&s.item)?;
-            (sender != s.node).then(|| s.stamp.time.as_nanos().saturating_sub(at.as_nanos()))
+            let took = s.stamp.time.as_nanos().saturating_sub(at.as_nanos());
+            (sender != s.node).then_some((s.stamp.time, took))
         })
-        .collect();
+        .collect()
+}
+
+pub fn compute(_config: &ChatConfig, run: &Finished<'_, ChatDesign>) -> BTreeMap<String, f64> {
+    let result = run.result;
+    let mut metrics = BTreeMap::new();
+    let mut delivery_ns: Vec<u64> = deliveries(run).into_iter().map(|(_, ns)| ns).collect();
     delivery_ns.sort_unstable();
     for (name, per_mille) in [("delivery_ms_p50", 500), ("delivery_ms_p99", 990)] {
         if let Some(ns) = nearest_rank(&delivery_ns, per_mille) {
@@ -156,17 +164,46 @@ pub fn compute(_config: &ChatConfig, run: &Finished<'_, ChatDesign>) -> BTreeMap
     metrics
 }
 
+/// The delivery latency p99 of the messages shown in each bucket, in ms.
+pub fn series(run: &Finished<'_, ChatDesign>) -> Vec<Series> {
+    let template = Series::bucketed("delivery_ms_p99", run.end, std::iter::empty());
+    let bucket = template.bucket_ns.max(1);
+    let mut per_bucket: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (at, ns) in deliveries(run) {
+        per_bucket.entry(at.as_nanos() / bucket).or_default().push(ns);
+    }
+    let last = per_bucket.keys().next_back().copied().unwrap_or(0);
+    let mut counts = vec![0; usize::try_from(last + 1).unwrap_or(0)];
+    for (index, mut took) in per_bucket {
+        took.sort_unstable();
+        let p99 = nearest_rank(&took, 990).unwrap_or(0);
+        counts[index as usize] = p99 / 1_000_000;
+    }
+    vec![Series {
+        counts,
+        ..template
+    }]
+}
+
 pub fn plots() -> Vec<PlotSpec> {
     vec![
+        PlotSpec {
+            title: "delivery latency".to_owned(),
+            series: vec!["delivery_ms_p99".to_owned()],
+            cumulative: false,
+            y_label: Some("p99 ms of the messages shown in the bucket".to_owned()),
+        },
         PlotSpec {
             title: "server requests".to_owned(),
             series: vec!["server_requests".to_owned()],
             cumulative: false,
+            y_label: None,
         },
         PlotSpec {
             title: "messages shown".to_owned(),
             series: vec!["messages_shown".to_owned()],
             cumulative: true,
+            y_label: None,
         },
     ]
 }

@@ -304,6 +304,10 @@ impl Model for ChatDesign {
         metrics::compute(&self.config, run)
     }
 
+    fn series(&self, run: &Finished<'_, Self>) -> Vec<sim_core::metrics::Series> {
+        metrics::series(run)
+    }
+
     fn plots(&self) -> Vec<sim_core::record::PlotSpec> {
         metrics::plots()
     }

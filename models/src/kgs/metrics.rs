@@ -134,11 +134,13 @@ pub fn plots() -> Vec<PlotSpec> {
             title: "IDs issued".to_owned(),
             series: vec!["ids_issued".to_owned()],
             cumulative: true,
+            y_label: None,
         },
         PlotSpec {
             title: "bulks leased".to_owned(),
             series: vec!["bulks_leased".to_owned()],
             cumulative: true,
+            y_label: None,
         },
     ]
 }

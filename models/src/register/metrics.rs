@@ -81,5 +81,6 @@ pub fn plots() -> Vec<PlotSpec> {
         title: "writes acknowledged, and acknowledged versions lost".to_owned(),
         series: vec!["writes_acknowledged".to_owned(), "versions_lost".to_owned()],
         cumulative: true,
+        y_label: None,
     }]
 }

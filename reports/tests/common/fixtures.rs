@@ -58,11 +58,13 @@ pub fn run_with_design_plots() -> RunRecord {
             title: "acks and losses".to_owned(),
             series: vec!["acks".to_owned(), "losses".to_owned()],
             cumulative: true,
+            y_label: None,
         },
         PlotSpec {
             title: "acks per bucket".to_owned(),
             series: vec!["acks".to_owned()],
             cumulative: false,
+            y_label: None,
         },
     ];
     record
