@@ -5,6 +5,9 @@
 //!   every event that ran a handler, and at the history so far.
 //! - A `HistoryCheck` reads the finished history (linearizability,
 //!   uniqueness).
+//! - A `FinalCheck` reads the final state of every node together with the
+//!   history, when the run is over (money conserved: every charge the
+//!   payment provider made ends in a ticket or a refund in the store).
 //! - Liveness (`liveness.rs`) is judged by the engine itself.
 
 use crate::Node;
@@ -52,6 +55,7 @@ pub trait Invariant<N: Node> {
 pub struct Checks<N: Node> {
     pub(crate) invariants: Vec<Box<dyn Invariant<N>>>,
     pub(crate) history_checks: Vec<Box<dyn HistoryCheck<N>>>,
+    pub(crate) final_checks: Vec<Box<dyn FinalCheck<N>>>,
 }
 
 impl<N: Node> Default for Checks<N> {
@@ -59,6 +63,7 @@ impl<N: Node> Default for Checks<N> {
         Checks {
             invariants: Vec::new(),
             history_checks: Vec::new(),
+            final_checks: Vec::new(),
         }
     }
 }
@@ -86,12 +91,19 @@ impl<N: Node> Checks<N> {
         self
     }
 
+    /// Adds a check of the final state, run when the run is over.
+    pub fn final_state(mut self, check: impl FinalCheck<N> + 'static) -> Self {
+        self.final_checks.push(Box::new(check));
+        self
+    }
+
     /// Every check's name, in the order they are checked: invariants,
-    /// then history checks.
+    /// then final-state checks, then history checks.
     pub fn names(&self) -> Vec<String> {
         let invariants = self.invariants.iter().map(|i| i.name().to_owned());
+        let finals = self.final_checks.iter().map(|f| f.name().to_owned());
         let history = self.history_checks.iter().map(|h| h.name().to_owned());
-        invariants.chain(history).collect()
+        invariants.chain(finals).chain(history).collect()
     }
 }
 
@@ -120,6 +132,14 @@ pub struct Step<'a> {
     /// restarted. Empty for events that changed no node (a network fault,
     /// a message dropped on arrival). Incremental checks look only here.
     pub nodes: &'a [NodeId],
+}
+
+/// A property of the final state of the whole system and its history,
+/// judged once when the run is over (not after every event, when work in
+/// flight would make it false for a moment).
+pub trait FinalCheck<N: Node> {
+    fn name(&self) -> &str;
+    fn check(&mut self, world: &World<'_, N>) -> Result<(), Breach>;
 }
 
 /// A property of the finished history, e.g. linearizability.

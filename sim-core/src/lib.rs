@@ -43,8 +43,8 @@ pub mod trace;
 pub mod world;
 
 pub use check::{
-    Breach, Checks, HistoryCheck, HistoryVerdict, Invariant, NoObserver, Observer, Step, Verdict,
-    Violation,
+    Breach, Checks, FinalCheck, HistoryCheck, HistoryVerdict, Invariant, NoObserver, Observer,
+    Step, Verdict, Violation,
 };
 pub use clock::ClockConfig;
 pub use config::{Limits, LivenessConfig, SimConfig};

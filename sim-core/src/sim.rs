@@ -8,8 +8,8 @@
 //! the queue's slab and heap have grown to the run's working size.
 
 use crate::check::{
-    Checks, HistoryCheck, HistoryVerdict, Invariant, Limit, NoObserver, Observer, Step, Verdict,
-    Violation,
+    Checks, FinalCheck, HistoryCheck, HistoryVerdict, Invariant, Limit, NoObserver, Observer, Step,
+    Verdict, Violation,
 };
 use crate::clock::Clock;
 use crate::config::SimConfig;
@@ -57,6 +57,7 @@ pub struct Sim<N: Node> {
     pub(crate) kernel: Kernel<N>,
     pub(crate) invariants: Vec<Box<dyn Invariant<N>>>,
     pub(crate) history_checks: Vec<Box<dyn HistoryCheck<N>>>,
+    pub(crate) final_checks: Vec<Box<dyn FinalCheck<N>>>,
     pub(crate) nemesis: Option<Nemesis>,
     /// The next nemesis strike, so the heal can call it off.
     pub(crate) nemesis_tick: Option<EventKey>,
@@ -150,6 +151,7 @@ impl<N: Node> Sim<N> {
             kernel,
             invariants: Vec::new(),
             history_checks: Vec::new(),
+            final_checks: Vec::new(),
             nemesis,
             nemesis_tick: None,
             pending_undos: Vec::new(),
@@ -209,6 +211,7 @@ impl<N: Node> Sim<N> {
     pub fn add_checks(&mut self, checks: Checks<N>) {
         self.invariants.extend(checks.invariants);
         self.history_checks.extend(checks.history_checks);
+        self.final_checks.extend(checks.final_checks);
     }
 
     /// The god's-eye view: after `run`, the final state (its history is
@@ -470,6 +473,24 @@ impl<N: Node> Sim<N> {
     fn final_verdict(&mut self, stopped: Option<Verdict>) -> Verdict {
         if let Some(v @ Verdict::Violated(_)) = stopped {
             return v;
+        }
+        if !matches!(stopped, Some(Verdict::LimitReached { .. })) {
+            let world = World {
+                slots: &self.slots,
+                history: &self.kernel.history,
+                now: self.kernel.now,
+            };
+            for check in &mut self.final_checks {
+                if let Err(breach) = check.check(&world) {
+                    return Verdict::Violated(Violation {
+                        invariant: check.name().to_owned(),
+                        event: self.kernel.event,
+                        time: self.kernel.now,
+                        message: breach.message,
+                        ops: breach.ops,
+                    });
+                }
+            }
         }
         let mut unknown = None;
         for check in &mut self.history_checks {

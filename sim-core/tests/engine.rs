@@ -523,3 +523,52 @@ fn operation_events_carry_their_op_id_and_ending() {
             .all(|(op, ending)| op.is_some() && *ending == sim_core::trace::Ending::Ok)
     );
 }
+
+/// A final-state check: "every ping was answered", which is false while
+/// pings are in flight and must only be judged when the run is over.
+struct AllPingsAnswered {
+    expected: u64,
+}
+
+impl sim_core::FinalCheck<Probe> for AllPingsAnswered {
+    fn name(&self) -> &str {
+        "all_pings_answered"
+    }
+    fn check(&mut self, world: &sim_core::World<'_, Probe>) -> Result<(), sim_core::Breach> {
+        let answered = world.durable(NodeId(1)).answered;
+        if answered == self.expected {
+            Ok(())
+        } else {
+            Err(sim_core::Breach::new(format!(
+                "node 1 answered {answered} pings of {}",
+                self.expected
+            )))
+        }
+    }
+}
+
+#[test]
+fn a_final_state_check_judges_the_end_of_the_run_and_names_itself() {
+    let run = |expected: u64| {
+        let mut sim = Sim::<Probe>::new(
+            config(1, constant(5)),
+            pinging(2, Duration::from_millis(10), 20),
+        );
+        sim.add_checks(sim_core::Checks::new().final_state(AllPingsAnswered { expected }));
+        sim.run().verdict
+    };
+    // In flight for 5 ms after every ping, so an after-every-event check
+    // would fail; judged at the end it holds.
+    assert_eq!(run(20), Verdict::Pass);
+    match run(21) {
+        Verdict::Violated(v) => {
+            assert_eq!(v.invariant, "all_pings_answered");
+            assert!(
+                v.message.contains("answered 20 pings of 21"),
+                "{}",
+                v.message
+            );
+        }
+        other => panic!("expected a violation, got {other:?}"),
+    }
+}
