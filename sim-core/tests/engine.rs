@@ -534,12 +534,12 @@ impl sim_core::FinalCheck<Probe> for AllPingsAnswered {
     fn name(&self) -> &str {
         "all_pings_answered"
     }
-    fn check(&mut self, world: &sim_core::World<'_, Probe>) -> Result<(), sim_core::Breach> {
+    fn check(&mut self, world: &World<'_, Probe>) -> Result<(), Breach> {
         let answered = world.durable(NodeId(1)).answered;
         if answered == self.expected {
             Ok(())
         } else {
-            Err(sim_core::Breach::new(format!(
+            Err(Breach::new(format!(
                 "node 1 answered {answered} pings of {}",
                 self.expected
             )))
