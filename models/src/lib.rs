@@ -56,6 +56,8 @@ registry! {
     Kgs => kgs::KgsConfig,
     /// Chat with ordered delivery: push, long polling, short polling (`chat/README.md`).
     Chat => chat::ChatConfig,
+    /// Ticket booking: holds, payments, failover (`booking/README.md`).
+    Booking => booking::BookingConfig,
 }
 
 /// What every design's model section offers the scenario layer.

@@ -112,6 +112,10 @@ impl<N: Node> Checks<N> {
 /// `Sim::run_observed`) and reads what it gathered when the run is over.
 pub trait Observer<N: Node> {
     fn observe(&mut self, world: &World<'_, N>, step: &Step<'_>);
+
+    /// Sees the final state once, when the run is over (what a store
+    /// ended with, say). Does nothing unless an observer needs it.
+    fn finish(&mut self, _world: &World<'_, N>) {}
 }
 
 /// Observes nothing: what `Sim::run` uses.

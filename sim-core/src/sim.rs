@@ -246,6 +246,11 @@ impl<N: Node> Sim<N> {
         self.kernel.stats.events = self.kernel.event;
         self.kernel.stats.trace_events = self.kernel.trace.len();
         let verdict = self.final_verdict(stopped);
+        observer.finish(&World {
+            slots: &self.slots,
+            history: &self.kernel.history,
+            now: self.kernel.now,
+        });
         RunResult {
             seed: self.config.seed,
             verdict,

@@ -462,27 +462,38 @@ fn the_liveness_phase_stops_loss() {
     assert_eq!(after, 151, "none lost after it");
 }
 
-/// Counts the events it is shown and remembers the last step.
+/// Counts the events it is shown, remembers the last step, and reads
+/// how many pings node 1 had answered when the run was over.
 #[derive(Default)]
 struct StepCounter {
     steps: u64,
     last_event: Option<u64>,
+    answered_at_end: Option<u64>,
 }
 
 impl sim_core::Observer<Probe> for StepCounter {
     fn observe(&mut self, _world: &World<'_, Probe>, step: &Step<'_>) {
+        assert!(
+            self.answered_at_end.is_none(),
+            "finish comes after every event"
+        );
         self.steps += 1;
         self.last_event = Some(step.event);
+    }
+    fn finish(&mut self, world: &World<'_, Probe>) {
+        assert!(self.answered_at_end.is_none(), "finish comes once");
+        self.answered_at_end = Some(world.durable(NodeId(1)).answered);
     }
 }
 
 #[test]
-fn an_observer_sees_every_event_and_the_caller_keeps_it() {
+fn an_observer_sees_every_event_then_the_final_state_and_the_caller_keeps_it() {
     let mut sim = Sim::<Probe>::new(config(1, constant(5)), pinging(2, 10 * MS, 40));
     let mut counter = StepCounter::default();
     let result = sim.run_observed(&mut counter);
     assert_eq!(counter.steps, result.stats.events);
     assert_eq!(counter.last_event, Some(result.stats.events));
+    assert_eq!(counter.answered_at_end, Some(40), "it saw the final state");
     assert_eq!(
         result.digest,
         Sim::<Probe>::new(config(1, constant(5)), pinging(2, 10 * MS, 40))

@@ -1,0 +1,292 @@
+//! The store's data: orders and what they hold, rebuilt from the journal.
+//! Every change is a journal entry; applying the entries in order gives
+//! the state, on the leader and on every follower and seat-map view alike
+//! (a snapshot at offset k plus the entries after k is the state at the
+//! end). Conditions are judged by the leader when it writes an entry,
+//! never when one is applied, so applying is the same everywhere.
+//!
+//! There is no cleanup job: a seat is free when no paid order holds it
+//! and no order still within its expiry does. Expiry is a timestamp
+//! written into the order at hold time, on the leader's clock, and after
+//! a failover another node's clock judges it. So the ledger is
+//! conservative by `clock_margin`, more than store clocks ever disagree:
+//! an order can be paid only before its expiry, and its seats are free
+//! for others only after expiry plus the margin. In between, neither.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sim_core::NodeId;
+
+pub type OrderId = u64;
+
+/// One change of the store.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub enum Entry {
+    /// An order holds these seats (and this many zone places), from
+    /// `at_ns` until `expires_ns` on the leader's clock.
+    Hold {
+        order: OrderId,
+        user: NodeId,
+        seats: Vec<u16>,
+        zone: u32,
+        at_ns: i64,
+        expires_ns: i64,
+    },
+    /// Payment began (at `since_ns` on the leader's clock).
+    Paying { order: OrderId, since_ns: i64 },
+    Paid { order: OrderId },
+    /// Given up: declined, cancelled, or never charged.
+    Released { order: OrderId },
+    /// Charged too late and refunded.
+    Refunded { order: OrderId },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+pub enum OrderState {
+    Held,
+    Paying,
+    Paid,
+    Released,
+    Refunded,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Order {
+    pub user: NodeId,
+    pub seats: Vec<u16>,
+    pub zone: u32,
+    pub expires_ns: i64,
+    pub state: OrderState,
+    pub paying_since_ns: Option<i64>,
+}
+
+impl Order {
+    /// Does it keep its seats from others at `now_ns`? Paid always; held
+    /// or paying until its expiry plus `margin_ns`.
+    pub fn holds(&self, now_ns: i64, margin_ns: i64) -> bool {
+        match self.state {
+            OrderState::Paid => true,
+            OrderState::Held | OrderState::Paying => now_ns < self.expires_ns.saturating_add(margin_ns),
+            OrderState::Released | OrderState::Refunded => false,
+        }
+    }
+
+    /// May it still be paid for at `now_ns`? Before its expiry.
+    pub fn payable(&self, now_ns: i64) -> bool {
+        matches!(self.state, OrderState::Held | OrderState::Paying) && now_ns < self.expires_ns
+    }
+}
+
+/// Why a hold cannot be taken.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+pub enum Conflict {
+    /// This seat is sold or held by another order.
+    Seat(u16),
+    /// The zone has too few places left.
+    Zone { left: u32 },
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Ledger {
+    pub seats: u16,
+    pub zone_capacity: u32,
+    /// Per seat: the last order that took it.
+    pub holder: Vec<Option<OrderId>>,
+    pub orders: BTreeMap<OrderId, Order>,
+    /// Orders with zone places that may still count.
+    pub zone_orders: Vec<OrderId>,
+    /// How many entries are applied: the offset of this state.
+    pub offset: u64,
+    /// How long after its expiry an order still keeps its seats from
+    /// others, in ns: more than store clocks disagree.
+    pub margin_ns: i64,
+    /// The latest time an entry was judged at. A leader judges no
+    /// transaction earlier than this: a clock stepped back (or a new
+    /// leader's clock behind the old one's) cannot bring an order back
+    /// from expiry after its seats were held by someone else.
+    pub latest_ns: i64,
+}
+
+impl Ledger {
+    pub fn new(seats: u16, zone_capacity: u32, margin_ns: i64) -> Ledger {
+        Ledger {
+            margin_ns,
+            seats,
+            zone_capacity,
+            holder: vec![None; usize::from(seats)],
+            orders: BTreeMap::new(),
+            zone_orders: Vec::new(),
+            offset: 0,
+            latest_ns: i64::MIN,
+        }
+    }
+
+    pub fn apply(&mut self, entry: &Entry) {
+        self.offset += 1;
+        let set = |orders: &mut BTreeMap<OrderId, Order>, order: &OrderId, state| {
+            if let Some(o) = orders.get_mut(order) {
+                o.state = state;
+            }
+        };
+        match entry {
+            Entry::Hold {
+                order,
+                user,
+                seats,
+                zone,
+                at_ns,
+                expires_ns,
+            } => {
+                self.latest_ns = self.latest_ns.max(*at_ns);
+                for &seat in seats {
+                    if let Some(h) = self.holder.get_mut(usize::from(seat)) {
+                        *h = Some(*order);
+                    }
+                }
+                if *zone > 0 {
+                    self.zone_orders.push(*order);
+                }
+                self.orders.insert(
+                    *order,
+                    Order {
+                        user: *user,
+                        seats: seats.clone(),
+                        zone: *zone,
+                        expires_ns: *expires_ns,
+                        state: OrderState::Held,
+                        paying_since_ns: None,
+                    },
+                );
+            }
+            Entry::Paying { order, since_ns } => {
+                self.latest_ns = self.latest_ns.max(*since_ns);
+                if let Some(o) = self.orders.get_mut(order) {
+                    o.state = OrderState::Paying;
+                    o.paying_since_ns = Some(*since_ns);
+                }
+            }
+            Entry::Paid { order } => set(&mut self.orders, order, OrderState::Paid),
+            Entry::Released { order } => set(&mut self.orders, order, OrderState::Released),
+            Entry::Refunded { order } => set(&mut self.orders, order, OrderState::Refunded),
+        }
+    }
+
+    /// The order holding `seat` at `now_ns`, if any.
+    pub fn seat_holder(&self, seat: u16, now_ns: i64) -> Option<OrderId> {
+        let order = (*self.holder.get(usize::from(seat))?)?;
+        self.orders
+            .get(&order)
+            .is_some_and(|o| o.holds(now_ns, self.margin_ns))
+            .then_some(order)
+    }
+
+    /// Zone places taken at `now_ns`.
+    pub fn zone_used(&self, now_ns: i64) -> u32 {
+        self.zone_orders
+            .iter()
+            .filter_map(|id| self.orders.get(id))
+            .filter(|o| o.holds(now_ns, self.margin_ns))
+            .map(|o| o.zone)
+            .sum()
+    }
+
+    /// Can an order take these seats and zone places at `now_ns`? One
+    /// check over all of them: the conditional update's condition.
+    pub fn can_hold(&self, seats: &[u16], zone: u32, now_ns: i64) -> Result<(), Conflict> {
+        if let Some(&seat) = seats.iter().find(|&&s| self.seat_holder(s, now_ns).is_some()) {
+            return Err(Conflict::Seat(seat));
+        }
+        let used = self.zone_used(now_ns);
+        if zone > 0 && used + zone > self.zone_capacity {
+            return Err(Conflict::Zone {
+                left: self.zone_capacity.saturating_sub(used),
+            });
+        }
+        Ok(())
+    }
+
+    /// The free seats at `now_ns`, one bit each (the seat map).
+    pub fn free_seats(&self, now_ns: i64) -> Vec<u64> {
+        let mut bits = vec![0u64; usize::from(self.seats).div_ceil(64)];
+        for seat in 0..self.seats {
+            if self.seat_holder(seat, now_ns).is_none() {
+                bits[usize::from(seat) / 64] |= 1 << (seat % 64);
+            }
+        }
+        bits
+    }
+
+    /// Forgets zone orders that can never count again.
+    pub fn prune(&mut self) {
+        let orders = &self.orders;
+        self.zone_orders.retain(|id| {
+            orders
+                .get(id)
+                .is_some_and(|o| !matches!(o.state, OrderState::Released | OrderState::Refunded))
+        });
+    }
+}
+
+/// The seats a seat map's bits say are free.
+pub fn free_list(bits: &[u64], seats: u16) -> Vec<u16> {
+    (0..seats)
+        .filter(|&s| bits.get(usize::from(s) / 64).is_some_and(|w| w >> (s % 64) & 1 == 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hold(order: OrderId, seats: &[u16], zone: u32, expires_ns: i64) -> Entry {
+        Entry::Hold {
+            order,
+            user: NodeId(9),
+            seats: seats.to_vec(),
+            zone,
+            at_ns: 0,
+            expires_ns,
+        }
+    }
+
+    #[test]
+    fn an_expired_hold_frees_its_seats_without_anyone_cleaning_up() {
+        let mut l = Ledger::new(10, 5, 0);
+        l.apply(&hold(1, &[3, 4], 2, 1_000));
+        assert_eq!(l.can_hold(&[4], 0, 999), Err(Conflict::Seat(4)));
+        assert_eq!(l.can_hold(&[], 4, 999), Err(Conflict::Zone { left: 3 }));
+        assert_eq!(l.can_hold(&[4], 4, 1_000), Ok(()), "expired at 1000");
+        l.apply(&Entry::Paying { order: 1, since_ns: 500 });
+        l.apply(&Entry::Paid { order: 1 });
+        assert_eq!(l.can_hold(&[4], 0, 5_000), Err(Conflict::Seat(4)), "paid holds for good");
+        assert_eq!(free_list(&l.free_seats(5_000), 10), vec![0, 1, 2, 5, 6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn a_snapshot_at_k_plus_the_entries_after_k_is_the_state() {
+        let entries = vec![
+            hold(1, &[1], 0, 100),
+            hold(2, &[2, 3], 1, 200),
+            Entry::Paying { order: 2, since_ns: 50 },
+            Entry::Paid { order: 2 },
+            hold(3, &[1], 0, 300),
+            Entry::Released { order: 3 },
+        ];
+        let mut whole = Ledger::new(8, 4, 0);
+        for e in &entries {
+            whole.apply(e);
+        }
+        for k in 0..=entries.len() {
+            let mut snapshot = Ledger::new(8, 4, 0);
+            for e in &entries[..k] {
+                snapshot.apply(e);
+            }
+            let mut rest = snapshot.clone();
+            for e in &entries[k..] {
+                rest.apply(e);
+            }
+            assert_eq!(rest, whole, "snapshot at {k}");
+        }
+    }
+}

@@ -1,0 +1,646 @@
+//! A store node: the leader of an epoch, or a follower. The leader runs
+//! every transaction against its ledger, judging conditions on its own
+//! clock, and writes the result as one journal entry. It streams entries
+//! to its followers over a connection each, and answers once a majority
+//! (itself and enough followers) has the entry: synchronous replication.
+//! (`AsyncReplication` answers at once.)
+//!
+//! Failover is the controller's: it asks every node to promise a newer
+//! epoch and say whose journal it holds and how long, and promotes the
+//! one of a majority with the newest epoch's journal, the longest of
+//! those (as Viewstamped Replication picks its new primary). A node that has promised an epoch refuses entries from any
+//! older leader (fencing), so an old leader that is merely cut off cannot
+//! commit anything more. Nor can it acknowledge anything more, unless it
+//! acknowledges before replicating. A new leader first gives each follower
+//! its whole journal, so any entries a follower kept from an old epoch are
+//! replaced.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sim_core::{ConnEvent, ConnId, Ctx, NodeId};
+
+use super::ledger::{Entry, Ledger, OrderState};
+use super::msg::{Msg, Tx, TxOutcome};
+use super::node::{BookingDisk, BookingNode, StoreDisk, Timer};
+use super::{BookingConfig, Layout, Variant};
+
+#[derive(Debug)]
+pub struct Store {
+    id: NodeId,
+    config: Arc<BookingConfig>,
+    layout: Layout,
+    ledger: Ledger,
+    /// The latest snapshot of the ledger (taken every `snapshot_every`
+    /// entries), for seat-map views starting from scratch.
+    snapshot: Option<Ledger>,
+    leading: Option<Leading>,
+}
+
+/// An answer to a transaction, held until it is safe to give.
+#[derive(Debug)]
+struct Answer {
+    /// Once the journal has this many entries committed: what it wrote,
+    /// and what it read.
+    committed: u64,
+    /// Once a majority has echoed a heartbeat sent at or after this (on
+    /// the lease clock): for an answer that read without writing, proof
+    /// that no newer leader had taken over when it was read.
+    echoed: Option<u64>,
+    conn: ConnId,
+    id: u64,
+    outcome: TxOutcome,
+}
+
+#[derive(Debug)]
+struct Leading {
+    epoch: u64,
+    /// Per follower: its connection, whether it is up, and how much of the
+    /// journal it has acknowledged.
+    followers: BTreeMap<NodeId, (ConnId, bool, u64)>,
+    /// Entries a majority has.
+    committed: u64,
+    /// Answers waiting to be safe to give.
+    waiting: Vec<Answer>,
+    /// A heartbeat sent for answers that read, not yet echoed by a
+    /// majority.
+    read_ping: Option<u64>,
+    /// Per follower: the latest heartbeat it echoed, on the lease clock.
+    contact: BTreeMap<NodeId, u64>,
+}
+
+impl Store {
+    pub fn new(id: NodeId, disk: &StoreDisk) -> Store {
+        let config = Arc::clone(&disk.config);
+        let mut ledger = config.ledger();
+        for entry in &disk.journal {
+            ledger.apply(entry);
+        }
+        Store {
+            id,
+            layout: Layout::of(&config),
+            config,
+            ledger,
+            snapshot: None,
+            leading: None,
+        }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx<'_, BookingNode>) {
+        let disk = disk(ctx);
+        if let Some(epoch) = disk.leads.filter(|&e| e == disk.epoch) {
+            self.lead(ctx, epoch);
+        }
+    }
+
+    /// Leading `epoch`: connect to every follower, and send heartbeats.
+    fn lead(&mut self, ctx: &mut Ctx<'_, BookingNode>, epoch: u64) {
+        let mut followers = BTreeMap::new();
+        for node in self.layout.stores().filter(|&n| n != self.id) {
+            let conn = ctx.connect(node);
+            followers.insert(node, (conn, false, 0));
+        }
+        let own = disk(ctx).journal.len() as u64;
+        self.leading = Some(Leading {
+            epoch,
+            followers,
+            committed: if self.config.stores == 1 { own } else { 0 },
+            waiting: Vec::new(),
+            read_ping: None,
+            contact: BTreeMap::new(),
+        });
+        ctx.set_timer(Duration::ZERO, Timer::Heartbeat);
+    }
+
+    /// No longer the leader: every answer still waiting is "not leader",
+    /// and every connection it held for leading is closed.
+    fn step_down(&mut self, ctx: &mut Ctx<'_, BookingNode>) {
+        if let Some(leading) = self.leading.take() {
+            for (conn, _, _) in leading.followers.values() {
+                ctx.close(*conn);
+            }
+            for Answer { conn, id, .. } in leading.waiting {
+                ctx.send_on(conn, Msg::TxDone { id, outcome: TxOutcome::NotLeader });
+            }
+        }
+        disk(ctx).leads = None;
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx<'_, BookingNode>, _from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Prepare { epoch } => {
+                // The promise: no entry from an older leader from now on.
+                let d = disk(ctx);
+                if epoch > d.epoch {
+                    d.epoch = epoch;
+                    if self.leading.as_ref().is_some_and(|l| l.epoch < epoch) {
+                        self.step_down(ctx);
+                    }
+                }
+                let d = disk(ctx);
+                let (log_epoch, len) = (d.log_epoch, d.journal.len() as u64);
+                ctx.send(self.layout.controller(), Msg::Prepared { epoch, log_epoch, len });
+            }
+            Msg::Promote { epoch } => {
+                let d = disk(ctx);
+                if epoch >= d.epoch && self.leading.as_ref().is_none_or(|l| l.epoch < epoch) {
+                    d.epoch = epoch;
+                    d.leads = Some(epoch);
+                    d.log_epoch = epoch;
+                    self.step_down_quietly();
+                    self.lead(ctx, epoch);
+                }
+            }
+            Msg::Leader { epoch, leader } => {
+                let d = disk(ctx);
+                if epoch > d.epoch {
+                    d.epoch = epoch;
+                }
+                if leader != self.id && self.leading.as_ref().is_some_and(|l| l.epoch < epoch) {
+                    self.step_down(ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets an older leadership about to be replaced by a newer one.
+    fn step_down_quietly(&mut self) {
+        self.leading = None;
+    }
+
+    /// The clock its lease is read from: the monotonic one. (The
+    /// `WallClockLease` mistake reads the wall clock, which steps.)
+    fn lease_clock(&self, ctx: &Ctx<'_, BookingNode>) -> u64 {
+        match self.config.variant {
+            Variant::WallClockLease => u64::try_from(ctx.now().as_nanos()).unwrap_or(0),
+            _ => ctx.monotonic().as_nanos(),
+        }
+    }
+
+    /// How long ago a majority last vouched for this leader: the oldest
+    /// heartbeat that a majority (itself included) has echoed. Until then
+    /// no follower had promised a newer epoch, so nothing can have been
+    /// committed elsewhere before that moment. None if no majority has
+    /// echoed one since it began leading (the lease clock restarts with
+    /// the node, so "never" is not "at 0").
+    fn vouched_ago(&self, ctx: &Ctx<'_, BookingNode>) -> Option<u64> {
+        let at = self.vouched_at(ctx)?;
+        Some(self.lease_clock(ctx).saturating_sub(at))
+    }
+
+    /// When, on the lease clock, a majority last vouched for it.
+    fn vouched_at(&self, ctx: &Ctx<'_, BookingNode>) -> Option<u64> {
+        let leading = self.leading.as_ref()?;
+        let mut heard: Vec<u64> = leading.contact.values().copied().collect();
+        heard.push(self.lease_clock(ctx));
+        heard.sort_unstable_by(|a, b| b.cmp(a));
+        heard.get(self.config.majority() - 1).copied()
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx<'_, BookingNode>, timer: Timer) {
+        if !matches!(timer, Timer::Heartbeat) || self.leading.is_none() {
+            return;
+        }
+        let Some(epoch) = self.leads() else {
+            return;
+        };
+        ctx.send(self.layout.controller(), Msg::Heartbeat { epoch });
+        let ping = self.lease_clock(ctx);
+        self.ping_followers(ctx, ping);
+        ctx.set_timer(Duration::from_millis(self.config.heartbeat_ms), Timer::Heartbeat);
+    }
+
+    /// A heartbeat to every follower, stamped `ping`: their echoes keep
+    /// the lease, and confirm answers that read.
+    fn ping_followers(&mut self, ctx: &mut Ctx<'_, BookingNode>, ping: u64) {
+        let len = disk(ctx).journal.len() as u64;
+        let Some(leading) = self.leading.as_mut() else {
+            return;
+        };
+        let epoch = leading.epoch;
+        for (conn, up, _) in leading.followers.values() {
+            if *up {
+                ctx.send_on(*conn, Msg::Sync { epoch, from: len, entries: Vec::new(), ping });
+            }
+        }
+    }
+
+    pub fn on_connection(&mut self, ctx: &mut Ctx<'_, BookingNode>, conn: ConnId, event: ConnEvent<Msg>) {
+        let follower = self.leading.as_ref().and_then(|l| {
+            l.followers.iter().find(|(_, (c, _, _))| *c == conn).map(|(n, _)| *n)
+        });
+        match (event, follower) {
+            (ConnEvent::Opened { .. }, Some(node)) => {
+                // A follower is reachable: give it the whole journal.
+                let Some(leading) = self.leading.as_mut() else {
+                    return;
+                };
+                if let Some(f) = leading.followers.get_mut(&node) {
+                    f.1 = true;
+                }
+                let epoch = leading.epoch;
+                let entries = disk(ctx).journal.clone();
+                ctx.send_on(conn, Msg::Sync { epoch, from: 0, entries, ping: 0 });
+            }
+            (ConnEvent::Closed(_), Some(node)) => {
+                // Try again, for as long as it leads.
+                let new = ctx.connect(node);
+                if let Some(leading) = self.leading.as_mut() {
+                    leading.followers.insert(node, (new, false, 0));
+                }
+            }
+            (ConnEvent::Message(msg), Some(node)) => self.on_follower_says(ctx, node, msg),
+            (ConnEvent::Message(msg), None) => self.on_request(ctx, conn, msg),
+            _ => {}
+        }
+    }
+
+    /// What a follower tells its leader.
+    fn on_follower_says(&mut self, ctx: &mut Ctx<'_, BookingNode>, node: NodeId, msg: Msg) {
+        match msg {
+            Msg::Acked { epoch, len, ping } => {
+                let Some(leading) = self.leading.as_mut().filter(|l| l.epoch == epoch) else {
+                    return;
+                };
+                if let Some(f) = leading.followers.get_mut(&node) {
+                    f.2 = f.2.max(len);
+                }
+                if ping > 0 {
+                    let heard = leading.contact.entry(node).or_default();
+                    *heard = (*heard).max(ping);
+                }
+                self.advance_commit(ctx);
+            }
+            Msg::Fenced { epoch } => {
+                let d = disk(ctx);
+                d.epoch = d.epoch.max(epoch);
+                self.step_down(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    /// Commits what a majority has, and sends the answers that waited.
+    fn advance_commit(&mut self, ctx: &mut Ctx<'_, BookingNode>) {
+        let own = disk(ctx).journal.len() as u64;
+        let majority = self.config.majority();
+        let Some(leading) = self.leading.as_mut() else {
+            return;
+        };
+        let mut lens: Vec<u64> = leading.followers.values().map(|f| f.2).collect();
+        lens.push(own);
+        lens.sort_unstable_by(|a, b| b.cmp(a));
+        let committed = lens.get(majority - 1).copied().unwrap_or(0);
+        leading.committed = leading.committed.max(committed);
+        self.release_answers(ctx);
+    }
+
+    /// Gives every answer that is now safe to give; sends a heartbeat if
+    /// answers that read are waiting for one.
+    fn release_answers(&mut self, ctx: &mut Ctx<'_, BookingNode>) {
+        let vouched = self.vouched_at(ctx);
+        let now = self.lease_clock(ctx);
+        let Some(leading) = self.leading.as_mut() else {
+            return;
+        };
+        let committed = leading.committed;
+        let safe = |a: &Answer| a.committed <= committed && a.echoed.is_none_or(|t| vouched.is_some_and(|v| v >= t));
+        let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut leading.waiting).into_iter().partition(safe);
+        leading.waiting = waiting;
+        if leading.read_ping.is_some_and(|p| vouched.is_some_and(|v| v >= p)) {
+            leading.read_ping = None;
+        }
+        // One heartbeat at a time for reads: the answers that arrive
+        // meanwhile wait for the next. (A read stamped later than now, on
+        // a clock that stepped back, waits for the regular heartbeats.)
+        let ask = leading.read_ping.is_none() && leading.waiting.iter().any(|a| a.echoed.is_some_and(|t| t <= now));
+        if ask {
+            leading.read_ping = Some(now);
+        }
+        for Answer { conn, id, outcome, .. } in done {
+            ctx.send_on(conn, Msg::TxDone { id, outcome });
+        }
+        if ask {
+            self.ping_followers(ctx, now);
+        }
+    }
+
+    /// As a follower: an entry or the whole journal from a leader.
+    fn on_replication(&mut self, ctx: &mut Ctx<'_, BookingNode>, conn: ConnId, msg: Msg) {
+        let (epoch, from, entries, ping) = match msg {
+            Msg::Append { epoch, index, entry } => (epoch, index, vec![entry], 0),
+            Msg::Sync { epoch, from, entries, ping } => (epoch, from, entries, ping),
+            _ => return,
+        };
+        let d = disk(ctx);
+        if epoch < d.epoch {
+            let mine = d.epoch;
+            ctx.send_on(conn, Msg::Fenced { epoch: mine });
+            return;
+        }
+        d.epoch = epoch;
+        if from > 0 && d.log_epoch != epoch {
+            // Not yet a copy of this leader's journal (its whole journal
+            // comes first on every connection): nothing to add to.
+            return;
+        }
+        if from == 0 {
+            d.log_epoch = epoch;
+        }
+        let from = from as usize;
+        if from > d.journal.len() {
+            // A gap (it cannot happen on one connection): say where it is.
+            let len = d.journal.len() as u64;
+            ctx.send_on(conn, Msg::Acked { epoch, len, ping });
+            return;
+        }
+        let truncated = from < d.journal.len();
+        d.journal.truncate(from);
+        d.journal.extend(entries);
+        let len = d.journal.len() as u64;
+        if truncated {
+            // Entries it had from an older epoch are gone: so is any
+            // snapshot that saw them.
+            self.snapshot = None;
+            let mut ledger = self.config.ledger();
+            for entry in &d.journal {
+                ledger.apply(entry);
+            }
+            self.ledger = ledger;
+        } else {
+            let journal = &d.journal;
+            for entry in &journal[self.ledger.offset as usize..] {
+                self.ledger.apply(entry);
+            }
+        }
+        if self.leading.as_ref().is_some_and(|l| l.epoch < epoch) {
+            self.step_down(ctx);
+        }
+        ctx.send_on(conn, Msg::Acked { epoch, len, ping });
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, BookingNode>, conn: ConnId, msg: Msg) {
+        let (id, tx) = match msg {
+            Msg::Tx { id, tx } => (id, tx),
+            other @ (Msg::Append { .. } | Msg::Sync { .. }) => {
+                self.on_replication(ctx, conn, other);
+                return;
+            }
+            _ => return,
+        };
+        if self.leading.is_none() {
+            ctx.send_on(conn, Msg::TxDone { id, outcome: TxOutcome::NotLeader });
+            return;
+        }
+        if let Tx::JournalSince { offset } = tx {
+            let vouched_ago = self.vouched_ago(ctx);
+            let outcome = self.journal_since(&disk(ctx).journal, offset, vouched_ago);
+            ctx.send_on(conn, Msg::TxDone { id, outcome });
+            return;
+        }
+        let now = ctx.now().as_nanos();
+        match self.transact(now, tx) {
+            (Some(entry), outcome) => self.write(ctx, conn, id, entry, outcome),
+            (None, outcome) => self.answer_when_committed(ctx, conn, id, outcome),
+        }
+    }
+
+    /// What a transaction writes, if anything, and its answer. Conditions
+    /// are judged here, on the leader's clock, once.
+    fn transact(&mut self, now: i64, tx: Tx) -> (Option<Entry>, TxOutcome) {
+        let hold_ns = i64::try_from(self.config.hold_ms + self.config.hold_margin_ms)
+            .unwrap_or(i64::MAX / 1_000_000)
+            .saturating_mul(1_000_000);
+        let l = &self.ledger;
+        // Judged on the leader's clock, but never earlier than a time the
+        // journal already holds.
+        let now = now.max(l.latest_ns);
+        let order_of = |order| l.orders.get(&order).map(order_outcome);
+        match tx {
+            Tx::Hold { order, user, seats, zone } => {
+                if let Some(existing) = order_of(order) {
+                    return (None, existing);
+                }
+                match l.can_hold(&seats, zone, now) {
+                    Ok(()) => {
+                        let expires_ns = now.saturating_add(hold_ns);
+                        let entry = Entry::Hold { order, user, seats, zone, at_ns: now, expires_ns };
+                        (Some(entry), TxOutcome::Held { expires_ns })
+                    }
+                    Err(conflict) => (None, TxOutcome::Refused(conflict)),
+                }
+            }
+            Tx::Check { seats, zone } => (None, TxOutcome::Checked(l.can_hold(&seats, zone, now).err())),
+            Tx::HoldUnchecked { order, user, seats, zone } => {
+                if let Some(existing) = order_of(order) {
+                    return (None, existing);
+                }
+                // The mistake's other half: no condition at all.
+                let expires_ns = now.saturating_add(hold_ns);
+                let entry = Entry::Hold { order, user, seats, zone, at_ns: now, expires_ns };
+                (Some(entry), TxOutcome::Held { expires_ns })
+            }
+            Tx::StartPaying { order } => match l.orders.get(&order) {
+                None => (None, TxOutcome::NoSuchOrder),
+                Some(o) if o.state == OrderState::Held && o.payable(now) => {
+                    let entry = Entry::Paying { order, since_ns: now };
+                    let outcome = TxOutcome::StartedPaying {
+                        seats: o.seats.clone(),
+                        zone: o.zone,
+                        expires_ns: o.expires_ns,
+                    };
+                    (Some(entry), outcome)
+                }
+                Some(o) if o.state == OrderState::Held => (None, TxOutcome::Expired),
+                Some(o) => (None, order_outcome(o)),
+            },
+            Tx::Confirm { order } => match l.orders.get(&order) {
+                None => (None, TxOutcome::NoSuchOrder),
+                Some(o) if o.state == OrderState::Paying && o.payable(now) => {
+                    (Some(Entry::Paid { order }), paid(o))
+                }
+                Some(o) if o.state == OrderState::Paying => (None, TxOutcome::Expired),
+                Some(o) => (None, order_outcome(o)),
+            },
+            Tx::ForceConfirm { order } => match l.orders.get(&order) {
+                None => (None, TxOutcome::NoSuchOrder),
+                Some(o) if matches!(o.state, OrderState::Paid | OrderState::Refunded) => {
+                    (None, order_outcome(o))
+                }
+                Some(o) => (Some(Entry::Paid { order }), paid(o)),
+            },
+            Tx::Release { order } => match l.orders.get(&order) {
+                Some(o) if matches!(o.state, OrderState::Held | OrderState::Paying) => {
+                    let mut outcome = order_outcome(o);
+                    if let TxOutcome::Order { state, .. } = &mut outcome {
+                        *state = OrderState::Released;
+                    }
+                    (Some(Entry::Released { order }), outcome)
+                }
+                Some(o) => (None, order_outcome(o)),
+                None => (None, TxOutcome::NoSuchOrder),
+            },
+            Tx::Refunded { order } => match l.orders.get(&order) {
+                Some(o) if !matches!(o.state, OrderState::Paid | OrderState::Refunded) => {
+                    let mut outcome = order_outcome(o);
+                    if let TxOutcome::Order { state, .. } = &mut outcome {
+                        *state = OrderState::Refunded;
+                    }
+                    (Some(Entry::Refunded { order }), outcome)
+                }
+                Some(o) => (None, order_outcome(o)),
+                None => (None, TxOutcome::NoSuchOrder),
+            },
+            Tx::ListStuck { longer_than_ns } => {
+                let stuck = l
+                    .orders
+                    .iter()
+                    .filter(|(_, o)| {
+                        o.state == OrderState::Paying
+                            && o.paying_since_ns.is_some_and(|s| now.saturating_sub(s) > longer_than_ns)
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                (None, TxOutcome::Stuck(stuck))
+            }
+            Tx::JournalSince { .. } => (None, TxOutcome::NotLeader), // answered by `on_request`
+        }
+    }
+
+    /// The committed journal after `offset`: from the snapshot, if one
+    /// is newer than `offset` and committed, and the entries after it.
+    fn journal_since(&self, journal: &[Entry], offset: u64, vouched_ago: Option<u64>) -> TxOutcome {
+        let Some(leading) = &self.leading else {
+            return TxOutcome::NotLeader;
+        };
+        let written = journal.len() as u64;
+        let head = match self.config.variant {
+            // It answers as if everything written were committed.
+            Variant::AsyncReplication => written,
+            _ => leading.committed.min(written),
+        };
+        let usable = self.snapshot.as_ref().filter(|s| s.offset <= head && s.offset > offset);
+        let (snapshot, start) = match usable {
+            Some(s) => (Some(Box::new(s.clone())), s.offset),
+            None => (None, offset.min(head)),
+        };
+        TxOutcome::Journal {
+            snapshot,
+            entries: journal[start as usize..head as usize].to_vec(),
+            head,
+            // A leader that knows less than the reader (just restarted, its
+            // commit point not yet learned again) cannot vouch for it.
+            vouched_ago_ns: vouched_ago.filter(|_| head >= offset),
+        }
+    }
+
+    /// An answer that writes nothing was still read from the ledger, which
+    /// holds entries not yet committed: it waits until all of them are, so
+    /// nobody is told what a failover could take back. (`AsyncReplication`
+    /// answers at once.)
+    fn answer_when_committed(&mut self, ctx: &mut Ctx<'_, BookingNode>, conn: ConnId, id: u64, outcome: TxOutcome) {
+        let written = disk(ctx).journal.len() as u64;
+        let since = self.lease_clock(ctx);
+        match self.leading.as_mut() {
+            Some(leading) if self.config.variant != Variant::AsyncReplication => {
+                leading.waiting.push(Answer {
+                    committed: written,
+                    echoed: Some(since),
+                    conn,
+                    id,
+                    outcome,
+                });
+                self.release_answers(ctx);
+            }
+            _ => {
+                ctx.send_on(conn, Msg::TxDone { id, outcome });
+            }
+        }
+    }
+
+    /// Appends an entry and streams it to the followers; answers once a
+    /// majority has it (at once for `AsyncReplication`).
+    fn write(&mut self, ctx: &mut Ctx<'_, BookingNode>, conn: ConnId, id: u64, entry: Entry, outcome: TxOutcome) {
+        let seats_of = |l: &Ledger, order| l.orders.get(&order).map_or(0, |o| o.seats.len() as u64 + u64::from(o.zone));
+        match &entry {
+            Entry::Hold { seats, zone, .. } => ctx.count("seats_held", seats.len() as u64 + u64::from(*zone)),
+            Entry::Paid { order } => ctx.count("seats_sold_in_store", seats_of(&self.ledger, *order)),
+            Entry::Released { order } | Entry::Refunded { order } => {
+                ctx.count("seats_freed", seats_of(&self.ledger, *order));
+            }
+            Entry::Paying { .. } => {}
+        }
+        self.ledger.apply(&entry);
+        if self.ledger.offset.is_multiple_of(self.config.snapshot_every) {
+            self.ledger.prune();
+            self.snapshot = Some(self.ledger.clone());
+        }
+        let d = disk(ctx);
+        d.journal.push(entry.clone());
+        let index = d.journal.len() as u64 - 1;
+        let Some(leading) = self.leading.as_mut() else {
+            return;
+        };
+        let epoch = leading.epoch;
+        for (fconn, up, _) in leading.followers.values() {
+            if *up {
+                ctx.send_on(*fconn, Msg::Append { epoch, index, entry: entry.clone() });
+            }
+        }
+        if self.config.variant == Variant::AsyncReplication {
+            // The mistake: answered before any follower has it.
+            ctx.send_on(conn, Msg::TxDone { id, outcome });
+        } else {
+            leading.waiting.push(Answer {
+                committed: index + 1,
+                echoed: None,
+                conn,
+                id,
+                outcome,
+            });
+        }
+        self.advance_commit(ctx);
+    }
+
+    /// The journal (for the checkers and views): every entry written here.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The epoch it leads, if it leads.
+    pub fn leads(&self) -> Option<u64> {
+        self.leading.as_ref().map(|l| l.epoch)
+    }
+
+    /// Entries a majority has (the leader's view).
+    pub fn committed(&self) -> Option<u64> {
+        self.leading.as_ref().map(|l| l.committed)
+    }
+}
+
+fn order_outcome(o: &super::ledger::Order) -> TxOutcome {
+    TxOutcome::Order {
+        state: o.state,
+        seats: o.seats.clone(),
+        zone: o.zone,
+        expires_ns: o.expires_ns,
+        paying_since_ns: o.paying_since_ns,
+    }
+}
+
+fn paid(o: &super::ledger::Order) -> TxOutcome {
+    let mut outcome = order_outcome(o);
+    if let TxOutcome::Order { state, .. } = &mut outcome {
+        *state = OrderState::Paid;
+    }
+    outcome
+}
+
+fn disk<'a>(ctx: &'a mut Ctx<'_, BookingNode>) -> &'a mut StoreDisk {
+    match ctx.durable() {
+        BookingDisk::Store(disk) => disk,
+        other => unreachable!("a store with {other:?}"),
+    }
+}
