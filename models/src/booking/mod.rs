@@ -22,6 +22,7 @@ pub mod msg;
 pub mod node;
 pub mod provider;
 pub mod store;
+pub mod transact;
 pub mod user;
 pub mod workload;
 

@@ -1,6 +1,6 @@
 //! A store node: the leader of an epoch, or a follower. The leader runs
 //! every transaction against its ledger, judging conditions on its own
-//! clock, and writes the result as one journal entry. It streams entries
+//! clock (`transact.rs`), and writes the result as one journal entry. It streams entries
 //! to its followers over a connection each, and answers once a majority
 //! (itself and enough followers) has the entry: synchronous replication.
 //! (`AsyncReplication` answers at once.)
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use sim_core::{ConnEvent, ConnId, Ctx, NodeId};
 
-use super::ledger::{Entry, Ledger, OrderState};
+use super::ledger::{Entry, Ledger};
 use super::msg::{Msg, Tx, TxOutcome};
 use super::node::{BookingDisk, BookingNode, StoreDisk, Timer};
 use super::{BookingConfig, Layout, Variant};
@@ -401,111 +401,9 @@ impl Store {
             return;
         }
         let now = ctx.now().as_nanos();
-        match self.transact(now, tx) {
+        match super::transact::judge(&self.config, &self.ledger, now, tx) {
             (Some(entry), outcome) => self.write(ctx, conn, id, entry, outcome),
             (None, outcome) => self.answer_when_committed(ctx, conn, id, outcome),
-        }
-    }
-
-    /// What a transaction writes, if anything, and its answer. Conditions
-    /// are judged here, on the leader's clock, once.
-    fn transact(&mut self, now: i64, tx: Tx) -> (Option<Entry>, TxOutcome) {
-        let hold_ns = i64::try_from(self.config.hold_ms + self.config.hold_margin_ms)
-            .unwrap_or(i64::MAX / 1_000_000)
-            .saturating_mul(1_000_000);
-        let l = &self.ledger;
-        // Judged on the leader's clock, but never earlier than a time the
-        // journal already holds.
-        let now = now.max(l.latest_ns);
-        let order_of = |order| l.orders.get(&order).map(order_outcome);
-        match tx {
-            Tx::Hold { order, user, seats, zone } => {
-                if let Some(existing) = order_of(order) {
-                    return (None, existing);
-                }
-                match l.can_hold(&seats, zone, now) {
-                    Ok(()) => {
-                        let expires_ns = now.saturating_add(hold_ns);
-                        let entry = Entry::Hold { order, user, seats, zone, at_ns: now, expires_ns };
-                        (Some(entry), TxOutcome::Held { expires_ns })
-                    }
-                    Err(conflict) => (None, TxOutcome::Refused(conflict)),
-                }
-            }
-            Tx::Check { seats, zone } => (None, TxOutcome::Checked(l.can_hold(&seats, zone, now).err())),
-            Tx::HoldUnchecked { order, user, seats, zone } => {
-                if let Some(existing) = order_of(order) {
-                    return (None, existing);
-                }
-                // The mistake's other half: no condition at all.
-                let expires_ns = now.saturating_add(hold_ns);
-                let entry = Entry::Hold { order, user, seats, zone, at_ns: now, expires_ns };
-                (Some(entry), TxOutcome::Held { expires_ns })
-            }
-            Tx::StartPaying { order } => match l.orders.get(&order) {
-                None => (None, TxOutcome::NoSuchOrder),
-                Some(o) if o.state == OrderState::Held && o.payable(now) => {
-                    let entry = Entry::Paying { order, since_ns: now };
-                    let outcome = TxOutcome::StartedPaying {
-                        seats: o.seats.clone(),
-                        zone: o.zone,
-                        expires_ns: o.expires_ns,
-                    };
-                    (Some(entry), outcome)
-                }
-                Some(o) if o.state == OrderState::Held => (None, TxOutcome::Expired),
-                Some(o) => (None, order_outcome(o)),
-            },
-            Tx::Confirm { order } => match l.orders.get(&order) {
-                None => (None, TxOutcome::NoSuchOrder),
-                Some(o) if o.state == OrderState::Paying && o.payable(now) => {
-                    (Some(Entry::Paid { order }), paid(o))
-                }
-                Some(o) if o.state == OrderState::Paying => (None, TxOutcome::Expired),
-                Some(o) => (None, order_outcome(o)),
-            },
-            Tx::ForceConfirm { order } => match l.orders.get(&order) {
-                None => (None, TxOutcome::NoSuchOrder),
-                Some(o) if matches!(o.state, OrderState::Paid | OrderState::Refunded) => {
-                    (None, order_outcome(o))
-                }
-                Some(o) => (Some(Entry::Paid { order }), paid(o)),
-            },
-            Tx::Release { order } => match l.orders.get(&order) {
-                Some(o) if matches!(o.state, OrderState::Held | OrderState::Paying) => {
-                    let mut outcome = order_outcome(o);
-                    if let TxOutcome::Order { state, .. } = &mut outcome {
-                        *state = OrderState::Released;
-                    }
-                    (Some(Entry::Released { order }), outcome)
-                }
-                Some(o) => (None, order_outcome(o)),
-                None => (None, TxOutcome::NoSuchOrder),
-            },
-            Tx::Refunded { order } => match l.orders.get(&order) {
-                Some(o) if !matches!(o.state, OrderState::Paid | OrderState::Refunded) => {
-                    let mut outcome = order_outcome(o);
-                    if let TxOutcome::Order { state, .. } = &mut outcome {
-                        *state = OrderState::Refunded;
-                    }
-                    (Some(Entry::Refunded { order }), outcome)
-                }
-                Some(o) => (None, order_outcome(o)),
-                None => (None, TxOutcome::NoSuchOrder),
-            },
-            Tx::ListStuck { longer_than_ns } => {
-                let stuck = l
-                    .orders
-                    .iter()
-                    .filter(|(_, o)| {
-                        o.state == OrderState::Paying
-                            && o.paying_since_ns.is_some_and(|s| now.saturating_sub(s) > longer_than_ns)
-                    })
-                    .map(|(id, _)| *id)
-                    .collect();
-                (None, TxOutcome::Stuck(stuck))
-            }
-            Tx::JournalSince { .. } => (None, TxOutcome::NotLeader), // answered by `on_request`
         }
     }
 
@@ -618,24 +516,6 @@ impl Store {
     pub fn committed(&self) -> Option<u64> {
         self.leading.as_ref().map(|l| l.committed)
     }
-}
-
-fn order_outcome(o: &super::ledger::Order) -> TxOutcome {
-    TxOutcome::Order {
-        state: o.state,
-        seats: o.seats.clone(),
-        zone: o.zone,
-        expires_ns: o.expires_ns,
-        paying_since_ns: o.paying_since_ns,
-    }
-}
-
-fn paid(o: &super::ledger::Order) -> TxOutcome {
-    let mut outcome = order_outcome(o);
-    if let TxOutcome::Order { state, .. } = &mut outcome {
-        *state = OrderState::Paid;
-    }
-    outcome
 }
 
 fn disk<'a>(ctx: &'a mut Ctx<'_, BookingNode>) -> &'a mut StoreDisk {
