@@ -23,7 +23,7 @@ use crate::named_ops::{named_operations, operations_table};
 use crate::numbers;
 use crate::palette;
 use crate::spacetime::{Focus, SpacetimeInput, spacetime_diagram};
-use crate::timeline::{TimelineMarks, fault_timeline};
+use crate::timeline::{TimelineMarks, fault_timeline, timeline_rows};
 use crate::verdict::{check_statuses, expectation, verdict_class};
 
 pub fn render(input: &RunReportInput<'_>) -> String {
@@ -196,7 +196,8 @@ fn timeline_section(record: &RunRecord, faults: &FaultPicture) -> String {
         end_ns: record.stats.end_time.as_nanos(),
         violation_ns: violation_time(&record.verdict),
     };
-    let svg = fault_timeline(faults, &record.node_names, marks);
+    let (rows, folded) = timeline_rows(faults, &record.node_names);
+    let svg = fault_timeline(faults, &record.node_names, (&rows, &folded), marks);
     let mut caption = format!(
         "{} fault windows and {} clock changes. Hover a band for the fault's own text.",
         faults.windows.len(),

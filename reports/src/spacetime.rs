@@ -101,16 +101,21 @@ pub struct Spacetime {
     pub caption: String,
 }
 
-/// Where things go: one column per node, one row per engine step.
+/// Past this many nodes, only the nodes the window touches get a
+/// lifeline: a crowd of clients would squeeze every column to a hairline.
+pub const ALL_LIFELINES_UP_TO: usize = 24;
+
+/// Where things go: one column per node that has a lifeline, one row per
+/// engine step.
 pub(crate) struct Layout {
-    pub columns: Vec<f64>,
+    pub columns: Vec<Option<f64>>,
     pub row_of_step: BTreeMap<u64, usize>,
     pub rows: usize,
 }
 
 impl Layout {
     pub fn x(&self, node: Option<sim_core::NodeId>) -> f64 {
-        node.and_then(|n| self.columns.get(n.index()).copied())
+        node.and_then(|n| self.columns.get(n.index()).copied().flatten())
             .unwrap_or(LEFT)
     }
     pub fn y(&self, step: u64) -> f64 {
@@ -126,7 +131,7 @@ impl Layout {
 pub fn spacetime_diagram(input: &SpacetimeInput<'_>) -> Spacetime {
     let window = select_window(input.trace, input.focus);
     let events = &input.trace[window.clone()];
-    let layout = lay_out(events, input.node_names.len());
+    let layout = lay_out(events, input.node_names.len(), input.highlighted_nodes);
     let height = layout.bottom() + 28.0;
     let label = "space-time diagram: one lifeline per node, time running down";
     let mut svg = Svg::new("spacetime-diagram", WIDTH, height, label);
@@ -144,7 +149,7 @@ pub fn spacetime_diagram(input: &SpacetimeInput<'_>) -> Spacetime {
     if let Some((step, time_ns, text)) = input.violation {
         draw_violation_line(&mut svg, &layout, step, time_ns, text);
     }
-    let caption = caption(input, &window, &counts);
+    let caption = caption(input, &layout, &window, &counts);
     Spacetime {
         svg: svg.finish(),
         caption,
@@ -176,11 +181,31 @@ pub(crate) fn is_drawn(event: &TraceEvent) -> bool {
     !matches!(event.kind, TraceKind::Start | TraceKind::NemesisRates)
 }
 
-fn lay_out(events: &[TraceEvent], node_count: usize) -> Layout {
-    let count = node_count.max(1) as f64;
+fn lay_out(events: &[TraceEvent], node_count: usize, highlighted: &BTreeSet<usize>) -> Layout {
+    let mut drawn = vec![node_count <= ALL_LIFELINES_UP_TO; node_count];
+    for event in events.iter().filter(|e| is_drawn(e)) {
+        for node in [event.node, event.peer].into_iter().flatten() {
+            if let Some(d) = drawn.get_mut(node.index()) {
+                *d = true;
+            }
+        }
+    }
+    for &node in highlighted {
+        if let Some(d) = drawn.get_mut(node) {
+            *d = true;
+        }
+    }
+    let count = drawn.iter().filter(|&&d| d).count().max(1) as f64;
     let width = ((WIDTH - LEFT - 24.0) / count).min(200.0);
-    let columns = (0..node_count)
-        .map(|i| LEFT + width * (i as f64 + 0.5))
+    let mut next = 0.0;
+    let columns = drawn
+        .into_iter()
+        .map(|d| {
+            d.then(|| {
+                next += 1.0;
+                LEFT + width * (next - 0.5)
+            })
+        })
         .collect();
     let mut row_of_step = BTreeMap::new();
     for event in events.iter().filter(|e| is_drawn(e)) {
@@ -198,11 +223,15 @@ fn lay_out(events: &[TraceEvent], node_count: usize) -> Layout {
 /// Node names on top and one lifeline per node; columns of the clients a
 /// violation names are tinted.
 fn draw_columns(svg: &mut Svg, input: &SpacetimeInput<'_>, layout: &Layout, window: Range<usize>) {
-    let half = match layout.columns.as_slice() {
-        [first, second, ..] => (second - first) / 2.0,
+    let mut xs = layout.columns.iter().flatten();
+    let half = match (xs.next(), xs.next()) {
+        (Some(first), Some(second)) => (second - first) / 2.0,
         _ => 60.0,
     };
-    for (node, &x) in layout.columns.iter().enumerate() {
+    for (node, x) in layout.columns.iter().enumerate() {
+        let Some(x) = *x else {
+            continue;
+        };
         let name = &input.node_names[node];
         let highlighted = input.highlighted_nodes.contains(&node);
         if highlighted {
@@ -291,7 +320,12 @@ pub(crate) struct ArrowCounts {
     pub lit: usize,
 }
 
-fn caption(input: &SpacetimeInput<'_>, window: &Range<usize>, counts: &ArrowCounts) -> String {
+fn caption(
+    input: &SpacetimeInput<'_>,
+    layout: &Layout,
+    window: &Range<usize>,
+    counts: &ArrowCounts,
+) -> String {
     let total = input.trace.len();
     if window.is_empty() {
         return "The trace is empty.".to_owned();
@@ -321,10 +355,19 @@ fn caption(input: &SpacetimeInput<'_>, window: &Range<usize>, counts: &ArrowCoun
     } else {
         String::new()
     };
+    let lifelines = layout.columns.iter().flatten().count();
+    let lifelines = if lifelines < layout.columns.len() {
+        format!(
+            " Lifelines for the {lifelines} nodes this window touches, of {}.",
+            layout.columns.len()
+        )
+    } else {
+        String::new()
+    };
     format!(
         "Trace events {}–{} of {total} (engine steps {}–{}, true time {} to {}): {focus}. \
-         {} messages ({} duplicate deliveries, {} drops ✕).{chain} Rows are engine steps; \
-         hover an arrow or mark for its full text. Dashed arrows cross the window's edge.",
+         {} messages ({} duplicate deliveries, {} drops ✕).{chain}{lifelines} Rows are engine \
+         steps; hover an arrow or mark for its full text. Dashed arrows cross the window's edge.",
         window.start + 1,
         window.end,
         first.event,

@@ -58,10 +58,12 @@ pub(crate) fn draw_lifelines(
         }
         let before = (life[node], began[node]);
         apply_life(&mut life, &mut began, (index, event));
-        if life[node] != before.0 {
+        if life[node] != before.0
+            && let Some(x) = layout.columns[node]
+        {
             let y = layout.y(event.event);
             let stretch = Stretch {
-                x: layout.columns[node],
+                x,
                 span: (since[node], y),
                 life: before.0,
                 emphasis: stretch_emphasis(input, before),
@@ -71,8 +73,11 @@ pub(crate) fn draw_lifelines(
         }
     }
     for (node, state) in life.into_iter().enumerate() {
+        let Some(x) = layout.columns[node] else {
+            continue;
+        };
         let stretch = Stretch {
-            x: layout.columns[node],
+            x,
             span: (since[node], layout.bottom()),
             life: state,
             emphasis: stretch_emphasis(input, (state, began[node])),

@@ -4,6 +4,8 @@
 //! the liveness phase and the violation are vertical lines. Every band has
 //! a `<title>` tooltip with the fault's own text.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::fault_windows::{FaultPicture, NodeWindow, WindowKind};
 use crate::numbers;
 use crate::palette;
@@ -26,14 +28,77 @@ pub struct TimelineMarks {
     pub violation_ns: Option<u64>,
 }
 
-/// Draws the timeline as an `<svg id="fault-timeline">`.
+/// Past this many nodes, the nodes of a large role (`user-*`, more than
+/// `LARGE_ROLE` of them) with no fault of their own share one row per
+/// role: a crowd of users is the workload, not the system, and a row each
+/// would bury the servers' faults under thousands of rows of partition
+/// sides.
+pub const FOLD_ABOVE: usize = 40;
+const LARGE_ROLE: usize = 8;
+
+/// Which nodes get a row, in node order, and the rows that stand for the
+/// folded rest (one per role).
+pub fn timeline_rows(picture: &FaultPicture, node_names: &[String]) -> (Vec<usize>, Vec<String>) {
+    let all: Vec<usize> = (0..node_names.len()).collect();
+    if node_names.len() <= FOLD_ABOVE {
+        return (all, Vec::new());
+    }
+    let own_fault = |node: usize| {
+        picture
+            .windows
+            .iter()
+            .any(|w| w.node == node && !matches!(w.kind, WindowKind::Partitioned { .. }))
+            || picture.markers.iter().any(|m| m.node == node)
+    };
+    let role = |name: &str| {
+        name.rsplit_once('-')
+            .map_or(name, |(role, _)| role)
+            .to_owned()
+    };
+    let mut roles: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (node, name) in node_names.iter().enumerate() {
+        roles.entry(role(name)).or_default().push(node);
+    }
+    let mut folded_nodes = BTreeSet::new();
+    let mut folded = Vec::new();
+    for (role, nodes) in &roles {
+        if nodes.len() <= LARGE_ROLE {
+            continue;
+        }
+        let quiet: Vec<usize> = nodes.iter().copied().filter(|&n| !own_fault(n)).collect();
+        if let (Some(&first), Some(&last)) = (quiet.first(), quiet.last()) {
+            folded.push(format!(
+                "{} {role} nodes ({} … {}): no faults of their own",
+                quiet.len(),
+                node_name(node_names, first),
+                node_name(node_names, last)
+            ));
+            folded_nodes.extend(quiet);
+        }
+    }
+    let shown = all
+        .into_iter()
+        .filter(|n| !folded_nodes.contains(n))
+        .collect();
+    (shown, folded)
+}
+
+/// Draws the timeline as an `<svg id="fault-timeline">`: a row for each
+/// node in `rows`, then one for each folded group.
 pub fn fault_timeline(
     picture: &FaultPicture,
     node_names: &[String],
+    (rows, folded): (&[usize], &[String]),
     marks: TimelineMarks,
 ) -> String {
-    let rows = node_names.len().max(1) as f64;
-    let bottom = TOP + rows * ROW;
+    let mut row_of = vec![None; node_names.len()];
+    for (row, &node) in rows.iter().enumerate() {
+        if let Some(slot) = row_of.get_mut(node) {
+            *slot = Some(row);
+        }
+    }
+    let row_count = (rows.len() + folded.len()).max(1) as f64;
+    let bottom = TOP + row_count * ROW;
     let height = bottom + 64.0;
     let label = "fault timeline: one row per node, time across";
     let mut svg = Svg::new("fault-timeline", WIDTH, height, label);
@@ -43,14 +108,19 @@ pub fn fault_timeline(
         from: LEFT,
         to: WIDTH - RIGHT,
     };
-    draw_rows(&mut svg, node_names, bottom);
+    draw_rows(&mut svg, node_names, rows, folded, bottom);
     scale.draw_axis(&mut svg, bottom + 4.0, TOP);
     for window in &picture.windows {
-        draw_window(&mut svg, &scale, window, node_names);
+        if let Some(Some(row)) = row_of.get(window.node) {
+            draw_window(&mut svg, &scale, window, *row, node_names);
+        }
     }
     for marker in &picture.markers {
+        let Some(Some(row)) = row_of.get(marker.node) else {
+            continue;
+        };
         let x = scale.at(marker.at_ns);
-        let y = TOP + marker.node as f64 * ROW + STATE_LANE.0 + STATE_LANE.1 / 2.0;
+        let y = TOP + *row as f64 * ROW + STATE_LANE.0 + STATE_LANE.1 / 2.0;
         let title = format!(
             "{}: {} at {} — {}",
             node_name(node_names, marker.node),
@@ -89,8 +159,8 @@ pub fn fault_timeline(
     svg.finish()
 }
 
-fn draw_rows(svg: &mut Svg, node_names: &[String], bottom: f64) {
-    for (row, name) in node_names.iter().enumerate() {
+fn draw_rows(svg: &mut Svg, node_names: &[String], rows: &[usize], folded: &[String], bottom: f64) {
+    for (row, &node) in rows.iter().enumerate() {
         let y = TOP + row as f64 * ROW;
         if row % 2 == 0 {
             svg.rect(LEFT, y, WIDTH - RIGHT - LEFT, ROW, "fill=\"#f7f8fa\"", None);
@@ -99,13 +169,28 @@ fn draw_rows(svg: &mut Svg, node_names: &[String], bottom: f64) {
             (LEFT - 8.0, y + ROW / 2.0 + 4.0),
             Anchor::End,
             "fill=\"#1d2330\" font-size=\"12\"",
-            &shorten(name, 20),
+            &shorten(&node_name(node_names, node), 20),
+        );
+    }
+    for (i, text) in folded.iter().enumerate() {
+        let y = TOP + (rows.len() + i) as f64 * ROW;
+        svg.text(
+            (LEFT + 8.0, y + ROW / 2.0 + 4.0),
+            Anchor::Start,
+            "fill=\"#475467\" font-size=\"12\" font-style=\"italic\"",
+            text,
         );
     }
     svg.line((LEFT, TOP), (LEFT, bottom), "stroke=\"#98a2b3\"", None);
 }
 
-fn draw_window(svg: &mut Svg, scale: &TimeScale, window: &NodeWindow, node_names: &[String]) {
+fn draw_window(
+    svg: &mut Svg,
+    scale: &TimeScale,
+    window: &NodeWindow,
+    row: usize,
+    node_names: &[String],
+) {
     let (lane, colour) = match window.kind {
         WindowKind::Crashed => (STATE_LANE, palette::CRASHED),
         WindowKind::Paused => (STATE_LANE, palette::PAUSED),
@@ -118,7 +203,7 @@ fn draw_window(svg: &mut Svg, scale: &TimeScale, window: &NodeWindow, node_names
     let x = scale.at(window.start_ns);
     // At least a sliver, so an instant fault is still visible and hoverable.
     let width = (scale.at(window.end_ns) - x).max(1.5);
-    let y = TOP + window.node as f64 * ROW + lane.0;
+    let y = TOP + row as f64 * ROW + lane.0;
     let until = if window.open_at_end {
         "the end of the run".to_owned()
     } else {
@@ -197,4 +282,75 @@ fn node_name(node_names: &[String], node: usize) -> String {
         .get(node)
         .cloned()
         .unwrap_or_else(|| format!("n{node}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(node: usize, kind: WindowKind) -> NodeWindow {
+        NodeWindow {
+            kind,
+            node,
+            start_ns: 0,
+            end_ns: 1_000,
+            open_at_end: false,
+            label: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    fn names(users: usize) -> Vec<String> {
+        let servers = ["store-0", "store-1", "app-0"].map(str::to_owned);
+        servers
+            .into_iter()
+            .chain((0..users).map(|i| format!("user-{i}")))
+            .collect()
+    }
+
+    #[test]
+    fn a_crowd_of_users_with_no_faults_of_their_own_shares_one_row() {
+        let names = names(60);
+        let picture = FaultPicture {
+            // store-0 crashed; user-5 paused; every user on a partition side.
+            windows: std::iter::once(window(0, WindowKind::Crashed))
+                .chain(std::iter::once(window(3 + 5, WindowKind::Paused)))
+                .chain((3..63).map(|n| window(n, WindowKind::Partitioned { side: n % 2 })))
+                .collect(),
+            ..FaultPicture::default()
+        };
+        let (rows, folded) = timeline_rows(&picture, &names);
+        assert_eq!(
+            rows,
+            vec![0, 1, 2, 8],
+            "the servers, and the user with a fault of its own"
+        );
+        assert_eq!(
+            folded,
+            vec!["59 user nodes (user-0 … user-59): no faults of their own".to_owned()]
+        );
+        let svg = fault_timeline(
+            &picture,
+            &names,
+            (&rows, &folded),
+            TimelineMarks {
+                end_ns: 1_000,
+                violation_ns: None,
+            },
+        );
+        assert!(
+            svg.contains("user-5<") && !svg.contains("user-6<"),
+            "user-5 has a row, user-6 does not"
+        );
+        assert!(svg.contains("59 user nodes"));
+    }
+
+    #[test]
+    fn a_small_run_keeps_a_row_per_node() {
+        let names = names(20);
+        let picture = FaultPicture::default();
+        let (rows, folded) = timeline_rows(&picture, &names);
+        assert_eq!(rows, (0..23).collect::<Vec<_>>());
+        assert!(folded.is_empty());
+    }
 }

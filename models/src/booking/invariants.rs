@@ -27,7 +27,7 @@ use sim_core::{Breach, Checks, FinalCheck, Invariant, NodeId, OpId, SimTime, Ste
 use super::ledger::{Ledger, OrderId, OrderState};
 use super::msg::ChargeStatus;
 use super::node::{BookingDisk, BookingNode};
-use super::workload::{Op, Ret};
+use super::workload::{Op, Ret, order_label};
 use super::{BookingConfig, Layout};
 
 pub const SEAT_SOLD_ONCE: &str = "seat_sold_once";
@@ -99,11 +99,12 @@ impl Invariant<BookingNode> for SeatSoldOnce {
                     && other != ticket.order
                 {
                     return Err(Breach::new(format!(
-                        "seat {seat} is on two tickets: order {other:#x} ({}, operation #{}) and \
-                         order {:#x} ({}, operation #{})",
+                        "seat {seat} is on two tickets: order {} ({}, operation #{}) and \
+                         order {} ({}, operation #{})",
+                        order_label(other),
                         name(names, other_user),
                         other_op.0,
-                        ticket.order,
+                        order_label(ticket.order),
                         name(names, user),
                         op.0
                     ))
@@ -297,8 +298,9 @@ impl FinalCheck<BookingNode> for MoneyConserved {
             if let Some(problem) = problem {
                 let state = state.map_or("not in the store".to_owned(), |s| format!("{s:?} in the store"));
                 return Err(Breach::new(format!(
-                    "order {order:#x} was {problem}: the provider has it {status:?} since {:.3} s, the \
+                    "order {} was {problem}: the provider has it {status:?} since {:.3} s, the \
                      order is {state}",
+                    order_label(order),
                     at as f64 / 1e9
                 )));
             }
@@ -328,8 +330,9 @@ impl FinalCheck<BookingNode> for PaymentsResolved {
         });
         match stuck {
             Some((order, o)) => Err(Breach::new(format!(
-                "order {order:#x} has been paying since {:.3} s and nobody finished it: neither a \
+                "order {} has been paying since {:.3} s and nobody finished it: neither a \
                  ticket nor a release by the end",
+                order_label(*order),
                 o.paying_since_ns.unwrap_or(0) as f64 / 1e9
             ))),
             None => Ok(()),

@@ -190,7 +190,8 @@ impl User {
             (seats, 0)
         };
         let boot = Self::boot(ctx);
-        let order = order_id(self.id, boot, self.attempt);
+        let user = self.id.0 - self.layout.user(0).0;
+        let order = order_id(user, boot, self.attempt);
         let op = Op::Hold { order, seats: seats.clone(), zone };
         let timeout = self.config.workload.hold_timeout_ms;
         self.ask(ctx, |request| Msg::Hold { request, order, seats, zone }, Some((op, timeout)));
