@@ -3,6 +3,7 @@
 //! tests can drive it.
 
 pub mod commands;
+pub mod corpus;
 pub mod diagnostic;
 pub mod golden;
 pub mod load;

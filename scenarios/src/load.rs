@@ -42,6 +42,33 @@ impl Prepared {
             ..self.base.clone()
         }
     }
+
+    /// Runs as `dsim hunt` does: the nemesis draws each seed's own fault
+    /// mix (swarm testing), whatever the file says. No nemesis, no change.
+    pub fn swarmed(mut self) -> Prepared {
+        if let Some(nemesis) = self.base.nemesis.as_mut() {
+            nemesis.swarm = true;
+        }
+        self
+    }
+
+    /// Swarm was switched on here, not in the file: a command that
+    /// replays a seed needs `--swarm` to run it the same way.
+    pub fn swarm_added(&self) -> bool {
+        let file = self.scenario.nemesis.as_ref().is_some_and(|n| n.swarm);
+        let run = self.base.nemesis.as_ref().is_some_and(|n| n.swarm);
+        run && !file
+    }
+
+    /// The command that replays `seed` as this scenario runs.
+    pub fn replay_command(&self, seed: u64) -> String {
+        let command = sim_core::record::replay_command(&self.path, seed);
+        if self.swarm_added() {
+            format!("{command} --swarm")
+        } else {
+            command
+        }
+    }
 }
 
 /// Reads and prepares a scenario file.

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use scenarios::Exit;
-use scenarios::commands::{Failure, check, lincheck, math, merge, replay, report, run, sweep};
+use scenarios::commands::{
+    Failure, check, hunt, lincheck, math, merge, replay, report, run, sweep,
+};
 
 const EXIT_CODES: &str = "\
 Exit codes (every command):
@@ -31,6 +33,7 @@ struct Cli {
 enum Command {
     Run(run::RunArgs),
     Sweep(sweep::SweepArgs),
+    Hunt(hunt::HuntArgs),
     Merge(merge::MergeArgs),
     Replay(replay::ReplayArgs),
     Report(report::ReportArgs),
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         None => check::check(&library(), 0, false, out),
         Some(Command::Run(args)) => run::run(&args, out),
         Some(Command::Sweep(args)) => sweep::sweep(&args, out),
+        Some(Command::Hunt(args)) => hunt::hunt(&args, out),
         Some(Command::Merge(args)) => merge::merge_files(&args, out),
         Some(Command::Replay(args)) => replay::replay(&args, out),
         Some(Command::Report(args)) => report::report(&args, out),
@@ -66,7 +70,11 @@ fn main() -> ExitCode {
         Some(Command::Math(args)) => math::math(&args, out),
         Some(Command::Check(args)) => {
             let dir = args.dir.clone().unwrap_or_else(library);
-            check::check(&dir, args.jobs, args.bless, out)
+            if dir.extension().is_some_and(|e| e == "jsonl") {
+                scenarios::corpus::replay_corpus(&dir, out)
+            } else {
+                check::check(&dir, args.jobs, args.bless, out)
+            }
         }
     };
     match outcome {

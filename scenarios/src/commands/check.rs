@@ -26,10 +26,11 @@ use crate::load::Prepared;
 use crate::runner::{accepts, replay_command, run_seed};
 use crate::stopwatch::Stopwatch;
 
-/// Check every scenario under DIR against its expected outcome (each seed run twice) and its golden digests.
+/// Check every scenario under DIR against its expected outcome (each seed run twice) and its golden digests; or replay a hunt corpus.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Default: the built-in scenario library.
+    /// A folder of scenarios (default: the built-in library), or a hunt's
+    /// corpus (`.jsonl`) to replay.
     pub dir: Option<PathBuf>,
     /// Worker threads (default: every core).
     #[arg(long, default_value_t = 0)]

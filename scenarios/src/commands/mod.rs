@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod grid;
+pub mod hunt;
 pub mod lincheck;
 pub mod math;
 pub mod merge;

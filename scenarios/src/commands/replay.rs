@@ -32,10 +32,16 @@ pub struct ReplayArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run as `dsim hunt` does: the nemesis draws this seed's own fault mix.
+    #[arg(long)]
+    pub swarm: bool,
 }
 
 pub fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Outcome {
-    let prepared = load_scenario(&args.file)?;
+    let mut prepared = load_scenario(&args.file)?;
+    if args.swarm {
+        prepared = prepared.swarmed();
+    }
     let record = run_seed(&prepared, args.seed, true, true);
     let from = args.from.unwrap_or(0);
     let to = args.to.unwrap_or(u64::MAX);

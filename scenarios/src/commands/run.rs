@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use sim_core::Verdict;
-use sim_core::record::{RunRecord, replay_command};
+use sim_core::record::RunRecord;
 
 use crate::Exit;
 use crate::commands::{Outcome, load_scenario};
@@ -28,10 +28,16 @@ pub struct RunArgs {
     /// Also write the run's HTML report into this folder.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Run as `dsim hunt` does: the nemesis draws this seed's own fault mix.
+    #[arg(long)]
+    pub swarm: bool,
 }
 
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
-    let prepared = load_scenario(&args.file)?;
+    let mut prepared = load_scenario(&args.file)?;
+    if args.swarm {
+        prepared = prepared.swarmed();
+    }
     let seed = args.seed.unwrap_or(prepared.scenario.seeds.start);
     let stopwatch = Stopwatch::start();
     // Recording the trace for a report does not change the run or its digest.
@@ -132,7 +138,7 @@ pub fn describe(
     for note in &record.notes {
         writeln!(out, "note      {note}")?;
     }
-    writeln!(out, "replay    {}", replay_command(path, record.seed))?;
+    writeln!(out, "replay    {}", prepared.replay_command(record.seed))?;
     Ok(())
 }
 
