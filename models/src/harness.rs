@@ -81,6 +81,12 @@ pub trait Model: Debug + Send + Sync + 'static {
         vec!["ok_fraction", "latency_ms_p99", "messages_per_request"]
     }
 
+    /// The "sometimes" labels its nodes mark with `Ctx::reached`, each
+    /// with what it means. A scenario may require them (`reach: [...]`).
+    fn labels(&self) -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
+
     /// Sentences the run summary and report print beside the metrics: the
     /// math a measurement should meet (the birthday bound beside the IDs a
     /// random-ID run drew).
@@ -149,6 +155,14 @@ impl<M: Model> Design for Harness<M> {
 
     fn checks(&self) -> Vec<String> {
         self.model.checks().names()
+    }
+
+    fn labels(&self) -> Vec<(String, String)> {
+        let labels = self.model.labels();
+        labels
+            .into_iter()
+            .map(|(l, m)| (l.to_owned(), m.to_owned()))
+            .collect()
     }
 
     fn headline_metrics(&self) -> Vec<String> {

@@ -114,6 +114,10 @@ pub trait Design: Send + Sync {
     /// The metrics a grid sweep summarises and draws first.
     fn headline_metrics(&self) -> Vec<String>;
 
+    /// The "sometimes" labels the design marks (`Ctx::reached`), each with
+    /// what it means: the states a pass must have reached to mean much.
+    fn labels(&self) -> Vec<(String, String)>;
+
     /// Runs one seed under `config`. `with_history` exports the history
     /// and the typed operations into the record (reports, replays);
     /// sweeps leave them out.

@@ -157,6 +157,7 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
     scenario.model.validate().map_err(|e| e.within("model"))?;
     let design = scenario.model.design();
     check_expect(&scenario.expect, &design.checks())?;
+    check_reach(scenario, &design.labels())?;
     let names = design.node_names();
     let ids: BTreeMap<&str, NodeId> = names
         .iter()
@@ -278,6 +279,38 @@ fn check_expect(expect: &crate::schema::Expect, checks: &[String]) -> Result<(),
                 "`{name}` is not a check of this design ({hint}its checks: {})",
                 checks.join(", ")
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// Every label `reach` names must be one the design marks, and only a
+/// scenario that must pass can require them (a broken one stops at its
+/// first failing seed).
+fn check_reach(scenario: &Scenario, labels: &[(String, String)]) -> Result<(), ConfigError> {
+    if !scenario.reach.is_empty() && scenario.expect != crate::schema::Expect::Pass {
+        return Err(ConfigError::new(
+            "reach",
+            "only a scenario that expects Pass can require labels: a broken variant's check stops at its first failing seed",
+        ));
+    }
+    for name in &scenario.reach {
+        if labels.iter().any(|(l, _)| l == name) {
+            continue;
+        }
+        let names: Vec<&str> = labels.iter().map(|(l, _)| l.as_str()).collect();
+        let hint = match closest(name, names.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`? "),
+            None => String::new(),
+        };
+        let known = if names.is_empty() {
+            "it marks none".to_owned()
+        } else {
+            format!("its labels: {}", names.join(", "))
+        };
+        return Err(ConfigError::new(
+            "reach",
+            format!("`{name}` is not a label this design marks ({hint}{known})"),
         ));
     }
     Ok(())

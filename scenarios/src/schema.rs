@@ -53,6 +53,11 @@ pub struct Scenario {
     pub seeds: SeedRange,
     /// What must happen.
     pub expect: Expect,
+    /// "Sometimes" labels of the design that its seeds must reach, each at
+    /// least once over the seeds `dsim check` runs: a pass that never got
+    /// to the interesting states fails (`Pass` scenarios only).
+    #[serde(default)]
+    pub reach: Vec<String>,
 }
 
 /// Seeds `start`, `start + 1`, ..., `start + count - 1`.

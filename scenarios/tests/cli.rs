@@ -276,3 +276,32 @@ fn a_grid_varies_the_nemesis_beside_the_model() {
         "the fields that exist are named: {err}"
     );
 }
+
+#[test]
+fn a_pass_that_never_reaches_a_required_label_fails_the_check_and_sweeps_count_labels() {
+    // Booking with no faults at all: no failover can happen during a payment.
+    let dir = scratch("reach");
+    let text = r#"(
+        name: "booking-no-faults",
+        model: Booking((workload: (users: 50))),
+        duration_ms: 6000,
+        seeds: (start: 0, count: 3),
+        expect: Pass,
+        reach: ["failover_during_payment", "stale_map_served"],
+    )"#;
+    std::fs::write(dir.join("quiet.ron"), text).unwrap();
+    let (code, out, err) = dsim(&["check", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("none reached `failover_during_payment`"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("`stale_map_served`"),
+        "maps are stale at the start: {out}"
+    );
+
+    let (code, out, _) = dsim(&["sweep", "booking/correct.ron", "--seeds", "0..20"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("reached failover_during_payment"), "{out}");
+}

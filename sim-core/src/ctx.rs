@@ -202,6 +202,16 @@ impl<N: Node> Ctx<'_, N> {
         self.kernel.metrics.count(name, delta, now);
     }
 
+    /// Marks that the run reached an interesting state, named by `label`
+    /// ("a failover during a payment"): "sometimes" coverage. Runs count
+    /// how often; sweeps and `dsim check` say which labels a scenario's
+    /// seeds reached, and a scenario can require some (`reach: [...]`),
+    /// so a pass that never got there fails. Not part of the trace or
+    /// its digest.
+    pub fn reached(&mut self, label: &'static str) {
+        self.kernel.metrics.reach(label);
+    }
+
     /// Records one value of the distribution `name` (e.g. a latency in
     /// ns); the run's metrics get its p50 and p99.
     pub fn observe(&mut self, name: &'static str, value: u64) {

@@ -21,6 +21,8 @@ pub const SERIES_BUCKETS: u64 = 200;
 pub struct Metrics {
     counters: BTreeMap<&'static str, Counter>,
     distributions: BTreeMap<&'static str, Histogram<u64>>,
+    /// How often each "sometimes" label was reached (`Ctx::reached`).
+    reached: BTreeMap<&'static str, u64>,
     /// The width of one series bucket, in ns of true time.
     bucket_ns: u64,
 }
@@ -91,6 +93,7 @@ impl Metrics {
         Metrics {
             counters: BTreeMap::new(),
             distributions: BTreeMap::new(),
+            reached: BTreeMap::new(),
             bucket_ns: end.as_nanos().div_ceil(SERIES_BUCKETS).max(1),
         }
     }
@@ -119,6 +122,19 @@ impl Metrics {
         if histogram.record(value).is_err() {
             histogram.saturating_record(value);
         }
+    }
+
+    /// Notes that the run reached the state `label` names once more.
+    pub fn reach(&mut self, label: &'static str) {
+        *self.reached.entry(label).or_default() += 1;
+    }
+
+    /// How often each label was reached, by label.
+    pub fn reached(&self) -> BTreeMap<String, u64> {
+        self.reached
+            .iter()
+            .map(|(&k, &n)| (k.to_owned(), n))
+            .collect()
     }
 
     pub fn counter(&self, name: &str) -> u64 {
@@ -194,6 +210,19 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reached_labels_are_counted_apart_from_the_counters() {
+        let mut m = Metrics::for_duration(SimTime::from_millis(1_000));
+        m.reach("failover");
+        m.reach("failover");
+        m.reach("resync");
+        assert_eq!(
+            m.reached(),
+            [("failover".to_owned(), 2), ("resync".to_owned(), 1)].into()
+        );
+        assert_eq!(m.counters().count(), 0, "a label is not a counter");
+    }
 
     #[test]
     fn nearest_rank_quantiles() {

@@ -45,6 +45,9 @@ pub struct RunRecord {
     /// The design's counters over time (`Ctx::count`, and series the
     /// design adds).
     pub series: Vec<Series>,
+    /// How often each "sometimes" label was reached (`Ctx::reached`).
+    #[serde(default)]
+    pub reached: BTreeMap<String, u64>,
     /// The plots the design asks the run report to draw from `series`.
     pub plots: Vec<PlotSpec>,
     /// What the design says its numbers mean, a sentence each: the math a
@@ -209,6 +212,7 @@ impl RunRecord {
             operations,
             fault_windows: result.fault_windows,
             series: result.metrics.series(),
+            reached: result.metrics.reached(),
             plots: Vec::new(),
             notes: Vec::new(),
             trace: result.trace,
@@ -341,6 +345,9 @@ pub struct SeedLine {
     pub faults: u64,
     pub end_time_ns: u64,
     pub metrics: BTreeMap<String, f64>,
+    /// "Sometimes" labels this seed reached, and how often.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reached: BTreeMap<String, u64>,
 }
 
 impl SeedLine {
@@ -359,6 +366,7 @@ impl SeedLine {
             faults: record.stats.faults,
             end_time_ns: record.stats.end_time.as_nanos(),
             metrics: record.metrics.clone(),
+            reached: record.reached.clone(),
         }
     }
 }

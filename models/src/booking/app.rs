@@ -30,7 +30,7 @@ use sim_core::{ConnEvent, ConnId, Ctx, MonotonicTime, NodeId};
 use super::ledger::{Ledger, OrderId, OrderState};
 use super::msg::{ChargeStatus, Msg, Ticket, Tx, TxOutcome};
 use super::node::{BookingNode, Timer};
-use super::{BookingConfig, Layout, Variant};
+use super::{BookingConfig, Layout, Variant, labels};
 
 #[derive(Debug)]
 pub struct App {
@@ -208,6 +208,9 @@ impl App {
         let zone_left = self.view.zone_capacity.saturating_sub(self.view.zone_used(now));
         let offset = self.view.offset;
         self.served = (self.served.0 + 1, offset, current);
+        if !current {
+            ctx.reached(labels::STALE_MAP_SERVED);
+        }
         ctx.count("maps_served", 1);
         let free = self.view.free_seats(now);
         ctx.send(user, Msg::Map { request, free, zone_left, offset, current });
@@ -283,6 +286,7 @@ impl App {
                             continue;
                         }
                         ctx.count("reconciled", 1);
+                        ctx.reached(labels::PAYMENT_RECONCILED);
                         self.pays.insert(
                             order,
                             Pay {
@@ -453,6 +457,7 @@ impl App {
             }
             (Step::Confirming, TxOutcome::Expired) => {
                 // Charged too late: the seats may be someone else's now.
+                ctx.reached(labels::LATE_PAYMENT_REFUNDED);
                 self.refund(ctx, order);
             }
             (Step::Confirming, TxOutcome::Order { .. } | TxOutcome::NoSuchOrder) => {
@@ -544,6 +549,7 @@ impl App {
                     self.step(ctx, order, Step::Releasing, Tx::Release { order });
                     self.finish(ctx, order, |request| Msg::PayFailed { request, order, refunded: false });
                 } else {
+                    ctx.reached(labels::DEADLINE_RESOLVED_BY_ASKING);
                     self.query(ctx, order);
                 }
             }

@@ -34,6 +34,15 @@ use sim_core::{Checks, ConfigError, Latency, NodeId, SimConfig};
 
 pub use workload::WorkloadConfig;
 
+/// The "sometimes" labels (`Ctx::reached`) the design marks.
+pub mod labels {
+    pub const FAILOVER_DURING_PAYMENT: &str = "failover_during_payment";
+    pub const LATE_PAYMENT_REFUNDED: &str = "late_payment_refunded";
+    pub const DEADLINE_RESOLVED_BY_ASKING: &str = "deadline_resolved_by_asking";
+    pub const PAYMENT_RECONCILED: &str = "payment_reconciled";
+    pub const STALE_MAP_SERVED: &str = "stale_map_served";
+}
+
 use crate::harness::{Finished, Harness, Model};
 use crate::{Design, ModelSection};
 use ledger::Ledger;
@@ -370,6 +379,16 @@ impl Model for BookingDesign {
 
     fn plots(&self) -> Vec<sim_core::record::PlotSpec> {
         metrics::plots()
+    }
+
+    fn labels(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            (labels::FAILOVER_DURING_PAYMENT, "a store node became leader while an order was paying"),
+            (labels::LATE_PAYMENT_REFUNDED, "a charge came back after its hold expired and was refunded"),
+            (labels::DEADLINE_RESOLVED_BY_ASKING, "a payment deadline passed and the app server asked the provider"),
+            (labels::PAYMENT_RECONCILED, "an app server took over a payment another left half done"),
+            (labels::STALE_MAP_SERVED, "a seat map was served as stale (the leader could not vouch for it)"),
+        ]
     }
 
     fn headline_metrics(&self) -> Vec<&'static str> {

@@ -150,6 +150,9 @@ impl Store {
                     d.log_epoch = epoch;
                     self.step_down_quietly();
                     self.lead(ctx, epoch);
+                    if self.ledger.orders.values().any(|o| o.state == super::ledger::OrderState::Paying) {
+                        ctx.reached(super::labels::FAILOVER_DURING_PAYMENT);
+                    }
                 }
             }
             Msg::Leader { epoch, leader } => {

@@ -60,6 +60,8 @@ struct Push {
     backoff_ms: u64,
     /// Gap fetches in flight: conversation → request.
     fetching: Vec<(u32, u64)>,
+    /// It lost a connection and has not resynced since.
+    away: bool,
 }
 
 impl Client {
@@ -236,6 +238,7 @@ impl Client {
                 continue;
             }
             let request = self.request_number();
+            ctx.reached(super::labels::GAP_FETCHED);
             self.push.fetching.push((conv, request));
             let fetch = Request::Fetch {
                 request,
@@ -266,6 +269,9 @@ impl Client {
                         messages,
                         heads,
                     } => {
+                        if request.is_none() && std::mem::take(&mut self.push.away) && !messages.is_empty() {
+                            ctx.reached(super::labels::RESYNC_AFTER_RECONNECT);
+                        }
                         match request {
                             None if self.config.variant == Variant::NoResync => {
                                 self.receiver.jump_to(ctx, &heads);
@@ -282,6 +288,7 @@ impl Client {
             ConnEvent::Closed(_) => {
                 self.push.conn = None;
                 self.push.fetching.clear();
+                self.push.away = true;
                 ctx.count("reconnects", 1);
                 self.reconnect_later(ctx);
             }

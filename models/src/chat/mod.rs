@@ -31,6 +31,12 @@ use sim_core::{Checks, ConfigError, DiskConfig, NodeId, SimConfig};
 
 pub use workload::WorkloadConfig;
 
+/// The "sometimes" labels (`Ctx::reached`) the design marks.
+pub mod labels {
+    pub const RESYNC_AFTER_RECONNECT: &str = "resync_after_reconnect";
+    pub const GAP_FETCHED: &str = "gap_fetched";
+}
+
 use crate::harness::{Finished, Harness, Model};
 use crate::{Design, ModelSection};
 use metrics::Observations;
@@ -310,6 +316,13 @@ impl Model for ChatDesign {
 
     fn plots(&self) -> Vec<sim_core::record::PlotSpec> {
         metrics::plots()
+    }
+
+    fn labels(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            (labels::RESYNC_AFTER_RECONNECT, "push: a client came back after a broken connection and its resync brought messages it had missed"),
+            (labels::GAP_FETCHED, "push: a message arrived ahead of a gap and the client fetched what was missing"),
+        ]
     }
 
     fn headline_metrics(&self) -> Vec<&'static str> {

@@ -422,6 +422,9 @@ impl Request {
             ctx.cancel_timer(helper);
         }
         let writing = matches!(phase, Phase::Write { .. });
+        if matches!(phase, Phase::Repair { .. }) {
+            ctx.reached(super::READ_REPAIR);
+        }
         if let Phase::Repair { holders, .. } = &phase {
             for &replica in &self.targets.preferred {
                 if !holders.contains(&replica) {

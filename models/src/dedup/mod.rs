@@ -41,6 +41,10 @@ use metrics::MetricsObserver;
 use node::{DedupDisk, DedupNode};
 use placement::Placement;
 
+/// The "sometimes" label (`Ctx::reached`): a read quorum with a stale
+/// replica in it, the state the R + W > N rule exists for.
+pub const READ_REPAIR: &str = "read_repair";
+
 /// The model section of a dedup scenario.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -349,6 +353,13 @@ impl Model for DedupDesign {
 
     fn metrics(&self, run: &Finished<'_, Self>) -> BTreeMap<String, f64> {
         metrics::compute(&self.config, run.result, &run.observer.observations)
+    }
+
+    fn labels(&self) -> Vec<(&'static str, &'static str)> {
+        vec![(
+            READ_REPAIR,
+            "a check's read quorum held a stale replica (the ID on some, not others) and repaired it",
+        )]
     }
 
     fn headline_metrics(&self) -> Vec<&'static str> {

@@ -109,6 +109,7 @@ impl Authority {
             Msg::Nack { ballot, promised } => {
                 self.highest = self.highest.max(promised);
                 if self.round.as_ref().is_some_and(|r| r.ballot == ballot) {
+                    ctx.reached(super::labels::BALLOT_LOST);
                     self.abandon(ctx);
                 }
             }
@@ -217,6 +218,11 @@ impl Authority {
         promises.push((from, accepted));
         if promises.len() < majority {
             return;
+        }
+        // A majority that disagrees: some authority missed the last value.
+        let first = promises[0].1.as_ref().map(|(b, _)| *b);
+        if promises.iter().any(|(_, accepted)| accepted.as_ref().map(|(b, _)| *b) != first) {
+            ctx.reached(super::labels::STALE_AUTHORITY_IN_MAJORITY);
         }
         // The value accepted with the highest ballot is the register's.
         let current = promises

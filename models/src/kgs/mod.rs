@@ -31,6 +31,13 @@ use sim_core::{Checks, ConfigError, DiskConfig, NodeId};
 
 pub use workload::WorkloadConfig;
 
+/// The "sometimes" labels (`Ctx::reached`) the design marks.
+pub mod labels {
+    pub const BALLOT_LOST: &str = "ballot_lost";
+    pub const STALE_AUTHORITY_IN_MAJORITY: &str = "stale_authority_in_majority";
+    pub const LATE_GRANT_KEPT: &str = "late_grant_kept";
+}
+
 use crate::harness::{Finished, Harness, Model};
 use crate::{Design, ModelSection};
 use ids::{DEFAULT_MULTIPLIER, EVEN_MULTIPLIER, IdMap};
@@ -359,6 +366,14 @@ impl Model for KgsDesign {
 
     fn plots(&self) -> Vec<sim_core::record::PlotSpec> {
         metrics::plots()
+    }
+
+    fn labels(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            (labels::BALLOT_LOST, "two ID servers' proposals raced for the counter and one lost its ballot"),
+            (labels::STALE_AUTHORITY_IN_MAJORITY, "a majority of authorities answered with different values: one had missed the last grant"),
+            (labels::LATE_GRANT_KEPT, "a bulk granted after its request timed out was still taken, not wasted twice"),
+        ]
     }
 
     fn headline_metrics(&self) -> Vec<&'static str> {

@@ -187,7 +187,10 @@ impl Server {
                 asking.sent
             }
             // A late answer to a request given up on: still a bulk.
-            None => ctx.monotonic(),
+            None => {
+                ctx.reached(super::labels::LATE_GRANT_KEPT);
+                ctx.monotonic()
+            }
         };
         ctx.count("bulks_leased", 1);
         self.granted.push(range);

@@ -171,6 +171,13 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
     let path = prepared.path.clone();
     let chunk = (rayon::current_num_threads() * 4).max(8);
     let mut digests = Vec::new();
+    // Seeds that reached each required label.
+    let mut reached: BTreeMap<&str, u64> = prepared
+        .scenario
+        .reach
+        .iter()
+        .map(|l| (l.as_str(), 0))
+        .collect();
     for (chunk_index, batch) in seeds.chunks(chunk).enumerate() {
         let runs: Vec<(RunRecord, String)> = batch
             .par_iter()
@@ -198,6 +205,9 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
                     summary,
                     digests,
                 };
+            }
+            for (label, seeds) in reached.iter_mut() {
+                *seeds += u64::from(record.reached.contains_key(*label));
             }
             if record.verdict.is_pass() {
                 continue;
@@ -232,11 +242,32 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
             };
         }
     }
-    if expect.is_pass() {
+    let never: Vec<&str> = reached
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(l, _)| *l)
+        .collect();
+    if expect.is_pass() && !never.is_empty() {
+        ScenarioCheck {
+            path,
+            ok: false,
+            summary: format!(
+                "every seed passed, but none reached `{}`: a pass that never got there proves little",
+                never.join("`, `")
+            ),
+            digests,
+        }
+    } else if expect.is_pass() {
+        let reach = if reached.is_empty() {
+            String::new()
+        } else {
+            let counts: Vec<String> = reached.iter().map(|(l, n)| format!("{l} {n}")).collect();
+            format!("; seeds reaching {}", counts.join(", "))
+        };
         ScenarioCheck {
             path,
             ok: true,
-            summary: format!("pass on all {} seeds", seeds.len()),
+            summary: format!("pass on all {} seeds{reach}", seeds.len()),
             digests,
         }
     } else {

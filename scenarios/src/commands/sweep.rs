@@ -183,6 +183,17 @@ pub fn summarize(
             }
         }
     }
+    // "Sometimes" coverage: how many seeds reached each label.
+    let mut reached: BTreeMap<&str, u64> = BTreeMap::new();
+    for line in lines {
+        for label in line.reached.keys() {
+            *reached.entry(label).or_default() += 1;
+        }
+    }
+    for (label, seeds) in &reached {
+        let share = 100.0 * *seeds as f64 / lines.len().max(1) as f64;
+        writeln!(out, "  reached {label:<32} {seeds:>7} seeds ({share:.1}%)")?;
+    }
     let failing: Vec<&SeedLine> = lines.iter().filter(|l| l.verdict != "pass").collect();
     if !failing.is_empty() && groups.len() > 2 {
         // Several checks fired: how often is the design caught at all?

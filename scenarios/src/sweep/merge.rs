@@ -117,6 +117,7 @@ mod tests {
             faults: 0,
             end_time_ns: 0,
             metrics: Default::default(),
+            reached: Default::default(),
         }
     }
 
