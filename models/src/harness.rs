@@ -127,7 +127,10 @@ impl<M: Model> Harness<M> {
 
     /// Runs one seed and keeps the typed result and the observer, for
     /// tests that look deeper than the record.
-    pub fn run_typed(&self, config: SimConfig) -> (TypedResult<M>, M::Observer) {
+    pub fn run_typed(&self, mut config: SimConfig) -> (TypedResult<M>, M::Observer) {
+        if config.node_names.is_empty() {
+            config.node_names = self.names.clone();
+        }
         let durables = self.model.nodes().into_iter().map(|(_, d)| d).collect();
         let checks = self.model.checks_for(&config);
         let mut sim = Sim::<M::Node>::new(config, durables);

@@ -273,11 +273,23 @@ fn a_bloom_filter_breaks_linearizability_but_not_at_most_one_false() {
     let result = alone.run();
     assert_eq!(result.verdict, Verdict::Pass, "at_most_one_false alone");
     assert!(FalseAnswers::check_history(&result.history).is_ok());
-    let mut linearizable = Linearizable::default();
-    assert!(matches!(
-        linearizable.check(&result.history),
-        HistoryVerdict::Violated(_)
-    ));
+    let names: Vec<String> = design.nodes().into_iter().map(|(name, _)| name).collect();
+    let mut linearizable = Linearizable::default().with_names(names);
+    let HistoryVerdict::Violated(breach) = linearizable.check(&result.history) else {
+        panic!("linearizable alone must catch it");
+    };
+    // Said in the design's words: X and its value, the client by name.
+    assert!(breach.message.starts_with("On X = "), "{}", breach.message);
+    assert!(
+        breach.message.contains("a check of X = ") && breach.message.contains(" by client-"),
+        "{}",
+        breach.message
+    );
+    assert!(
+        !breach.message.contains("Seen(") && !breach.message.contains(" by n"),
+        "{}",
+        breach.message
+    );
     let record = run(&bloom(), quiet(seed, &bloom()));
     assert!(metric(&record, "bloom_false_positive_rate") > 0.0);
 }

@@ -239,6 +239,7 @@ pub fn resolve(scenario: &Scenario) -> Result<(Box<dyn Design>, SimConfig), Conf
         duration: std::time::Duration::from_millis(scenario.duration_ms),
         limits: scenario.limits,
         record_trace: false,
+        node_names: names.clone(),
     };
     config
         .validate(names.len())

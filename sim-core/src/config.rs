@@ -34,6 +34,9 @@ pub struct SimConfig {
     pub limits: Limits,
     /// Keep every trace event (for replay and reports), not only the digest.
     pub record_trace: bool,
+    /// Node names by index, for the engine's own messages (a liveness
+    /// failure names the node); past the end, a node is `n<index>`.
+    pub node_names: Vec<String>,
 }
 
 impl SimConfig {
@@ -51,6 +54,7 @@ impl SimConfig {
             duration: Duration::from_secs(10),
             limits: Limits::default(),
             record_trace: false,
+            node_names: Vec::new(),
         }
     }
 

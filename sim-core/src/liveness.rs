@@ -24,6 +24,7 @@ pub fn judge<O, R>(
     bound: Duration,
     end: SimTime,
     require_ok: bool,
+    node_names: &[String],
 ) -> Option<LivenessFailure> {
     let mut late: Vec<OpId> = Vec::new();
     for op in history.operations() {
@@ -70,11 +71,14 @@ pub fn judge<O, R>(
         bound_ms: u64::try_from(bound.as_millis()).unwrap_or(u64::MAX),
         message: format!(
             "{} operation(s) did not finish within {:?} after faults healed at {healed_at}; \
-             the first, {first:?} invoked at {} by {}, {what}",
+             the first, operation #{} invoked at {} by {}, {what}",
             late.len(),
             bound,
+            first.0,
             op.invoke.time,
-            op.node,
+            node_names
+                .get(op.node.index())
+                .map_or_else(|| op.node.to_string(), Clone::clone),
         ),
         ops: late,
     })
@@ -117,8 +121,26 @@ mod tests {
             BOUND,
             SimTime::from_millis(20_000),
             require_ok,
+            &[],
         )
         .map(|f| f.ops)
+    }
+
+    #[test]
+    fn the_message_names_the_operation_and_its_node() {
+        let mut h: History<(), ()> = History::default();
+        h.invoke(NodeId(1), (), SimTime::from_millis(12_000), 0);
+        let names = ["server-0".to_owned(), "client-0".to_owned()];
+        let end = SimTime::from_millis(20_000);
+        let failure =
+            judge(&h, SimTime::from_millis(10_000), BOUND, end, false, &names).expect("late");
+        assert!(
+            failure
+                .message
+                .contains("operation #0 invoked at 12.000000000s by client-0, never completed"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]

@@ -537,6 +537,7 @@ impl<N: Node> Sim<N> {
                 l.bound(),
                 self.config.end(),
                 l.require_ok,
+                &self.config.node_names,
             )
         {
             return Verdict::NotLive(failure);

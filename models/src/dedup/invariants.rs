@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use sim_core::history::{CompletionFeed, Operation};
-use sim_core::lincheck::{self, Budget, Limit, SetSpec};
-use sim_core::{Breach, History, HistoryCheck, HistoryVerdict, Invariant, OpId, Step, World};
+use sim_core::lincheck::{self, Budget, Limit, SetSpec, Spec};
+use sim_core::{Breach, History, HistoryCheck, HistoryVerdict, Invariant, NodeId, OpId, Step, World};
 
 use super::Seen;
 use super::node::DedupNode;
@@ -103,6 +103,8 @@ pub const LINEARIZABILITY_MEMORY_BYTES: u64 = 256 << 20;
 pub struct Linearizable {
     steps_per_key: u64,
     memory_bytes: u64,
+    /// Node names, for the explanation.
+    names: Vec<String>,
 }
 
 impl Default for Linearizable {
@@ -110,7 +112,54 @@ impl Default for Linearizable {
         Linearizable {
             steps_per_key: LINEARIZABILITY_STEPS_PER_KEY,
             memory_bytes: LINEARIZABILITY_MEMORY_BYTES,
+            names: Vec::new(),
         }
+    }
+}
+
+impl Linearizable {
+    /// Explanations name nodes by these names.
+    pub fn with_names(self, names: Vec<String>) -> Linearizable {
+        Linearizable { names, ..self }
+    }
+}
+
+/// The add-if-absent set in the design's words: X = 74, a check of it,
+/// "seen before" or "first", the client's name.
+struct SeenSet<'a> {
+    set: SetSpec<Seen>,
+    names: &'a [String],
+}
+
+impl Spec for SeenSet<'_> {
+    type Op = Seen;
+    type Ret = bool;
+    type Key = Seen;
+    type State = bool;
+
+    fn key(&self, op: &Seen) -> Seen {
+        self.set.key(op)
+    }
+    fn init(&self, key: &Seen) -> bool {
+        self.set.init(key)
+    }
+    fn step(&self, present: &bool, op: &Seen, seen_before: Option<&bool>) -> Option<bool> {
+        self.set.step(present, op, seen_before)
+    }
+    fn describe_key(&self, key: &Seen) -> String {
+        format!("X = {}", key.0)
+    }
+    fn describe_op(&self, op: &Seen) -> String {
+        format!("a check of X = {}", op.0)
+    }
+    fn describe_ret(&self, seen_before: &bool) -> String {
+        if *seen_before { "true: seen before" } else { "false: the first to see it" }.to_owned()
+    }
+    fn describe_state(&self, present: &bool) -> String {
+        if *present { "X present" } else { "X absent" }.to_owned()
+    }
+    fn describe_node(&self, node: NodeId) -> String {
+        self.names.get(node.index()).cloned().unwrap_or_else(|| node.to_string())
     }
 }
 
@@ -121,7 +170,11 @@ impl HistoryCheck<DedupNode> for Linearizable {
 
     fn check(&mut self, history: &History<Seen, bool>) -> HistoryVerdict {
         let mut budget = Budget::steps(self.steps_per_key).with_memory_limit(self.memory_bytes);
-        match lincheck::check(&SetSpec::<Seen>::new(), history, &mut budget) {
+        let spec = SeenSet {
+            set: SetSpec::new(),
+            names: &self.names,
+        };
+        match lincheck::check(&spec, history, &mut budget) {
             lincheck::Verdict::Linearizable => HistoryVerdict::Pass,
             lincheck::Verdict::NotLinearizable(counterexample) => HistoryVerdict::Violated(
                 Breach::new(counterexample.explanation.clone()).with_ops(counterexample.involved()),

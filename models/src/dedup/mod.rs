@@ -344,7 +344,7 @@ impl Model for DedupDesign {
     fn checks(&self) -> Checks<DedupNode> {
         Checks::new()
             .invariant(AtMostOneFalse::default())
-            .history(Linearizable::default())
+            .history(Linearizable::default().with_names(self.nodes().into_iter().map(|(name, _)| name).collect()))
     }
 
     fn observer(&self) -> MetricsObserver {

@@ -66,9 +66,12 @@ impl Invariant<RegisterNode> for AcknowledgedWritesSurvive {
 /// value written (0 at first); a write returns its version, which the
 /// spec does not judge.
 #[derive(Clone, Copy, Debug)]
-pub struct RegisterSpec;
+pub struct RegisterSpec<'a> {
+    /// Node names, for explanations.
+    pub names: &'a [String],
+}
 
-impl Spec for RegisterSpec {
+impl Spec for RegisterSpec<'_> {
     type Op = Op;
     type Ret = u64;
     type Key = ();
@@ -85,11 +88,32 @@ impl Spec for RegisterSpec {
             Op::Write(written) => Some(*written),
         }
     }
+    fn describe_key(&self, _key: &()) -> String {
+        "the register".to_owned()
+    }
+    fn describe_op(&self, op: &Op) -> String {
+        match op {
+            Op::Read => "a read".to_owned(),
+            Op::Write(v) => format!("a write of {v}"),
+        }
+    }
+    fn describe_ret(&self, value: &u64) -> String {
+        value.to_string()
+    }
+    fn describe_state(&self, value: &u64) -> String {
+        format!("the register at {value}")
+    }
+    fn describe_node(&self, node: sim_core::NodeId) -> String {
+        self.names.get(node.index()).cloned().unwrap_or_else(|| node.to_string())
+    }
 }
 
-/// The finished history is a linearizable register.
+/// The finished history is a linearizable register; explanations name
+/// nodes by `names`.
 #[derive(Debug)]
-pub struct Linearizable;
+pub struct Linearizable {
+    pub names: Vec<String>,
+}
 
 impl HistoryCheck<RegisterNode> for Linearizable {
     fn name(&self) -> &str {
@@ -98,7 +122,8 @@ impl HistoryCheck<RegisterNode> for Linearizable {
 
     fn check(&mut self, history: &History<Op, u64>) -> HistoryVerdict {
         let mut budget = Budget::steps(1_000_000);
-        match lincheck::check(&RegisterSpec, history, &mut budget) {
+        let spec = RegisterSpec { names: &self.names };
+        match lincheck::check(&spec, history, &mut budget) {
             lincheck::Verdict::Linearizable => HistoryVerdict::Pass,
             lincheck::Verdict::NotLinearizable(counterexample) => HistoryVerdict::Violated(
                 Breach::new(counterexample.explanation.clone()).with_ops(counterexample.involved()),

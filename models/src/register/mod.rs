@@ -119,7 +119,9 @@ impl Model for RegisterDesign {
     fn checks(&self) -> Checks<RegisterNode> {
         Checks::new()
             .invariant(AcknowledgedWritesSurvive::default())
-            .history(Linearizable)
+            .history(Linearizable {
+                names: self.nodes().into_iter().map(|(name, _)| name).collect(),
+            })
     }
 
     fn observer(&self) -> Observations {

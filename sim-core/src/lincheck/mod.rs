@@ -205,14 +205,17 @@ fn counterexample<S: Spec>(
         .ok_value()
         .expect("only a known result blocks the search");
     let explanation = format!(
-        "On key {key:?}, operation {} ({:?} by {}, returned {returned:?}) cannot be linearized. \
-         The longest linearizable prefix found, [{}], leaves the state {state:?}, and from there \
+        "On {}, operation {} ({} by {}, returned {}) cannot be linearized. \
+         The longest linearizable prefix found, [{}], leaves {}, and from there \
          no order of the remaining operations lets {} take effect before it returned. \
          Operations concurrent with it: [{}].",
+        spec.describe_key(&key),
         format_id(blocked.id),
-        blocked.op,
-        blocked.node,
+        spec.describe_op(&blocked.op),
+        spec.describe_node(blocked.node),
+        spec.describe_ret(returned),
         format_ids(&prefix),
+        spec.describe_state(&state),
         format_id(blocked.id),
         format_ids(&concurrent),
     );

@@ -40,6 +40,25 @@ pub trait Spec {
     fn state_heap_bytes(&self, _state: &Self::State) -> usize {
         0
     }
+
+    // How a counterexample names things. A design's own spec says them in
+    // its words (`X = 74`, `client-3`); these defaults print them as Rust
+    // does.
+    fn describe_key(&self, key: &Self::Key) -> String {
+        format!("key {key:?}")
+    }
+    fn describe_op(&self, op: &Self::Op) -> String {
+        format!("{op:?}")
+    }
+    fn describe_ret(&self, ret: &Self::Ret) -> String {
+        format!("{ret:?}")
+    }
+    fn describe_state(&self, state: &Self::State) -> String {
+        format!("the state {state:?}")
+    }
+    fn describe_node(&self, node: crate::NodeId) -> String {
+        node.to_string()
+    }
 }
 
 /// An add-if-absent set, as in the deduplication model: the operation is
