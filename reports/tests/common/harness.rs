@@ -72,6 +72,7 @@ impl Setup {
     fn config(&self, seed: u64) -> SimConfig {
         let mut config = SimConfig::new(seed);
         config.record_trace = true;
+        config.node_names = self.node_names();
         config.duration = Duration::from_millis(self.duration_ms);
         // No loss on healthy links, or clients would time out after the
         // heal and fail liveness for a reason no one planted.
