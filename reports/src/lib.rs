@@ -19,6 +19,7 @@
 
 mod backdrop;
 mod causal_chain;
+mod chain_text;
 mod design_plots;
 mod distribution;
 mod fault_text;

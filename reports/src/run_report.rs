@@ -305,7 +305,17 @@ fn spacetime_section(record: &RunRecord, named: &BTreeSet<u32>) -> String {
         ));
     }
     legend.push_str("</p>\n");
-    format!("{legend}{}", figure(&diagram.svg, &diagram.caption))
+    // The same chain in words, above the picture.
+    let story = crate::chain_text::chain_list(trace, &chain, &record.node_names).map_or_else(
+        String::new,
+        |list| {
+            format!(
+                "<p>How it happened: the causal chain of the operations the verdict names, in \
+             order (engine event, true time), as the diagram below lights it.</p>\n{list}"
+            )
+        },
+    );
+    format!("{story}{legend}{}", figure(&diagram.svg, &diagram.caption))
 }
 
 fn stats_section(record: &RunRecord) -> String {

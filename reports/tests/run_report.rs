@@ -10,6 +10,7 @@ use common::fixtures::{
     long_run, not_live_run, passing_run, render_run, run_with_design_plots, violating_run,
 };
 use common::summary::{data_lines, duplicate_ids, outline, section_ids, section_text, svg_ids};
+use sim_core::Verdict;
 
 /// Every plot a run report with a trace and a history has.
 const RUN_PLOTS: [&str; 5] = [
@@ -116,6 +117,46 @@ fn the_violation_s_causal_chain_is_lit_and_the_rest_dimmed() {
     );
     let diagram = &html[html.find("<svg id=\"spacetime-diagram\"").unwrap()..];
     assert!(diagram.contains(" opacity=\""), "something is dimmed");
+}
+
+#[test]
+fn the_chain_is_told_in_words_above_the_diagram_in_event_order() {
+    let record = violating_run();
+    let html = render_run(&record);
+    let start = html
+        .find("<ol class=\"chain\">")
+        .expect("the chain in words");
+    assert!(
+        start < html.find("<svg id=\"spacetime-diagram\"").unwrap(),
+        "above the diagram"
+    );
+    let list = &html[start..html[start..].find("</ol>").unwrap() + start];
+    let events: Vec<u64> = list
+        .split("<code>#")
+        .skip(1)
+        .map(|item| item[..item.find('<').unwrap()].parse().unwrap())
+        .collect();
+    assert!(events.len() > 2, "{list}");
+    assert!(
+        events.windows(2).all(|w| w[0] <= w[1]),
+        "in event order: {events:?}"
+    );
+    // It starts where a named operation was invoked, said with names.
+    let Verdict::Violated(v) = &record.verdict else {
+        panic!("a violation")
+    };
+    let first_named = v.ops.iter().min().expect("the verdict names operations");
+    let invoked = record
+        .operations
+        .iter()
+        .find(|op| op.id == *first_named)
+        .unwrap();
+    let client = &record.node_names[invoked.node.index()];
+    assert!(list.contains(&format!("{client} invokes")), "{list}");
+    assert!(
+        !list.contains(" n0 ") && !list.contains(" n1 "),
+        "nodes by name: {list}"
+    );
 }
 
 #[test]
