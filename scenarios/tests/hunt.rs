@@ -187,9 +187,23 @@ fn a_swarm_hunt_says_swarm_in_its_replay_commands_and_they_reproduce_the_run() {
 }
 
 #[test]
-fn a_hunt_of_a_correct_design_finds_nothing_and_a_time_budget_ends_it() {
+fn a_time_budget_ends_a_hunt_and_an_uncaught_broken_variant_is_unexpected() {
     let (code, out, err) = dsim(&["hunt", "register/correct.ron", "--budget", "1s"]);
     assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("no seed failed"), "{out}");
+    // A broken variant that a whole hunt never catches is unexpected: the
+    // register's mistake needs a crash, and a 1 ms run is over before any.
+    let dir = scratch("uncaught");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("register/ack-before-sync.ron"),
+    )
+    .unwrap()
+    .replace("duration_ms: ", "duration_ms: 1, // was ")
+    .replace("liveness: (", "// liveness: (");
+    let file = dir.join("short.ron");
+    std::fs::write(&file, text).unwrap();
+    let (code, out, err) = dsim(&["hunt", path(&file), "--seeds", "8"]);
+    assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("no seed failed"), "{out}");
 }
 
