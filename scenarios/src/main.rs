@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use scenarios::Exit;
 use scenarios::commands::{
-    Failure, check, hunt, lincheck, math, merge, replay, report, run, sweep,
+    Failure, check, hunt, lincheck, math, merge, record, replay, report, run, sweep,
 };
 
 const EXIT_CODES: &str = "\
@@ -34,6 +34,7 @@ enum Command {
     Run(run::RunArgs),
     Sweep(sweep::SweepArgs),
     Hunt(hunt::HuntArgs),
+    Record(record::RecordArgs),
     Merge(merge::MergeArgs),
     Replay(replay::ReplayArgs),
     Report(report::ReportArgs),
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(&args, out),
         Some(Command::Sweep(args)) => sweep::sweep(&args, out),
         Some(Command::Hunt(args)) => hunt::hunt(&args, out),
+        Some(Command::Record(args)) => record::record(&args, out),
         Some(Command::Merge(args)) => merge::merge_files(&args, out),
         Some(Command::Replay(args)) => replay::replay(&args, out),
         Some(Command::Report(args)) => report::report(&args, out),

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::connection::ConnId;
 use crate::fault_log::WindowId;
-use crate::faults::Fault;
+use crate::faults::{Fault, TimedFault};
 use crate::kernel::Event;
 use crate::network::LinkLayerId;
 use crate::node::{Node, NodeId};
@@ -241,14 +241,15 @@ impl<N: Node> Sim<N> {
         }
     }
 
-    pub(crate) fn nemesis_tick(&mut self) {
+    /// One nemesis tick; true if it struck.
+    pub(crate) fn nemesis_tick(&mut self) -> bool {
         self.nemesis_tick = None;
         if !self.faults_active {
-            return;
+            return false;
         }
         let node_count = self.slots.len();
         let Some(nemesis) = &mut self.nemesis else {
-            return;
+            return false;
         };
         let slots = &self.slots;
         let strike = nemesis.strike(
@@ -259,11 +260,22 @@ impl<N: Node> Sim<N> {
             node_count,
         );
         let gap = nemesis.next_gap();
+        let struck = strike.is_some();
         if let Some(strike) = strike {
+            self.nemesis_plan.push(TimedFault {
+                at_ms: self.kernel.now.as_nanos() / 1_000_000,
+                fault: strike.fault.clone(),
+                // A fault that only undoes others ignores its duration.
+                duration_ms: strike
+                    .fault
+                    .can_last()
+                    .then(|| u64::try_from(strike.duration.as_millis()).unwrap_or(u64::MAX)),
+            });
             self.apply_fault(strike.fault, Some(strike.duration));
         }
         let next = self.kernel.now + gap;
         self.nemesis_tick = Some(self.kernel.schedule(next, Event::NemesisTick));
+        struck
     }
 
     /// Faults stop for good. The nemesis is called off; every fault still

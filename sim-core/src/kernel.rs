@@ -95,6 +95,23 @@ pub(crate) enum Event<N: Node> {
 }
 
 impl<N: Node> Event<N> {
+    /// Which events run first at one nanosecond: a fault's undo, then
+    /// faults (planned or the nemesis's) and the heal, then everything
+    /// else. A planned
+    /// fault and the nemesis strike it records then run at the same point,
+    /// so a recorded plan (`dsim record`) is the same run.
+    fn class(&self) -> u8 {
+        match self {
+            Event::Undo { .. } => 0,
+            // The heal with them: planned at the start, it still comes
+            // before a nemesis tick due at the same moment.
+            Event::Fault { .. } | Event::NemesisTick | Event::Heal => 1,
+            _ => crate::queue::LAST_CLASS,
+        }
+    }
+}
+
+impl<N: Node> Event<N> {
     /// The node that must be running (not paused) for this event to run.
     pub(crate) fn paused_target(&self) -> Option<NodeId> {
         match self {
@@ -147,7 +164,8 @@ impl<N: Node> Kernel<N> {
         if self.queue.len() >= self.max_pending {
             self.pending_overflow = true;
         }
-        self.queue.push(at, event)
+        let class = event.class();
+        self.queue.push_in_class(at, class, event)
     }
 
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {

@@ -1,6 +1,10 @@
 //! The event queue: pending events ordered by `(time, sequence)`. The
 //! sequence number is a counter bumped on every push, so events due at the
 //! same nanosecond run in the order they were scheduled, on every machine.
+//! A push may name a class, carried in the sequence's top bits: at one
+//! nanosecond a lower class runs first (faults before the events they
+//! strike, so a planned fault and the nemesis's strike at that time run
+//! alike).
 //!
 //! Events live in a slab (a `Vec` with a free list); the binary heap holds
 //! only small `(time, seq, slot)` keys. After warm-up, a push reuses a freed
@@ -12,6 +16,11 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::time::SimTime;
+
+/// The sequence's top bits hold the class; the counter stays below.
+const CLASS_SHIFT: u32 = 56;
+/// The class of an ordinary event.
+pub const LAST_CLASS: u8 = 3;
 
 /// Names one scheduled event so it can be removed before it runs.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -55,7 +64,14 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time`, after everything already scheduled for
     /// that same time.
     pub fn push(&mut self, time: SimTime, event: E) -> EventKey {
-        let seq = self.next_seq;
+        self.push_in_class(time, LAST_CLASS, event)
+    }
+
+    /// Schedules `event` at `time`, after everything of its class or a
+    /// lower one already scheduled for that time, and before every event
+    /// of a higher class there.
+    pub fn push_in_class(&mut self, time: SimTime, class: u8, event: E) -> EventKey {
+        let seq = (u64::from(class.min(LAST_CLASS)) << CLASS_SHIFT) | self.next_seq;
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -161,6 +177,28 @@ impl<E> EventQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_one_time_a_lower_class_runs_first_and_within_a_class_the_earlier_push() {
+        let mut q = EventQueue::new();
+        let t = SimTime::from_millis(5);
+        q.push(t, "node event, pushed first");
+        q.push_in_class(t, 1, "fault");
+        q.push_in_class(t, 0, "undo");
+        q.push_in_class(t, 1, "second fault");
+        q.push(SimTime::from_millis(4), "earlier time");
+        let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(
+            order,
+            [
+                "earlier time",
+                "undo",
+                "fault",
+                "second fault",
+                "node event, pushed first"
+            ]
+        );
+    }
 
     #[test]
     fn equal_times_pop_in_insertion_order() {

@@ -42,6 +42,9 @@ pub struct RunRecord {
     pub operations: Vec<OperationRecord>,
     /// When each fault was in force.
     pub fault_windows: Vec<FaultWindow>,
+    /// Every nemesis strike, as a timed fault (the plan `dsim record` writes).
+    #[serde(default)]
+    pub nemesis_plan: Vec<crate::faults::TimedFault>,
     /// The design's counters over time (`Ctx::count`, and series the
     /// design adds).
     pub series: Vec<Series>,
@@ -211,6 +214,7 @@ impl RunRecord {
             history,
             operations,
             fault_windows: result.fault_windows,
+            nemesis_plan: result.nemesis_plan,
             series: result.metrics.series(),
             reached: result.metrics.reached(),
             plots: Vec::new(),

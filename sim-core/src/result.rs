@@ -22,6 +22,8 @@ pub struct RunResult<O, R> {
     pub nemesis_weights: Option<FaultWeights>,
     /// When each fault was in force, in the order they struck.
     pub fault_windows: Vec<FaultWindow>,
+    /// Every nemesis strike, as a timed fault (the plan `dsim record` writes).
+    pub nemesis_plan: Vec<crate::faults::TimedFault>,
     /// Every trace event, when `SimConfig::record_trace` was set.
     pub trace: Option<Vec<TraceEvent>>,
 }

@@ -61,6 +61,9 @@ pub struct Sim<N: Node> {
     pub(crate) nemesis: Option<Nemesis>,
     /// The next nemesis strike, so the heal can call it off.
     pub(crate) nemesis_tick: Option<EventKey>,
+    /// Every strike the nemesis made, as a timed fault: the plan that
+    /// replays this run with the nemesis off (`dsim record`).
+    pub(crate) nemesis_plan: Vec<crate::faults::TimedFault>,
     /// Undos of faults still in force: (undo id, due time, queue key).
     pub(crate) pending_undos: Vec<(u64, SimTime, EventKey)>,
     pub(crate) next_undo: u64,
@@ -154,6 +157,7 @@ impl<N: Node> Sim<N> {
             final_checks: Vec::new(),
             nemesis,
             nemesis_tick: None,
+            nemesis_plan: Vec::new(),
             pending_undos: Vec::new(),
             next_undo: 0,
             touched: Vec::new(),
@@ -260,6 +264,7 @@ impl<N: Node> Sim<N> {
             history: std::mem::take(&mut self.kernel.history),
             nemesis_weights: self.nemesis.as_ref().map(Nemesis::weights),
             fault_windows: std::mem::take(&mut self.fault_log).into_windows(),
+            nemesis_plan: std::mem::take(&mut self.nemesis_plan),
             trace: self.kernel.trace.take_recorded(),
         }
     }
@@ -298,7 +303,10 @@ impl<N: Node> Sim<N> {
             self.kernel.now = time;
             self.kernel.event += 1;
             self.touched.clear();
-            self.dispatch(event);
+            if !self.dispatch(event) {
+                self.kernel.event -= 1;
+                continue;
+            }
             if let Some(violation) = self.after_event(observer) {
                 return Some(Verdict::Violated(violation));
             }
@@ -314,7 +322,10 @@ impl<N: Node> Sim<N> {
     }
 
     /// Runs one event, noting in `touched` the nodes it may have changed.
-    fn dispatch(&mut self, event: Event<N>) {
+    /// False for a nemesis tick that struck nothing: it changed nothing,
+    /// and it is not counted as an event, so the plan `dsim record` writes
+    /// (a fault event per strike) numbers its events the same.
+    fn dispatch(&mut self, event: Event<N>) -> bool {
         match event {
             Event::Start(id) => {
                 self.kernel.trace.push(
@@ -338,11 +349,11 @@ impl<N: Node> Sim<N> {
                 if k.incarnation[to.index()] != incarnation || self.slots[to.index()].node.is_none()
                 {
                     k.dropped(from, to, id, DropReason::ReceiverCrashed, &msg);
-                    return;
+                    return true;
                 }
                 if k.network.is_cut(from, to) {
                     k.dropped(from, to, id, DropReason::Partitioned, &msg);
-                    return;
+                    return true;
                 }
                 k.stats.messages_delivered += 1;
                 k.trace.push_full(
@@ -363,7 +374,7 @@ impl<N: Node> Sim<N> {
                 timer,
             } => {
                 if !self.is_current(id, incarnation) {
-                    return; // lost with the crash
+                    return true; // lost with the crash
                 }
                 let k = &mut self.kernel;
                 k.stats.timers_fired += 1;
@@ -378,7 +389,7 @@ impl<N: Node> Sim<N> {
                 then,
             } => {
                 if !self.is_current(id, incarnation) {
-                    return; // the sync never finished: the node crashed first
+                    return true; // the sync never finished: the node crashed first
                 }
                 if let Some(copy) = copy {
                     self.slots[id.index()].disk.complete_sync(*copy);
@@ -398,7 +409,11 @@ impl<N: Node> Sim<N> {
                     self.stop(node);
                 }
             }
-            Event::NemesisTick => self.nemesis_tick(),
+            Event::NemesisTick => {
+                if !self.nemesis_tick() {
+                    return false;
+                }
+            }
             Event::Heal => self.begin_liveness_phase(),
             Event::ConnOpen { conn, to } => self.conn_open_arrives(conn, to),
             Event::ConnAccepted { conn, to } => self.conn_accepted_arrives(conn, to),
@@ -413,6 +428,7 @@ impl<N: Node> Sim<N> {
                 reason,
             } => self.conn_notify_arrives(conn, to, side, reason),
         }
+        true
     }
 
     /// Is `id` up in the incarnation an event was scheduled for?

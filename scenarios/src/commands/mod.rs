@@ -11,6 +11,7 @@ pub mod hunt;
 pub mod lincheck;
 pub mod math;
 pub mod merge;
+pub mod record;
 pub mod replay;
 pub mod report;
 pub mod run;
