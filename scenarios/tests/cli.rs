@@ -2,29 +2,9 @@
 //! exit codes, what the output promises (verdict, digest, replay command),
 //! and the files written.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn dsim(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("dsim runs");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        output.status.code().unwrap(),
-        text(&output.stdout),
-        text(&output.stderr),
-    )
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dsim-cli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{dsim, scratch};
 
 fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
     out.lines()
