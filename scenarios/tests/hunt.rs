@@ -93,18 +93,24 @@ fn a_hunt_keeps_the_soonest_failures_the_same_on_any_thread_count_and_check_repl
     );
 }
 
-#[test]
-fn a_corpus_seed_that_no_longer_fails_as_recorded_fails_the_check() {
-    let dir = scratch("changed");
-    let corpus = dir.join("c.jsonl");
-    dsim(&[
+/// A 40-seed hunt of a broken dedup variant (every seed fails), kept in `corpus`.
+fn small_corpus(corpus: &Path) {
+    let (code, out, err) = dsim(&[
         "hunt",
         "dedup/small-quorums.ron",
         "--seeds",
         "40",
         "--corpus",
-        path(&corpus),
+        path(corpus),
     ]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn a_corpus_seed_that_no_longer_fails_as_recorded_fails_the_check() {
+    let dir = scratch("changed");
+    let corpus = dir.join("c.jsonl");
+    small_corpus(&corpus);
     let text = std::fs::read_to_string(&corpus).unwrap();
     let seed = entries(&text)[0].2;
     // As if the design had changed: the recorded digest is not this run's.
@@ -213,14 +219,7 @@ fn bad_budgets_and_broken_corpora_are_bad_input() {
     }
     let dir = scratch("broken");
     let corpus = dir.join("c.jsonl");
-    dsim(&[
-        "hunt",
-        "dedup/small-quorums.ron",
-        "--seeds",
-        "40",
-        "--corpus",
-        path(&corpus),
-    ]);
+    small_corpus(&corpus);
     let text = std::fs::read_to_string(&corpus).unwrap();
     let truncated = &text[..text.len() - 30];
     std::fs::write(&corpus, truncated).unwrap();
