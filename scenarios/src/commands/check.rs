@@ -23,7 +23,7 @@ use crate::commands::replay::readable;
 use crate::commands::{Failure, Outcome, load_scenario, write_text};
 use crate::golden::{self, GOLDEN_SEEDS, Golden};
 use crate::load::Prepared;
-use crate::runner::{accepts, replay_command, run_seed};
+use crate::runner::{accepts, run_seed};
 use crate::stopwatch::Stopwatch;
 
 /// Check every scenario under DIR against its expected outcome (each seed run twice) and its golden digests; or replay a hunt corpus.
@@ -214,7 +214,7 @@ pub fn check_scenario(prepared: &Prepared) -> ScenarioCheck {
             }
             let label = record.verdict.label();
             let tried = chunk_index * chunk + i + 1;
-            let replay = replay_command(&prepared.path, seed);
+            let replay = prepared.replay_command(seed);
             let wanted = expect.label();
             return match expect.is_pass() {
                 false if accepts(&wanted, label) => ScenarioCheck {

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use reports::{RunReportInput, SweepReportInput};
-use sim_core::record::{RunRecord, SeedLine, replay_command};
+use sim_core::record::{RunRecord, SeedLine};
 
 use crate::Exit;
 use crate::commands::{Failure, Outcome, load_scenario, read_text, write_text};
@@ -113,7 +113,7 @@ pub fn write_run_report(
     record: &RunRecord,
     path: &Path,
 ) -> Result<(), Failure> {
-    let replay = replay_command(&prepared.path, record.seed);
+    let replay = prepared.replay_command(record.seed);
     let html = reports::run_report(&RunReportInput {
         scenario_name: &prepared.scenario.name,
         scenario_path: &prepared.path,
