@@ -70,6 +70,33 @@ pub trait ModelSection {
     /// Sets a numeric parameter by name, for design-space sweeps; the
     /// error lists the parameters the model has.
     fn set_param(&mut self, name: &str, value: i64) -> Result<(), String>;
+    /// The counts `dsim shrink` may lower (clients, servers, requests),
+    /// each a parameter `set_param` knows.
+    fn shrinkable(&self) -> Vec<Shrinkable>;
+}
+
+/// A count a shrinker may lower to make a failing scenario smaller: fewer
+/// clients, servers or requests. It is set by name through `set_param`;
+/// a lowered value the design rejects (`validate`) is simply not tried.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Shrinkable {
+    /// The `set_param` name.
+    pub param: &'static str,
+    /// Its value in this configuration.
+    pub value: u64,
+    /// The least value at which the design still does its job (one
+    /// client, one server): a shrinker never goes below it.
+    pub floor: u64,
+}
+
+impl Shrinkable {
+    pub fn new(param: &'static str, value: impl Into<u64>, floor: u64) -> Shrinkable {
+        Shrinkable {
+            param,
+            value: value.into(),
+            floor,
+        }
+    }
 }
 
 impl ModelConfig {
@@ -88,6 +115,11 @@ impl ModelConfig {
     /// (`dsim sweep --grid replicas=3..7`).
     pub fn set_param(&mut self, name: &str, value: i64) -> Result<(), String> {
         self.section_mut().set_param(name, value)
+    }
+
+    /// The counts `dsim shrink` may lower.
+    pub fn shrinkable(&self) -> Vec<Shrinkable> {
+        self.section().shrinkable()
     }
 }
 

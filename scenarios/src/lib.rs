@@ -10,6 +10,7 @@ pub mod load;
 mod locate;
 pub mod runner;
 pub mod schema;
+pub mod shrink;
 pub mod stopwatch;
 pub mod sweep;
 

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use scenarios::Exit;
 use scenarios::commands::{
-    Failure, check, hunt, lincheck, math, merge, record, replay, report, run, sweep,
+    Failure, check, hunt, lincheck, math, merge, record, replay, report, run, shrink, sweep,
 };
 
 const EXIT_CODES: &str = "\
@@ -35,6 +35,7 @@ enum Command {
     Sweep(sweep::SweepArgs),
     Hunt(hunt::HuntArgs),
     Record(record::RecordArgs),
+    Shrink(shrink::ShrinkArgs),
     Merge(merge::MergeArgs),
     Replay(replay::ReplayArgs),
     Report(report::ReportArgs),
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         Some(Command::Sweep(args)) => sweep::sweep(&args, out),
         Some(Command::Hunt(args)) => hunt::hunt(&args, out),
         Some(Command::Record(args)) => record::record(&args, out),
+        Some(Command::Shrink(args)) => shrink::shrink(&args, out),
         Some(Command::Merge(args)) => merge::merge_files(&args, out),
         Some(Command::Replay(args)) => replay::replay(&args, out),
         Some(Command::Report(args)) => report::report(&args, out),

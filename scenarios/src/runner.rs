@@ -82,6 +82,19 @@ pub fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
+/// A live status line on stderr (`{verb} {message}`, with a spinner), on
+/// a terminal only, so logs stay clean.
+pub fn live_line(verb: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let template = format!("{{spinner}} {verb} {{msg}}");
+    bar.set_style(ProgressStyle::with_template(&template).expect("a valid template"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 /// Is this seed's verdict what the scenario expects of a single seed?
 /// A `Pass` scenario expects a pass; a broken one expects its named failure.
 pub fn is_expected(expect: &Expect, verdict: &Verdict) -> bool {

@@ -44,7 +44,7 @@ pub mod labels {
 }
 
 use crate::harness::{Finished, Harness, Model};
-use crate::{Design, ModelSection};
+use crate::{Design, ModelSection, Shrinkable};
 use ledger::Ledger;
 use metrics::Observations;
 use node::{BookingDisk, BookingNode};
@@ -255,14 +255,25 @@ impl ModelSection for BookingConfig {
             "users" => self.workload.users = small()?,
             "apps" => self.apps = small()?,
             "seats" => self.seats = u16::try_from(count).map_err(|_| format!("{name} = {value}: too large"))?,
+            "stores" => self.stores = small()?,
+            "attempts" => self.workload.attempts = small()?,
             _ => {
                 return Err(format!(
                     "the Booking model has no parameter `{name}`; it has hold_ms, hold_margin_ms, \
-                     payment_deadline_ms, payment_latency_ms, users, apps, seats"
+                     payment_deadline_ms, payment_latency_ms, users, apps, seats, stores, attempts"
                 ));
             }
         }
         Ok(())
+    }
+    fn shrinkable(&self) -> Vec<Shrinkable> {
+        vec![
+            Shrinkable::new("users", self.workload.users, 1),
+            Shrinkable::new("apps", self.apps, 1),
+            Shrinkable::new("stores", self.stores, 1),
+            Shrinkable::new("seats", self.seats, 1),
+            Shrinkable::new("attempts", self.workload.attempts, 1),
+        ]
     }
 }
 

@@ -38,7 +38,7 @@ pub mod labels {
 }
 
 use crate::harness::{Finished, Harness, Model};
-use crate::{Design, ModelSection};
+use crate::{Design, ModelSection, Shrinkable};
 use metrics::Observations;
 use node::{ChatDisk, ChatNode};
 
@@ -185,15 +185,30 @@ impl ModelSection for ChatConfig {
             "clients" => self.workload.clients = small()?,
             "conversations" => self.workload.conversations = small()?,
             "send_every_ms" => self.workload.send_every_ms = count,
+            "group_size" => self.workload.group_size = small()?,
+            "messages_per_client" => self.workload.messages_per_client = Some(count),
             _ => {
                 return Err(format!(
                     "the Chat model has no parameter `{name}`; it has delivery (0 push, 1 long \
                      poll, 2 short poll), poll_interval_ms, long_poll_hold_ms, servers, clients, \
-                     conversations, send_every_ms"
+                     conversations, group_size, send_every_ms, messages_per_client"
                 ));
             }
         }
         Ok(())
+    }
+    fn shrinkable(&self) -> Vec<Shrinkable> {
+        let mut counts = vec![
+            Shrinkable::new("clients", self.workload.clients, 1),
+            Shrinkable::new("servers", self.servers, 1),
+            Shrinkable::new("conversations", self.workload.conversations, 1),
+            // A conversation of one has nobody to deliver to.
+            Shrinkable::new("group_size", self.workload.group_size, 2),
+        ];
+        if let Some(messages) = self.workload.messages_per_client {
+            counts.push(Shrinkable::new("messages_per_client", messages, 1));
+        }
+        counts
     }
 }
 

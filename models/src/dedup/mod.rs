@@ -35,7 +35,7 @@ pub use placement::ReplicaChoice;
 pub use workload::WorkloadConfig;
 
 use crate::harness::{Finished, Harness, Model};
-use crate::{Design, ModelSection};
+use crate::{Design, ModelSection, Shrinkable};
 use invariants::{AtMostOneFalse, Linearizable};
 use metrics::MetricsObserver;
 use node::{DedupDisk, DedupNode};
@@ -259,10 +259,14 @@ impl DedupConfig {
             "replication_factor" => self.replication_factor = Some(value),
             "read_quorum" | "r" => self.read_quorum = value,
             "write_quorum" | "w" => self.write_quorum = value,
+            "clients" => self.workload.clients = value,
+            "concurrency" => self.workload.concurrency = value,
+            "requests_per_client" => self.workload.requests_per_client = Some(u64::from(value)),
             _ => {
                 return Err(format!(
                     "the Dedup model has no parameter `{name}`; it has replicas (n), \
-                     replication_factor, read_quorum (r), write_quorum (w)"
+                     replication_factor, read_quorum (r), write_quorum (w), clients, concurrency, \
+                     requests_per_client"
                 ));
             }
         }
@@ -318,6 +322,18 @@ impl ModelSection for DedupConfig {
     }
     fn set_param(&mut self, name: &str, value: i64) -> Result<(), String> {
         DedupConfig::set_param(self, name, value)
+    }
+    fn shrinkable(&self) -> Vec<Shrinkable> {
+        let mut counts = vec![
+            Shrinkable::new("clients", self.workload.clients, 1),
+            Shrinkable::new("concurrency", self.workload.concurrency, 1),
+            // Fewer replicas only where the quorums still fit (validate).
+            Shrinkable::new("replicas", self.replicas, 1),
+        ];
+        if let Some(requests) = self.workload.requests_per_client {
+            counts.push(Shrinkable::new("requests_per_client", requests, 1));
+        }
+        counts
     }
 }
 

@@ -39,7 +39,7 @@ pub mod labels {
 }
 
 use crate::harness::{Finished, Harness, Model};
-use crate::{Design, ModelSection};
+use crate::{Design, ModelSection, Shrinkable};
 use ids::{DEFAULT_MULTIPLIER, EVEN_MULTIPLIER, IdMap};
 use invariants::{BulksLeasedOnce, IdsFromHeldBulks, UniqueIds};
 use metrics::Observations;
@@ -225,14 +225,26 @@ impl ModelSection for KgsConfig {
             "servers" => self.servers = small()?,
             "random_bits" => self.random_bits = small()?,
             "clients" => self.workload.clients = small()?,
+            "requests_per_client" => self.workload.requests_per_client = Some(value),
             _ => {
                 return Err(format!(
                     "the Kgs model has no parameter `{name}`; it has bulk_size, low_water, \
-                     authorities, servers, random_bits, clients"
+                     authorities, servers, random_bits, clients, requests_per_client"
                 ));
             }
         }
         Ok(())
+    }
+    fn shrinkable(&self) -> Vec<Shrinkable> {
+        let mut counts = vec![
+            Shrinkable::new("clients", self.workload.clients, 1),
+            Shrinkable::new("servers", self.servers, 1),
+            Shrinkable::new("authorities", self.authorities, 1),
+        ];
+        if let Some(requests) = self.workload.requests_per_client {
+            counts.push(Shrinkable::new("requests_per_client", requests, 1));
+        }
+        counts
     }
 }
 

@@ -25,7 +25,7 @@ use sim_core::{Checks, ConfigError, DiskConfig, NodeId};
 pub use workload::WorkloadConfig;
 
 use crate::harness::{Finished, Harness, Model};
-use crate::{Design, ModelSection};
+use crate::{Design, ModelSection, Shrinkable};
 use invariants::{AcknowledgedWritesSurvive, Linearizable};
 use metrics::Observations;
 use node::{RegisterDisk, RegisterNode};
@@ -73,6 +73,9 @@ impl ModelSection for RegisterConfig {
             _ => return Err(format!("the Register model has no parameter `{name}`; it has clients")),
         }
         Ok(())
+    }
+    fn shrinkable(&self) -> Vec<Shrinkable> {
+        vec![Shrinkable::new("clients", self.workload.clients, 1)]
     }
 }
 

@@ -11,11 +11,10 @@
 //! `--start S --seeds n` reruns exactly that hunt on any machine.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use sim_core::record::SeedLine;
 
@@ -23,7 +22,7 @@ use crate::Exit;
 use crate::commands::{Failure, Outcome, load_scenario};
 use crate::corpus::{Corpus, corpus_order};
 use crate::load::Prepared;
-use crate::runner::run_seed;
+use crate::runner::{live_line, run_seed};
 use crate::stopwatch::Stopwatch;
 
 /// Hunt for failing seeds on every core until the budget ends; keep them in a corpus.
@@ -106,7 +105,7 @@ pub fn hunt(args: &HuntArgs, out: &mut dyn Write) -> Outcome {
         header: Corpus::header_for(&prepared, swarm, args.keep),
         lines: Vec::new(),
     };
-    let live = live_line();
+    let live = live_line("hunt");
     let stopwatch = Stopwatch::start();
     let (mut next, mut events) = (start, 0u64);
     let expects_pass = prepared.scenario.expect.label() == "pass";
@@ -224,17 +223,6 @@ fn summarize(corpus: &Corpus, prepared: &Prepared, out: &mut dyn Write) -> std::
         writeln!(out, "      {}", prepared.replay_command(soonest.seed))?;
     }
     Ok(())
-}
-
-/// The live line: on a terminal only, so logs stay clean.
-fn live_line() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(ProgressStyle::with_template("{spinner} hunt {msg}").expect("a valid template"));
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }
 
 fn progress(

@@ -15,6 +15,7 @@ pub mod record;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod shrink;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};

@@ -9,13 +9,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use sim_core::record::RunRecord;
 use sim_core::{NodeId, TimedFault, Verdict};
 
 use crate::Exit;
 use crate::commands::{Failure, Outcome, load_scenario, write_text};
-use crate::load::prepare;
+use crate::load::{Prepared, prepare};
 use crate::runner::run_seed;
-use crate::schema::{Expect, SeedRange};
+use crate::schema::{Expect, Scenario, SeedRange};
 
 /// Write one seed's random faults as an explicit fault plan (the nemesis off) that reproduces the run.
 #[derive(Debug, clap::Args)]
@@ -32,12 +33,23 @@ pub struct RecordArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn record(args: &RecordArgs, out: &mut dyn Write) -> Outcome {
-    let mut prepared = load_scenario(&args.file)?;
-    if args.swarm {
-        prepared = prepared.swarmed();
-    }
-    let original = run_seed(&prepared, args.seed, false, false);
+/// One seed's run, and the scenario that replays it with its nemesis's
+/// strikes as an explicit fault plan (`dsim record`; `dsim shrink` starts
+/// from it).
+#[derive(Debug)]
+pub struct Recorded {
+    /// The seed's run, as the file runs it.
+    pub original: RunRecord,
+    /// The scenario with the nemesis off, its strikes timed faults, its
+    /// seeds this one seed, and its expectation the seed's verdict.
+    pub scenario: Scenario,
+    /// How many faults the nemesis struck.
+    pub strikes: usize,
+}
+
+/// Runs `seed` of `prepared` and writes its nemesis's strikes down.
+pub fn recorded(prepared: &Prepared, seed: u64) -> Recorded {
+    let original = run_seed(prepared, seed, false, false);
     let names = prepared.design.node_names();
     let name_of = |id: &NodeId| names.get(id.index()).cloned().ok_or(());
     let plan: Vec<TimedFault<String>> = original
@@ -54,18 +66,12 @@ pub fn record(args: &RecordArgs, out: &mut dyn Write) -> Outcome {
         .collect();
     let strikes = plan.len();
     let mut scenario = prepared.scenario.clone();
-    let source = prepared.path.clone();
     scenario.nemesis = None;
     // The file's own faults first at any one time, as they ran.
     scenario.faults.extend(plan);
     scenario.faults.sort_by_key(|f| f.at_ms);
-    scenario.name = format!("{}-seed-{}", scenario.name, args.seed);
-    scenario.description = format!(
-        "Seed {} of {source}, recorded: the nemesis's {strikes} faults as a plan, the nemesis off.",
-        args.seed
-    );
     scenario.seeds = SeedRange {
-        start: args.seed,
+        start: seed,
         count: 1,
     };
     scenario.expect = match &original.verdict {
@@ -76,6 +82,29 @@ pub fn record(args: &RecordArgs, out: &mut dyn Write) -> Outcome {
     };
     // One seed need not reach what a whole range must.
     scenario.reach.clear();
+    Recorded {
+        original,
+        scenario,
+        strikes,
+    }
+}
+
+pub fn record(args: &RecordArgs, out: &mut dyn Write) -> Outcome {
+    let mut prepared = load_scenario(&args.file)?;
+    if args.swarm {
+        prepared = prepared.swarmed();
+    }
+    let Recorded {
+        original,
+        mut scenario,
+        strikes,
+    } = recorded(&prepared, args.seed);
+    let source = prepared.path.clone();
+    scenario.name = format!("{}-seed-{}", scenario.name, args.seed);
+    scenario.description = format!(
+        "Seed {} of {source}, recorded: the nemesis's {strikes} faults as a plan, the nemesis off.",
+        args.seed
+    );
     let body = ron::ser::to_string_pretty(&scenario, ron::ser::PrettyConfig::default())
         .map_err(|e| Failure::input(format!("cannot write the scenario as RON: {e}")))?;
     let verdict = original.verdict.sentence();
@@ -140,7 +169,7 @@ pub fn record(args: &RecordArgs, out: &mut dyn Write) -> Outcome {
 
 /// The same outcome: a violation of the same check at the same event and
 /// time, or the same verdict over the same number of events.
-fn same_run(a: &Verdict, b: &Verdict, events_a: u64, events_b: u64) -> bool {
+pub fn same_run(a: &Verdict, b: &Verdict, events_a: u64, events_b: u64) -> bool {
     match (a, b) {
         (Verdict::Violated(x), Verdict::Violated(y)) => {
             x.invariant == y.invariant && x.event == y.event && x.time == y.time
