@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use models::booking::ledger::{Conflict, OrderState};
+use models::booking::ledger::{Conflict, OrderId, OrderState};
 use models::booking::msg::{Msg, Tx, TxOutcome};
 use models::booking::node::{BookingDisk, BookingNode, Timer};
 use models::booking::{BookingConfig, BookingDesign, Layout, Variant, WorkloadConfig};
@@ -392,7 +392,7 @@ fn driven_by_hand_an_expired_hold_lets_its_seats_go_with_no_cleanup() {
         answers(&effects)
     };
     let hold = |order| Tx::Hold {
-        order,
+        order: OrderId(order),
         user: NodeId(99),
         seats: vec![3, 4],
         zone: 0,
@@ -418,7 +418,7 @@ fn driven_by_hand_an_expired_hold_lets_its_seats_go_with_no_cleanup() {
         [(3, TxOutcome::Held { .. })]
     ));
     // The first order can no longer be paid for.
-    let late = tx(&mut driver, 4, Tx::StartPaying { order: 1 });
+    let late = tx(&mut driver, 4, Tx::StartPaying { order: OrderId(1) });
     assert!(
         matches!(
             &late[..],

@@ -265,7 +265,10 @@ impl<N: Node> Sim<N> {
             nemesis_weights: self.nemesis.as_ref().map(Nemesis::weights),
             fault_windows: std::mem::take(&mut self.fault_log).into_windows(),
             nemesis_plan: std::mem::take(&mut self.nemesis_plan),
-            trace: self.kernel.trace.take_recorded(),
+            trace: self.kernel.trace.take_recorded().map(|mut events| {
+                crate::trace::name_nodes(&mut events, &self.config.node_names);
+                events
+            }),
         }
     }
 

@@ -276,10 +276,71 @@ impl Trace {
     }
 }
 
+/// Names the nodes in recorded details: `NodeId(7)` inside a message or a
+/// fault becomes `user-3`, as the design names it. (The digest hashes the
+/// payloads, not these words, so naming changes no digest.)
+pub fn name_nodes(events: &mut [TraceEvent], names: &[String]) {
+    for event in events {
+        if event.detail.contains("NodeId(") {
+            event.detail = named(&event.detail, names);
+        }
+    }
+}
+
+fn named(detail: &str, names: &[String]) -> String {
+    const OPEN: &str = "NodeId(";
+    let mut out = String::with_capacity(detail.len());
+    let mut rest = detail;
+    while let Some(at) = rest.find(OPEN) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + OPEN.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let name = after[..digits]
+            .parse::<usize>()
+            .ok()
+            .filter(|_| after[digits..].starts_with(')'))
+            .and_then(|i| names.get(i));
+        match name {
+            Some(name) => {
+                out.push_str(name);
+                rest = &after[digits + 1..];
+            }
+            None => {
+                out.push_str(OPEN);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Where two recordings of what should have been the same run part: the
 /// index of the first event that differs (where the shorter one ends, if
 /// one is a prefix of the other), or `None` if they are the same.
 pub fn first_difference(a: &[TraceEvent], b: &[TraceEvent]) -> Option<usize> {
     let common = a.iter().zip(b).position(|(x, y)| x != y);
     common.or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named;
+
+    #[test]
+    fn node_ids_in_a_detail_are_named_and_anything_else_is_left_alone() {
+        let names = ["store-0", "app-0", "user-0"].map(String::from);
+        assert_eq!(
+            named(
+                "Leader { epoch: 2, leader: NodeId(0) } Crash(NodeId(2))",
+                &names
+            ),
+            "Leader { epoch: 2, leader: store-0 } Crash(user-0)"
+        );
+        // Out of range, or not a NodeId at all: as it was.
+        assert_eq!(
+            named("NodeId(9) NodeId(x) NodeId(1", &names),
+            "NodeId(9) NodeId(x) NodeId(1"
+        );
+    }
 }

@@ -27,7 +27,7 @@ use sim_core::{Breach, Checks, FinalCheck, Invariant, NodeId, OpId, SimTime, Ste
 use super::ledger::{Ledger, OrderId, OrderState};
 use super::msg::ChargeStatus;
 use super::node::{BookingDisk, BookingNode};
-use super::workload::{Op, Ret, order_label};
+use super::workload::{Op, Ret};
 use super::{BookingConfig, Layout};
 
 pub const SEAT_SOLD_ONCE: &str = "seat_sold_once";
@@ -101,10 +101,10 @@ impl Invariant<BookingNode> for SeatSoldOnce {
                     return Err(Breach::new(format!(
                         "seat {seat} is on two tickets: order {} ({}, operation #{}) and \
                          order {} ({}, operation #{})",
-                        order_label(other),
+                        other.label(),
                         name(names, other_user),
                         other_op.0,
-                        order_label(ticket.order),
+                        ticket.order.label(),
                         name(names, user),
                         op.0
                     ))
@@ -300,7 +300,7 @@ impl FinalCheck<BookingNode> for MoneyConserved {
                 return Err(Breach::new(format!(
                     "order {} was {problem}: the provider has it {status:?} since {:.3} s, the \
                      order is {state}",
-                    order_label(order),
+                    order.label(),
                     at as f64 / 1e9
                 )));
             }
@@ -332,7 +332,7 @@ impl FinalCheck<BookingNode> for PaymentsResolved {
             Some((order, o)) => Err(Breach::new(format!(
                 "order {} has been paying since {:.3} s and nobody finished it: neither a \
                  ticket nor a release by the end",
-                order_label(*order),
+                order.label(),
                 o.paying_since_ns.unwrap_or(0) as f64 / 1e9
             ))),
             None => Ok(()),

@@ -18,7 +18,37 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sim_core::NodeId;
 
-pub type OrderId = u64;
+/// An order, unique across users: the user's number (`user-N`), its boot
+/// and its attempt. It reads as users see it, `278.1` (user-278's second
+/// order), in traces, messages and reports alike, and hashes as the one
+/// number it is.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct OrderId(pub u64);
+
+impl OrderId {
+    pub fn new(user: u32, boot: u32, attempt: u32) -> OrderId {
+        OrderId((u64::from(user) << 24) | (u64::from(boot & 0xff) << 16) | u64::from(attempt & 0xffff))
+    }
+
+    /// `278.1` is user-278's second order (`278.1/b3` if made in the
+    /// user's third boot; users are never crashed by default, so the
+    /// first boot is the only one).
+    pub fn label(self) -> String {
+        let (user, boot, attempt) = (self.0 >> 24, (self.0 >> 16) & 0xff, self.0 & 0xffff);
+        if boot <= 1 {
+            format!("{user}.{attempt}")
+        } else {
+            format!("{user}.{attempt}/b{boot}")
+        }
+    }
+}
+
+impl std::fmt::Debug for OrderId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label())
+    }
+}
 
 /// One change of the store.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
@@ -239,9 +269,9 @@ pub fn free_list(bits: &[u64], seats: u16) -> Vec<u16> {
 mod tests {
     use super::*;
 
-    fn hold(order: OrderId, seats: &[u16], zone: u32, expires_ns: i64) -> Entry {
+    fn hold(order: u64, seats: &[u16], zone: u32, expires_ns: i64) -> Entry {
         Entry::Hold {
-            order,
+            order: OrderId(order),
             user: NodeId(9),
             seats: seats.to_vec(),
             zone,
@@ -257,8 +287,8 @@ mod tests {
         assert_eq!(l.can_hold(&[4], 0, 999), Err(Conflict::Seat(4)));
         assert_eq!(l.can_hold(&[], 4, 999), Err(Conflict::Zone { left: 3 }));
         assert_eq!(l.can_hold(&[4], 4, 1_000), Ok(()), "expired at 1000");
-        l.apply(&Entry::Paying { order: 1, since_ns: 500 });
-        l.apply(&Entry::Paid { order: 1 });
+        l.apply(&Entry::Paying { order: OrderId(1), since_ns: 500 });
+        l.apply(&Entry::Paid { order: OrderId(1) });
         assert_eq!(l.can_hold(&[4], 0, 5_000), Err(Conflict::Seat(4)), "paid holds for good");
         assert_eq!(free_list(&l.free_seats(5_000), 10), vec![0, 1, 2, 5, 6, 7, 8, 9]);
     }
@@ -268,10 +298,10 @@ mod tests {
         let entries = vec![
             hold(1, &[1], 0, 100),
             hold(2, &[2, 3], 1, 200),
-            Entry::Paying { order: 2, since_ns: 50 },
-            Entry::Paid { order: 2 },
+            Entry::Paying { order: OrderId(2), since_ns: 50 },
+            Entry::Paid { order: OrderId(2) },
             hold(3, &[1], 0, 300),
-            Entry::Released { order: 3 },
+            Entry::Released { order: OrderId(3) },
         ];
         let mut whole = Ledger::new(8, 4, 0);
         for e in &entries {

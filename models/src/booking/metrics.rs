@@ -25,7 +25,7 @@ use sim_core::record::PlotSpec;
 use sim_core::{NodeId, Observer, SimTime, Step, World};
 
 use super::invariants::Commits;
-use super::ledger::OrderState;
+use super::ledger::{OrderId, OrderState};
 use super::node::BookingNode;
 use super::workload::{Op, Ret};
 use super::{BookingConfig, BookingDesign, Layout};
@@ -90,7 +90,7 @@ pub fn compute(_config: &BookingConfig, run: &Finished<'_, BookingDesign>) -> BT
     let result = run.result;
     let history = &result.history;
     let mut metrics = BTreeMap::new();
-    let mut held_at: BTreeMap<u64, SimTime> = BTreeMap::new();
+    let mut held_at: BTreeMap<OrderId, SimTime> = BTreeMap::new();
     let (mut granted, mut refused, mut seats_sold) = (0u64, 0u64, 0u64);
     let mut booking_ns = Vec::new();
     for op in history.operations() {

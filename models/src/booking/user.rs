@@ -13,7 +13,7 @@ use super::BookingConfig;
 use super::ledger::{OrderId, free_list};
 use super::msg::Msg;
 use super::node::{BookingDisk, BookingNode, Timer, UserDisk};
-use super::workload::{Op, Ret, order_id};
+use super::workload::{Op, Ret};
 use super::Layout;
 
 #[derive(Debug)]
@@ -191,7 +191,7 @@ impl User {
         };
         let boot = Self::boot(ctx);
         let user = self.id.0 - self.layout.user(0).0;
-        let order = order_id(user, boot, self.attempt);
+        let order = OrderId::new(user, boot, self.attempt);
         let op = Op::Hold { order, seats: seats.clone(), zone };
         let timeout = self.config.workload.hold_timeout_ms;
         self.ask(ctx, |request| Msg::Hold { request, order, seats, zone }, Some((op, timeout)));

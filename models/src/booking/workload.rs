@@ -122,7 +122,7 @@ impl ExportOp<Ret> for Op {
         let order = match self {
             Op::Hold { order, .. } | Op::Pay { order } => order,
         };
-        Some(format!("order {}", order_label(*order)))
+        Some(format!("order {}", order.label()))
     }
     fn invoke_value(&self) -> serde_json::Value {
         match self {
@@ -138,20 +138,3 @@ impl ExportOp<Ret> for Op {
     }
 }
 
-/// An order id no other user's order has: the user's number (`user-N`),
-/// its boot, and its attempt.
-pub fn order_id(user: u32, boot: u32, attempt: u32) -> OrderId {
-    (u64::from(user) << 24) | (u64::from(boot & 0xff) << 16) | u64::from(attempt & 0xffff)
-}
-
-/// An order as messages and reports name it: `278.1` is user-278's
-/// second order (`278.1/b3` if made in the user's third boot; users are
-/// never crashed by default, so the first boot is the only one).
-pub fn order_label(order: OrderId) -> String {
-    let (user, boot, attempt) = (order >> 24, (order >> 16) & 0xff, order & 0xffff);
-    if boot <= 1 {
-        format!("{user}.{attempt}")
-    } else {
-        format!("{user}.{attempt}/b{boot}")
-    }
-}
