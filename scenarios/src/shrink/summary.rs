@@ -38,12 +38,15 @@ pub fn changes(before: &Scenario, after: &Scenario) -> Vec<String> {
     let (b, a) = (before.faults.len(), after.faults.len());
     if a < b {
         let length = |s: &Scenario| s.faults.iter().filter_map(|f| f.duration_ms).sum::<u64>();
-        lines.push(format!(
-            "faults: {b} → {a} ({} removed); their lengths add up to {} instead of {}",
-            b - a,
-            seconds(length(after)),
-            seconds(length(before))
-        ));
+        let mut line = format!("faults: {b} → {a} ({} removed)", b - a);
+        if length(before) > 0 {
+            line.push_str(&format!(
+                "; their lengths add up to {} instead of {}",
+                seconds(length(after)),
+                seconds(length(before))
+            ));
+        }
+        lines.push(line);
     } else if before.faults != after.faults {
         lines.push(format!("faults: the same {a}, shorter"));
     }
