@@ -88,6 +88,8 @@ struct Shrinker<'a> {
     kept: u64,
     stop: Option<Stop>,
     progress: ProgressBar,
+    /// The pass running now, for the progress line.
+    pass: &'static str,
     original: Size,
 }
 
@@ -120,6 +122,7 @@ pub fn shrink(
         kept: 0,
         stop: None,
         progress,
+        pass: "",
         original: original_size,
     };
     shrinker.run_passes();
@@ -140,7 +143,8 @@ impl Shrinker<'_> {
         loop {
             let before = self.kept;
             for pass in passes::PASSES {
-                self.progress_line(pass.name);
+                self.pass = pass.name;
+                self.progress_line();
                 (pass.run)(self);
                 if self.stop.is_some() {
                     return;
@@ -213,10 +217,13 @@ impl Shrinker<'_> {
         self.stop.is_some()
     }
 
-    fn progress_line(&self, pass: &str) {
+    /// The live line (on a terminal): the pass, the runs so far, and the
+    /// sizes from the original to now.
+    fn progress_line(&self) {
         let now = Size::of(&self.best, &self.best_run);
         self.progress.set_message(format!(
-            "{pass}: {} runs, {} kept; faults {} → {}, nodes {} → {}, events {} → {}",
+            "{}: {} runs, {} kept · faults {}→{} · nodes {}→{} · events {}→{}",
+            self.pass,
             self.attempts,
             self.kept,
             self.original.faults,
