@@ -4,6 +4,7 @@
 //! [1 ms, 10 ms); no loss; 200,000 delivered messages; seed 42. The trace
 //! digest, the history and an invariant hook are all on, as in real runs.
 //!
+//! `--repetitions N` (default 7) sets how many runs the median is of.
 //! Prints a readable summary, then one machine-readable last line:
 //! `quorum-bench msgs_per_s=<n> ns_per_msg=<n> sim_over_wall=<n> peak_rss_kb=<n>`.
 
@@ -13,6 +14,8 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/rss.rs"]
 mod rss;
 
@@ -197,15 +200,14 @@ fn run_once() -> (sim_core::RunResult<Op, u64>, Duration) {
     (result, started.elapsed())
 }
 
-/// Runs the workload this many times and reports the median wall time:
-/// one run takes tens of milliseconds, so a single one is noisy.
-const REPETITIONS: usize = 7;
-
 fn main() {
+    // The median of several runs: one takes tens of milliseconds, so a
+    // single one is noisy on the wall clock (`--repetitions`, default 7).
+    let repetitions = args::repetitions();
     let mut walls = Vec::new();
     let mut digests = std::collections::BTreeSet::new();
     let mut last = None;
-    for _ in 0..REPETITIONS {
+    for _ in 0..repetitions {
         let (result, wall) = run_once();
         assert_eq!(
             result.stats.messages_delivered, DELIVERED_TARGET,
@@ -219,20 +221,20 @@ fn main() {
     assert_eq!(digests.len(), 1, "every repetition is the same run");
     let result = last.expect("at least one repetition");
     walls.sort();
-    let wall_ns = walls[REPETITIONS / 2].as_nanos().max(1) as f64;
+    let wall_ns = walls[repetitions / 2].as_nanos().max(1) as f64;
     let delivered = result.stats.messages_delivered;
     let msgs_per_s = delivered as f64 / (wall_ns / 1e9);
     let ns_per_msg = wall_ns / delivered as f64;
     let sim_over_wall = result.stats.end_time.as_nanos() as f64 / wall_ns;
     println!(
         "{} operations, {delivered} messages delivered, {} engine events, {} simulated; \
-         median of {REPETITIONS} runs: {:.1} ms wall (fastest {:.1} ms, slowest {:.1} ms)",
+         median of {repetitions} runs: {:.1} ms wall (fastest {:.1} ms, slowest {:.1} ms)",
         result.history.len(),
         result.stats.events,
         result.stats.end_time,
         wall_ns / 1e6,
         walls[0].as_secs_f64() * 1e3,
-        walls[REPETITIONS - 1].as_secs_f64() * 1e3,
+        walls[repetitions - 1].as_secs_f64() * 1e3,
     );
     println!("trace digest {}", result.digest);
     println!(

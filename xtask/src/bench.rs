@@ -10,7 +10,17 @@ use crate::{cargo, workspace_root};
 const SWEEP_SCENARIO: &str = "scenarios/dedup/correct.ron";
 const SWEEP_SEEDS: &str = "0..4000";
 
-pub fn run() -> Result<(), String> {
+pub fn run(args: &[String]) -> Result<(), String> {
+    match args {
+        [] => wall_clock(),
+        [flag] if flag == "--instructions" => instructions(),
+        _ => Err(format!(
+            "unknown bench arguments {args:?}: `cargo xtask bench` or `cargo xtask bench --instructions`"
+        )),
+    }
+}
+
+fn wall_clock() -> Result<(), String> {
     let bench = |package: &str, example: &str| {
         cargo(&[
             "run",
@@ -83,4 +93,102 @@ fn sweep_scaling() -> Result<(), String> {
         all / one
     );
     Ok(())
+}
+
+/// Delivered messages in one repetition of `quorum_bench` and of
+/// `bare_heap_bench` (the same workload).
+const BENCH_MESSAGES: u64 = 200_000;
+
+/// Issue #15's goal for the engine, in instructions per delivered message.
+const GOAL_IR_PER_MESSAGE: u64 = 500;
+
+/// `cargo xtask bench --instructions`: the engine benchmark and the bare
+/// binary-heap loop under callgrind, one repetition each. Instruction
+/// counts do not swing with the machine's load as wall times do, so this
+/// is the figure to compare across changes.
+fn instructions() -> Result<(), String> {
+    cargo(&[
+        "build",
+        "--quiet",
+        "--locked",
+        "--profile",
+        "bench",
+        "-p",
+        "sim-core",
+        "--example",
+        "quorum_bench",
+        "--example",
+        "bare_heap_bench",
+    ])?;
+    let dsim = callgrind("quorum_bench")?;
+    let bare = callgrind("bare_heap_bench")?;
+    let per = |ir: u64| ir as f64 / BENCH_MESSAGES as f64;
+    println!(
+        "quorum_bench     {ir:>13} instructions, {:.0} per delivered message",
+        per(dsim),
+        ir = thousands(dsim)
+    );
+    println!(
+        "bare_heap_bench  {ir:>13} instructions, {:.0} per delivered message (no network model, digest, history or checks)",
+        per(bare),
+        ir = thousands(bare)
+    );
+    println!(
+        "instructions-bench dsim_ir_per_msg={:.0} bare_ir_per_msg={:.0} ratio={:.2} goal_ir_per_msg={GOAL_IR_PER_MESSAGE}",
+        per(dsim),
+        per(bare),
+        bare as f64 / dsim as f64
+    );
+    Ok(())
+}
+
+/// Runs a benchmark example once under callgrind; its instruction count.
+fn callgrind(example: &str) -> Result<u64, String> {
+    let root = workspace_root();
+    let binary = root.join("target/release/examples").join(example);
+    let out = root.join(format!("target/callgrind.{example}.out"));
+    eprintln!(
+        "$ valgrind --tool=callgrind {} --repetitions 1",
+        binary.display()
+    );
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(&binary)
+        .args(["--repetitions", "1"])
+        .current_dir(&root)
+        .output()
+        .map_err(|e| {
+            format!("cannot run valgrind ({e}): install it (Debian: apt-get install valgrind)")
+        })?;
+    if !output.status.success() {
+        return Err(format!(
+            "valgrind {example} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    // "==123== Collected : 221341030"
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
+        .lines()
+        .find_map(|l| {
+            l.split_once("Collected :")
+                .map(|(_, n)| n.trim().to_owned())
+        })
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| {
+            format!("no instruction count in callgrind's output for {example}: {stderr}")
+        })
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -2,7 +2,8 @@
 //!
 //! - `ci`: exactly what CI runs (format, lints, tests, the scenario library,
 //!   then `k8s` and `slurm`).
-//! - `bench`: the benchmarks whose figures the README quotes.
+//! - `bench`: the benchmarks whose figures the README quotes; `bench
+//!   --instructions` the engine's instruction count under callgrind.
 //! - `k8s`: the Kubernetes Job example validated against the schema.
 //! - `slurm`: the Slurm array example run on a real one-node Slurm.
 //! - `gallery`: the example reports' screenshots, from shipped scenarios.
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
-        Some("bench") => bench::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("k8s") => k8s::run(),
         Some("slurm") => slurm::run(),
         Some("gallery") => gallery::run(),
@@ -30,6 +31,9 @@ fn main() -> ExitCode {
                 "  ci       format check, clippy -D warnings, all tests, the scenario library, k8s, slurm"
             );
             eprintln!("  bench    the engine and checker benchmarks (release build)");
+            eprintln!(
+                "           --instructions: the engine and a bare heap loop under callgrind (valgrind)"
+            );
             eprintln!("  k8s      validate the Kubernetes Job example against the schema (pip)");
             eprintln!(
                 "  slurm    run the Slurm array example on a real one-node Slurm (root; apt)"
