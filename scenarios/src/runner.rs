@@ -26,9 +26,17 @@ pub fn run_seed(
 }
 
 /// Runs `seeds` on `jobs` threads (0 = every core), in seed order, with a
-/// progress bar on a terminal.
+/// progress bar on a terminal. Every record is kept: for a few seeds
+/// (a grid cell, a shrink's scan). A sweep streams instead
+/// (`run_seeds_in_batches`).
 pub fn run_seeds(prepared: &Prepared, seeds: &[u64], jobs: usize) -> Vec<RunRecord> {
-    run_seeds_in_batches(prepared, seeds, jobs, |_| Ok(())).expect("no batch hook fails")
+    let mut records = Vec::with_capacity(seeds.len());
+    run_seeds_in_batches(prepared, seeds, jobs, |batch| {
+        records.extend(batch);
+        Ok(())
+    })
+    .expect("no batch hook fails");
+    records
 }
 
 /// Seeds per thread in a batch of `run_seeds_in_batches`: enough that the
@@ -36,20 +44,21 @@ pub fn run_seeds(prepared: &Prepared, seeds: &[u64], jobs: usize) -> Vec<RunReco
 /// that a killed sweep has written most of what it ran.
 const BATCH_SEEDS_PER_THREAD: usize = 64;
 
-/// `run_seeds`, handing each batch of finished records, in seed order, to
-/// `on_batch` (a sweep writes them out) before the next batch starts.
+/// Runs `seeds` as `run_seeds` does, handing each batch of finished
+/// records, in seed order, to `on_batch` (a sweep writes them out) before
+/// the next batch starts. Nothing is kept here: memory stays flat over
+/// any number of seeds, whatever `on_batch` does not keep.
 pub fn run_seeds_in_batches(
     prepared: &Prepared,
     seeds: &[u64],
     jobs: usize,
-    mut on_batch: impl FnMut(&[RunRecord]) -> std::io::Result<()>,
-) -> std::io::Result<Vec<RunRecord>> {
+    mut on_batch: impl FnMut(Vec<RunRecord>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let progress = progress_bar(seeds.len() as u64);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .expect("a thread pool");
-    let mut records = Vec::with_capacity(seeds.len());
     let batch_seeds = BATCH_SEEDS_PER_THREAD * pool.current_num_threads();
     for batch in seeds.chunks(batch_seeds) {
         let done: Vec<RunRecord> = pool.install(|| {
@@ -62,11 +71,10 @@ pub fn run_seeds_in_batches(
                 })
                 .collect()
         });
-        on_batch(&done)?;
-        records.extend(done);
+        on_batch(done)?;
     }
     progress.finish_and_clear();
-    Ok(records)
+    Ok(())
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal (CI logs).

@@ -45,6 +45,8 @@ fn wall_clock() -> Result<(), String> {
     bench("scenarios", "lincheck_hard_bench")?;
     // Loading a scenario: parse, resolve names, validate.
     bench("scenarios", "parse_bench")?;
+    // A sweep's memory: 10,000 seeds, then 100,000; it must stay flat.
+    bench("scenarios", "sweep_memory_bench")?;
     sweep_scaling()
 }
 

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use crate::commands::report::{slug, write_sweep_report};
 use crate::commands::sweep::summarize;
 use crate::commands::{Failure, Outcome, read_text, write_text};
+use crate::sweep::Tally;
 use crate::sweep::{Shard, merge, render};
 
 /// Merge sweep shard files into the unsharded output; failures summarised as by sweep.
@@ -57,10 +58,14 @@ pub fn merge_files(args: &MergeArgs, stdout: &mut dyn Write) -> Outcome {
         trailer.dsim,
         trailer.scenario_digest
     )?;
+    let mut tally = Tally::default();
+    for line in &merged.lines {
+        tally.add(line);
+    }
     let exit = summarize(
         &trailer.path,
         &trailer.expect,
-        &merged.lines,
+        &tally,
         Shard::WHOLE,
         summary,
     )?;

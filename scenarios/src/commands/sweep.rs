@@ -5,7 +5,6 @@
 //! finish and the trailer last, so a killed shard is told from a finished
 //! one. `dsim merge` (`merge.rs`) reassembles shards.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -16,7 +15,9 @@ use crate::commands::{Failure, Outcome, load_scenario};
 use crate::load::Prepared;
 use crate::runner::{SeedLine, accepts, replay_command, run_seeds_in_batches};
 use crate::stopwatch::Stopwatch;
-use crate::sweep::{DSIM_VERSION, Shard, ShardWriter, Trailer, parse_seed_range, scenario_digest};
+use crate::sweep::{
+    DSIM_VERSION, Shard, ShardWriter, Tally, Trailer, parse_seed_range, scenario_digest,
+};
 
 /// Run many seeds on every core; JSON lines out, failures grouped.
 #[derive(Debug, clap::Args)]
@@ -58,7 +59,16 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Outcome {
     let name = &prepared.scenario.name;
     let trailer = trailer_of(&prepared, &range, args.shard, seeds.len());
     let stopwatch = Stopwatch::start();
-    let lines = run_writing(&prepared, &seeds, args.jobs, args.out.as_deref(), &trailer)?;
+    // The report draws every seed's metrics, so only a report keeps lines.
+    let keep_lines = args.report.is_some();
+    let (tally, lines) = run_writing(
+        &prepared,
+        &seeds,
+        args.jobs,
+        args.out.as_deref(),
+        &trailer,
+        keep_lines,
+    )?;
     let wall = stopwatch.seconds();
     let threads = if args.jobs == 0 {
         rayon::current_num_threads()
@@ -68,12 +78,12 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Outcome {
     writeln!(
         out,
         "{name}: {} seeds (shard {}) in {:.2} s on {threads} threads ({:.0} seeds/s)",
-        lines.len(),
+        tally.seeds,
         args.shard,
         wall,
-        lines.len() as f64 / wall.max(1e-9)
+        tally.seeds as f64 / wall.max(1e-9)
     )?;
-    let exit = summarize(&prepared.path, &trailer.expect, &lines, args.shard, out)?;
+    let exit = summarize(&prepared.path, &trailer.expect, &tally, args.shard, out)?;
     if let Some(path) = &args.out {
         writeln!(out, "results   {}", path.display())?;
     }
@@ -108,15 +118,18 @@ fn trailer_of(prepared: &Prepared, range: &Range<u64>, shard: Shard, count: usiz
     }
 }
 
-/// Runs the seeds; with `out`, writes each batch of lines as it finishes
-/// and the trailer at the end.
+/// Runs the seeds, counting them into a tally; with `out`, writes each
+/// batch of lines as it finishes and the trailer at the end. Lines are
+/// kept only with `keep_lines` (a report): otherwise memory stays flat
+/// over any number of seeds.
 fn run_writing(
     prepared: &Prepared,
     seeds: &[u64],
     jobs: usize,
     out: Option<&Path>,
     trailer: &Trailer,
-) -> Result<Vec<SeedLine>, Failure> {
+    keep_lines: bool,
+) -> Result<(Tally, Vec<SeedLine>), Failure> {
     // Created before any seed runs: a path that cannot be written is bad
     // input now, not after an hour of seeds.
     let mut writer = out
@@ -124,20 +137,26 @@ fn run_writing(
         .transpose()
         .map_err(|e| cannot_write(out, e))?;
     let name = &prepared.scenario.name;
-    let mut lines: Vec<SeedLine> = Vec::with_capacity(seeds.len());
+    let mut tally = Tally::default();
+    let mut lines: Vec<SeedLine> = Vec::new();
     run_seeds_in_batches(prepared, seeds, jobs, |batch| {
         let batch: Vec<SeedLine> = batch.iter().map(|r| SeedLine::new(name, r)).collect();
         if let Some(w) = &mut writer {
             w.lines(&batch)?;
         }
-        lines.extend(batch);
+        for line in &batch {
+            tally.add(line);
+        }
+        if keep_lines {
+            lines.extend(batch);
+        }
         Ok(())
     })
     .map_err(|e| cannot_write(out, e))?;
     if let Some(w) = writer {
         w.finish(trailer).map_err(|e| cannot_write(out, e))?;
     }
-    Ok(lines)
+    Ok((tally, lines))
 }
 
 fn cannot_write(path: Option<&Path>, source: std::io::Error) -> Failure {
@@ -155,70 +174,60 @@ fn cannot_write(path: Option<&Path>, source: std::io::Error) -> Failure {
 pub fn summarize(
     path: &str,
     expected: &str,
-    lines: &[SeedLine],
+    tally: &Tally,
     shard: Shard,
     out: &mut dyn Write,
 ) -> std::io::Result<Exit> {
-    let mut groups: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
-    for line in lines {
-        groups.entry(&line.verdict).or_default().push(line.seed);
-    }
-    for (verdict, seeds) in &groups {
-        let share = 100.0 * seeds.len() as f64 / lines.len().max(1) as f64;
+    let share = |n: u64| 100.0 * n as f64 / tally.seeds.max(1) as f64;
+    for (verdict, v) in tally.verdicts() {
         writeln!(
             out,
-            "  {verdict:<24} {:>7} seeds ({share:.1}%)",
-            seeds.len()
+            "  {verdict:<24} {:>7} seeds ({:.1}%)",
+            v.count,
+            share(v.count)
         )?;
-        if *verdict != "pass" {
-            let first = position(lines, seeds[0]) + 1;
-            let median = median_seeds_to_failure(lines, verdict);
+        if verdict != "pass" {
             writeln!(
                 out,
-                "      first at seed {} ({first} seeds to first failure; median from any start: {median})",
-                seeds[0]
+                "      first at seed {} ({} seeds to first failure; median from any start: {})",
+                v.first[0],
+                v.first_after,
+                tally.median_seeds_to(verdict)
             )?;
-            for &seed in seeds.iter().take(3) {
+            for &seed in &v.first {
                 writeln!(out, "      {}", replay_command(path, seed))?;
             }
         }
     }
     // "Sometimes" coverage: how many seeds reached each label.
-    let mut reached: BTreeMap<&str, u64> = BTreeMap::new();
-    for line in lines {
-        for label in line.reached.keys() {
-            *reached.entry(label).or_default() += 1;
-        }
-    }
-    for (label, seeds) in &reached {
-        let share = 100.0 * *seeds as f64 / lines.len().max(1) as f64;
-        writeln!(out, "  reached {label:<32} {seeds:>7} seeds ({share:.1}%)")?;
-    }
-    let failing: Vec<&SeedLine> = lines.iter().filter(|l| l.verdict != "pass").collect();
-    if !failing.is_empty() && groups.len() > 2 {
-        // Several checks fired: how often is the design caught at all?
-        let caught: Vec<SeedLine> = lines
-            .iter()
-            .map(|l| SeedLine {
-                verdict: caught_label(l),
-                ..l.clone()
-            })
-            .collect();
+    for (label, seeds) in tally.reached() {
         writeln!(
             out,
-            "  caught by any check      {:>7} seeds ({:.1}%), median seeds to first failure from any start: {}",
-            failing.len(),
-            100.0 * failing.len() as f64 / lines.len().max(1) as f64,
-            median_seeds_to_failure(&caught, "caught")
+            "  reached {label:<32} {seeds:>7} seeds ({:.1}%)",
+            share(*seeds)
+        )?;
+    }
+    let failing = tally.failing();
+    if failing > 0 && tally.verdicts().len() > 2 {
+        // Several checks fired: how often is the design caught at all?
+        writeln!(
+            out,
+            "  caught by any check      {failing:>7} seeds ({:.1}%), median seeds to first failure from any start: {}",
+            share(failing),
+            tally.median_seeds_to_any()
         )?;
     }
     // A correct design must pass every seed. A broken one must be caught by
     // its named check at least once (unless this is one shard of many);
     // other checks catching it on other seeds are catches too.
     let ok = if expected == "pass" {
-        failing.is_empty()
+        failing == 0
     } else {
-        groups.keys().any(|label| accepts(expected, label)) || shard != Shard::WHOLE
+        tally
+            .verdicts()
+            .keys()
+            .any(|label| accepts(expected, label))
+            || shard != Shard::WHOLE
     };
     let wanted = if expected == "pass" {
         "every seed passes".to_owned()
@@ -227,36 +236,4 @@ pub fn summarize(
     };
     writeln!(out, "expected  {wanted}: {}", if ok { "yes" } else { "NO" })?;
     Ok(if ok { Exit::Expected } else { Exit::Unexpected })
-}
-
-/// How many seeds a sweep starting at a random seed of this range runs
-/// until it meets a `verdict` failure, as a median over every start (a
-/// start with no failure after it counts as "never" and sorts last, shown
-/// as `>N`).
-pub fn median_seeds_to_failure(lines: &[SeedLine], verdict: &str) -> String {
-    let mut next_failure: Option<usize> = None;
-    let mut distances: Vec<Option<usize>> = vec![None; lines.len()];
-    for i in (0..lines.len()).rev() {
-        if lines[i].verdict == verdict {
-            next_failure = Some(i);
-        }
-        distances[i] = next_failure.map(|f| f - i + 1);
-    }
-    distances.sort_by_key(|d| d.unwrap_or(usize::MAX));
-    match distances.get(distances.len() / 2).copied().flatten() {
-        Some(d) => d.to_string(),
-        None => format!(">{}", lines.len() / 2),
-    }
-}
-
-fn caught_label(line: &SeedLine) -> String {
-    if line.verdict == "pass" {
-        "pass".to_owned()
-    } else {
-        "caught".to_owned()
-    }
-}
-
-fn position(lines: &[SeedLine], seed: u64) -> usize {
-    lines.iter().position(|l| l.seed == seed).unwrap_or(0)
 }

@@ -8,11 +8,13 @@
 
 mod merge;
 mod output;
+mod tally;
 
 use std::ops::Range;
 
 pub use merge::merge;
 pub use output::{DSIM_VERSION, ShardFile, ShardWriter, Trailer, parse, render, scenario_digest};
+pub use tally::Tally;
 
 /// `K/N`: this process runs shard K (0-based) of N.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
