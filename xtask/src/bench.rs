@@ -79,7 +79,7 @@ fn sweep_scaling() -> Result<(), String> {
             .output()
             .map_err(|e| format!("cannot run dsim: {e}"))?;
         let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        // "name: N seeds (shard 0/1) in S s on J threads (R seeds/s)"
+        // "name: N seeds (shard 0/1) in S s on J threads (R seeds/s, E M events/s)"
         let first = text.lines().next().unwrap_or_default();
         println!("{first}");
         first

@@ -17,7 +17,9 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use sim_core::history::CompletionFeed;
+use std::collections::hash_map::Entry;
 use sim_core::{Breach, Invariant, NodeId, OpId, Step, World};
 
 use super::Layout;
@@ -92,8 +94,10 @@ pub struct UniqueIds {
     map: IdMap,
     feed: CompletionFeed<Op, Ret>,
     book: GrantBook,
-    /// Every ID handed out: the operation and server it went with.
-    seen: BTreeMap<u64, (OpId, NodeId)>,
+    /// Every ID handed out: the operation and server it went with. Only
+    /// looked up, never iterated, so a hash map (deterministic Fx hashing)
+    /// serves: the hottest structure of a KGS run.
+    seen: FxHashMap<u64, (OpId, NodeId)>,
     /// `RandomIds`: IDs are drawn from 2^bits values, not mapped counters.
     random_bits: Option<u32>,
 }
@@ -106,7 +110,7 @@ impl UniqueIds {
             map,
             feed: CompletionFeed::default(),
             book: GrantBook::new(layout),
-            seen: BTreeMap::new(),
+            seen: FxHashMap::default(),
             random_bits,
         }
     }
@@ -179,11 +183,16 @@ impl Invariant<KgsNode> for UniqueIds {
                 return Ok(());
             };
             for &id in &ret.ids {
-                if let Some(&(first, server)) = seen.get(&id) {
-                    duplicate = Some((id, first, server, op.id, ret.server));
-                    return Err(());
+                match seen.entry(id) {
+                    Entry::Occupied(first) => {
+                        let &(first, server) = first.get();
+                        duplicate = Some((id, first, server, op.id, ret.server));
+                        return Err(());
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert((op.id, ret.server));
+                    }
                 }
-                seen.insert(id, (op.id, ret.server));
             }
             Ok(())
         });

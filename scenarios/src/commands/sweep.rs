@@ -77,11 +77,12 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Outcome {
     };
     writeln!(
         out,
-        "{name}: {} seeds (shard {}) in {:.2} s on {threads} threads ({:.0} seeds/s)",
+        "{name}: {} seeds (shard {}) in {:.2} s on {threads} threads ({:.0} seeds/s, {:.2} M events/s)",
         tally.seeds,
         args.shard,
         wall,
-        tally.seeds as f64 / wall.max(1e-9)
+        tally.seeds as f64 / wall.max(1e-9),
+        tally.events as f64 / wall.max(1e-9) / 1e6
     )?;
     let exit = summarize(&prepared.path, &trailer.expect, &tally, args.shard, out)?;
     if let Some(path) = &args.out {

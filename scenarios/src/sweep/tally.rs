@@ -16,6 +16,8 @@ const FIRST_KEPT: usize = 3;
 pub struct Tally {
     /// Seeds added.
     pub seeds: u64,
+    /// Engine events over every seed added.
+    pub events: u64,
     verdicts: BTreeMap<String, Verdict>,
     /// Any failure at all (for "caught by any check").
     caught: Gaps,
@@ -86,6 +88,7 @@ impl Tally {
     /// Adds the next seed's line (seeds must come in sweep order).
     pub fn add(&mut self, line: &SeedLine) {
         self.seeds += 1;
+        self.events += line.events;
         let failed = line.verdict != "pass";
         let seen = self.seeds;
         // A verdict met for the first time: the seeds before it were
