@@ -22,6 +22,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::check::{Breach, HistoryCheck, HistoryVerdict, Invariant, Step};
 use crate::history::{History, OpId, Shown};
 use crate::node::{Node, NodeId};
@@ -187,6 +189,13 @@ pub struct SameOrder {
     streams: Arc<Streams>,
     posts: Posts,
     views: Views,
+    /// (stream, a, b) → the latest place in b's order of anything a has
+    /// shown that b shows too. When a shows x, which b showed at place
+    /// p, the two disagree exactly when this is past p: something a
+    /// showed before x, b showed after x. One lookup per pair replaces a
+    /// scan of everything a showed before, which made a long
+    /// conversation's check quadratic. Only looked up, never iterated.
+    latest: FxHashMap<(u64, NodeId, NodeId), usize>,
 }
 
 impl SameOrder {
@@ -195,7 +204,38 @@ impl SameOrder {
             streams,
             posts: Posts::default(),
             views: Views::default(),
+            latest: FxHashMap::default(),
         }
+    }
+
+    /// The first item `node` showed before `x` that `other` showed after
+    /// `x_at`: the pair to report (a scan, run only when one exists, and
+    /// in debug builds to check `latest`).
+    fn out_of_order(&self, stream: u64, node: NodeId, other: NodeId, x_at: usize) -> Option<u64> {
+        let before: &[u64] = self
+            .views
+            .order
+            .get(&(stream, node))
+            .map_or(&[], Vec::as_slice);
+        before.iter().copied().find(|&y| {
+            self.views
+                .place
+                .get(&(stream, other, y))
+                .is_some_and(|&y_at| y_at > x_at)
+        })
+    }
+
+    /// The other participants of `stream` that have shown `x`, with its place.
+    fn others_showing(&self, stream: u64, node: NodeId, x: u64) -> Vec<(NodeId, usize)> {
+        self.views
+            .order
+            .range((stream, NodeId(0))..=(stream, NodeId(u32::MAX)))
+            .filter(|((_, other), _)| *other != node)
+            .filter_map(|(&(_, other), _)| {
+                let &x_at = self.views.place.get(&(stream, other, x))?;
+                Some((other, x_at))
+            })
+            .collect()
     }
 }
 
@@ -211,49 +251,47 @@ where
         let history = world.history();
         self.posts.update(history);
         for show in self.views.new_shows(history) {
-            let stream = show.stream;
-            let x = show.item;
-            let before: &[u64] = self
-                .views
-                .order
-                .get(&(stream, show.node))
-                .map_or(&[], Vec::as_slice);
+            let (stream, x, node) = (show.stream, show.item, show.node);
             // Every other participant that shows x must show, before x,
-            // whatever of `before` it shows at all.
-            for (&(s, other), _) in self
-                .views
-                .order
-                .range((stream, NodeId(0))..=(stream, NodeId(u32::MAX)))
-            {
-                if other == show.node || s != stream {
+            // whatever of what `node` showed before it shows at all.
+            let others = self.others_showing(stream, node, x);
+            for &(other, x_at) in &others {
+                let latest = self.latest.get(&(stream, node, other)).copied();
+                let disagree = latest.is_some_and(|at| at > x_at);
+                debug_assert_eq!(
+                    disagree,
+                    self.out_of_order(stream, node, other, x_at).is_some(),
+                    "the latest places agree with a scan"
+                );
+                if !disagree {
                     continue;
                 }
-                let Some(&x_at) = self.views.place.get(&(stream, other, x)) else {
-                    continue;
-                };
-                if let Some(&y) = before.iter().find(|&&y| {
-                    self.views
-                        .place
-                        .get(&(stream, other, y))
-                        .is_some_and(|&y_at| y_at > x_at)
-                }) {
-                    let ops: Vec<OpId> = [x, y]
-                        .iter()
-                        .filter_map(|item| {
-                            self.posts.by_item.get(&(stream, *item)).map(|(op, _)| *op)
-                        })
-                        .collect();
-                    let (xs, ys) = (self.streams.item(x), self.streams.item(y));
-                    return Err(Breach::new(format!(
-                        "in {}, {} showed {ys} before {xs}, but {} showed {xs} before {ys}",
-                        self.streams.stream(stream),
-                        self.streams.name(show.node),
-                        self.streams.name(other)
-                    ))
-                    .with_ops(ops));
-                }
+                let y = self
+                    .out_of_order(stream, node, other, x_at)
+                    .expect("a later place means such an item");
+                let ops: Vec<OpId> = [x, y]
+                    .iter()
+                    .filter_map(|item| self.posts.by_item.get(&(stream, *item)).map(|(op, _)| *op))
+                    .collect();
+                let (xs, ys) = (self.streams.item(x), self.streams.item(y));
+                return Err(Breach::new(format!(
+                    "in {}, {} showed {ys} before {xs}, but {} showed {xs} before {ys}",
+                    self.streams.stream(stream),
+                    self.streams.name(node),
+                    self.streams.name(other)
+                ))
+                .with_ops(ops));
             }
+            let x_here = self.views.order.get(&(stream, node)).map_or(0, Vec::len);
             self.views.add(show);
+            // x is now among what `node` showed, at `x_here`, and among
+            // what each of `others` showed.
+            for (other, x_at) in others {
+                let mine = self.latest.entry((stream, node, other)).or_insert(x_at);
+                *mine = (*mine).max(x_at);
+                let theirs = self.latest.entry((stream, other, node)).or_insert(x_here);
+                *theirs = (*theirs).max(x_here);
+            }
         }
         Ok(())
     }
