@@ -36,8 +36,10 @@ fn wall_clock() -> Result<(), String> {
     };
     // The engine: 200,000 delivered messages of a quorum workload.
     bench("sim-core", "quorum_bench")?;
-    // Scale: setup time and event rate at 10 and 10,000 nodes.
+    // Scale: setup time and event rate at 10, 10,000 and 100,000 nodes.
     bench("sim-core", "scale_bench")?;
+    // Deep queues: the same workload with 1,000,000 timers parked.
+    bench("sim-core", "deep_queue_bench")?;
     // The linearizability checker through `dsim lincheck`: 10,000 operations.
     bench("scenarios", "lincheck_bench")?;
     // ... and issue #8's 50-client history, whose key 0 makes the search
