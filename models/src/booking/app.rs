@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use sim_core::{ConnEvent, ConnId, Ctx, MonotonicTime, NodeId};
 
-use super::ledger::{Ledger, OrderId, OrderState};
+use super::ledger::{Ledger, OrderId, OrderState, SeatMap};
 use super::msg::{ChargeStatus, Msg, Ticket, Tx, TxOutcome};
 use super::node::{BookingNode, Timer};
 use super::{BookingConfig, Layout, Variant, labels};
@@ -42,6 +42,9 @@ pub struct App {
     txs: BTreeMap<u64, Waiting>,
     pays: BTreeMap<OrderId, Pay>,
     view: Ledger,
+    /// The last seat map computed from `view`, while `view` is unchanged:
+    /// maps are asked for far more often than the journal moves.
+    map_cache: Option<SeatMap>,
     view_fresh: Option<MonotonicTime>,
     /// A refresh in flight, and when it was sent: the map it brings is
     /// at least that fresh.
@@ -91,6 +94,7 @@ impl App {
         App {
             layout: Layout::of(config),
             view: config.ledger(),
+            map_cache: None,
             config: Arc::clone(config),
             leader: None,
             conn: None,
@@ -212,7 +216,16 @@ impl App {
             ctx.reached(labels::STALE_MAP_SERVED);
         }
         ctx.count("maps_served", 1);
-        let free = self.view.free_seats(now);
+        let cached = self.map_cache.as_ref().filter(|m| m.holds_at(now));
+        let free = match cached {
+            Some(map) => map.bits.clone(),
+            None => {
+                let map = self.view.free_seats_window(now);
+                let bits = map.bits.clone();
+                self.map_cache = Some(map);
+                bits
+            }
+        };
         ctx.send(user, Msg::Map { request, free, zone_left, offset, current });
     }
 
@@ -307,9 +320,11 @@ impl App {
                 if let TxOutcome::Journal { snapshot, entries, head, vouched_ago_ns } = outcome {
                     if let Some(snapshot) = snapshot {
                         self.view = *snapshot;
+                        self.map_cache = None;
                     }
                     for entry in entries.iter().skip(self.view.offset.saturating_sub(head - entries.len() as u64) as usize) {
                         self.view.apply(entry);
+                        self.map_cache = None;
                     }
                     // As fresh as the moment the leader was last vouched
                     // for, counted back from when the refresh was sent (the

@@ -238,13 +238,37 @@ impl Ledger {
 
     /// The free seats at `now_ns`, one bit each (the seat map).
     pub fn free_seats(&self, now_ns: i64) -> Vec<u64> {
-        let mut bits = vec![0u64; usize::from(self.seats).div_ceil(64)];
-        for seat in 0..self.seats {
-            if self.seat_holder(seat, now_ns).is_none() {
-                bits[usize::from(seat) / 64] |= 1 << (seat % 64);
+        self.free_seats_window(now_ns).bits
+    }
+
+    /// The free seats at `now_ns`, and the times between which they stay
+    /// the same while the ledger does: an order flips only when `now`
+    /// crosses its expiry plus the margin.
+    pub fn free_seats_window(&self, now_ns: i64) -> SeatMap {
+        let mut map = SeatMap {
+            bits: vec![0u64; usize::from(self.seats).div_ceil(64)],
+            from_ns: i64::MIN,
+            until_ns: i64::MAX,
+        };
+        for (seat, holder) in self.holder.iter().enumerate().take(usize::from(self.seats)) {
+            let held = holder
+                .and_then(|order| self.orders.get(&order))
+                .is_some_and(|o| {
+                    if matches!(o.state, OrderState::Held | OrderState::Paying) {
+                        let flips = o.expires_ns.saturating_add(self.margin_ns);
+                        if now_ns < flips {
+                            map.until_ns = map.until_ns.min(flips);
+                        } else {
+                            map.from_ns = map.from_ns.max(flips);
+                        }
+                    }
+                    o.holds(now_ns, self.margin_ns)
+                });
+            if !held {
+                map.bits[seat / 64] |= 1 << (seat % 64);
             }
         }
-        bits
+        map
     }
 
     /// Forgets zone orders that can never count again.
@@ -255,6 +279,21 @@ impl Ledger {
                 .get(id)
                 .is_some_and(|o| !matches!(o.state, OrderState::Released | OrderState::Refunded))
         });
+    }
+}
+
+/// A seat map and the times it holds for, while the ledger is unchanged:
+/// `from_ns <= now < until_ns`.
+#[derive(Clone, Debug)]
+pub struct SeatMap {
+    pub bits: Vec<u64>,
+    pub from_ns: i64,
+    pub until_ns: i64,
+}
+
+impl SeatMap {
+    pub fn holds_at(&self, now_ns: i64) -> bool {
+        self.from_ns <= now_ns && now_ns < self.until_ns
     }
 }
 
@@ -291,6 +330,25 @@ mod tests {
         l.apply(&Entry::Paid { order: OrderId(1) });
         assert_eq!(l.can_hold(&[4], 0, 5_000), Err(Conflict::Seat(4)), "paid holds for good");
         assert_eq!(free_list(&l.free_seats(5_000), 10), vec![0, 1, 2, 5, 6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn a_seat_map_holds_until_the_next_order_flips_and_from_the_last() {
+        let mut l = Ledger::new(10, 5, 100);
+        l.apply(&hold(1, &[3, 4], 0, 1_000));
+        l.apply(&hold(2, &[7], 0, 2_000));
+        let early = l.free_seats_window(500);
+        // Order 1 flips at 1,000 + the 100 margin, the first to flip.
+        assert_eq!((early.from_ns, early.until_ns), (i64::MIN, 1_100));
+        assert!(early.holds_at(1_099) && !early.holds_at(1_100));
+        let later = l.free_seats_window(1_100);
+        assert_eq!((later.from_ns, later.until_ns), (1_100, 2_100));
+        assert!(!later.holds_at(1_099), "a clock stepped back is outside it");
+        for now in [500, 1_099] {
+            assert_eq!(early.bits, l.free_seats(now));
+        }
+        assert_ne!(early.bits, later.bits);
+        assert_eq!(free_list(&later.bits, 10), vec![0, 1, 2, 3, 4, 5, 6, 8, 9]);
     }
 
     #[test]
