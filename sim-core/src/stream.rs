@@ -303,6 +303,12 @@ pub struct SenderOrder {
     streams: Arc<Streams>,
     posts: Posts,
     views: Views,
+    /// (stream, shower, sender) → the latest invocation, by history
+    /// position, of the sender's items the shower has shown. An
+    /// acknowledged x comes too late exactly when this is past x's
+    /// completion. One lookup replaces a scan of everything shown before.
+    /// Only looked up, never iterated.
+    latest_invoked: FxHashMap<(u64, NodeId, NodeId), u64>,
 }
 
 impl SenderOrder {
@@ -311,7 +317,21 @@ impl SenderOrder {
             streams,
             posts: Posts::default(),
             views: Views::default(),
+            latest_invoked: FxHashMap::default(),
         }
+    }
+
+    /// Notes `show` as shown, with its sender's invocation.
+    fn add<O, R>(&mut self, show: &Shown, history: &History<O, R>) {
+        if let Some(&(op, sender)) = self.posts.by_item.get(&(show.stream, show.item)) {
+            let invoked = history.get(op).invoke.position;
+            let latest = self
+                .latest_invoked
+                .entry((show.stream, show.node, sender))
+                .or_insert(invoked);
+            *latest = (*latest).max(invoked);
+        }
+        self.views.add(show);
     }
 }
 
@@ -329,24 +349,38 @@ where
         for show in self.views.new_shows(history) {
             let stream = show.stream;
             let Some(&(x_op, sender)) = self.posts.by_item.get(&(stream, show.item)) else {
-                self.views.add(show);
+                self.add(show, history);
                 continue; // `shown_once` speaks to that
             };
             let x_post = history.get(x_op);
-            let before = self
-                .views
-                .order
-                .get(&(stream, show.node))
-                .map_or(&[][..], Vec::as_slice);
             // An item y shown earlier that the sender sent after x was
             // acknowledged: the user sees the sender's later words first.
-            let later = before.iter().find_map(|&y| {
-                let &(y_op, y_sender) = self.posts.by_item.get(&(stream, y))?;
-                let y_post = history.get(y_op);
-                (y_sender == sender && x_post.ok_value().is_some() && x_post.precedes(y_post))
-                    .then_some((y, y_op))
-            });
-            if let Some((y, y_op)) = later {
+            let too_late = x_post.ok_value().is_some()
+                && x_post.completion.as_ref().is_some_and(|done| {
+                    self.latest_invoked
+                        .get(&(stream, show.node, sender))
+                        .is_some_and(|&invoked| done.stamp.position < invoked)
+                });
+            let later = |this: &Self| {
+                let before = this
+                    .views
+                    .order
+                    .get(&(stream, show.node))
+                    .map_or(&[][..], Vec::as_slice);
+                before.iter().find_map(|&y| {
+                    let &(y_op, y_sender) = this.posts.by_item.get(&(stream, y))?;
+                    let y_post = history.get(y_op);
+                    (y_sender == sender && x_post.ok_value().is_some() && x_post.precedes(y_post))
+                        .then_some((y, y_op))
+                })
+            };
+            debug_assert_eq!(
+                too_late,
+                later(self).is_some(),
+                "the latest invocations agree with a scan"
+            );
+            if too_late {
+                let (y, y_op) = later(self).expect("a later invocation means such an item");
                 let (xs, ys) = (self.streams.item(show.item), self.streams.item(y));
                 return Err(Breach::new(format!(
                     "{} showed {ys} before {xs}, though {} sent {ys} only after {xs} was \
@@ -356,7 +390,7 @@ where
                 ))
                 .with_ops([x_op, y_op]));
             }
-            self.views.add(show);
+            self.add(show, history);
         }
         Ok(())
     }
