@@ -4,20 +4,10 @@
 //! golden file is bad input (exit 2) naming its line.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn dsim(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dsim"))
-        .args(args)
-        .output()
-        .expect("dsim runs");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        output.status.code().unwrap(),
-        text(&output.stdout),
-        text(&output.stderr),
-    )
-}
+mod common;
+
+use common::dsim;
 
 /// A folder holding one small library scenario (three seeds).
 fn folder(test: &str) -> PathBuf {

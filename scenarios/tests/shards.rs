@@ -11,24 +11,9 @@ use std::process::Command;
 const SCENARIO: &str = "dedup/correct.ron";
 const SEEDS: &str = "0..40";
 
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dsim-shards-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
 
-/// Runs dsim in the scenarios folder: exit code, stdout, stderr.
-fn dsim_out(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("dsim runs");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let code = output.status.code().unwrap();
-    (code, text(&output.stdout), text(&output.stderr))
-}
+use common::{dsim as dsim_out, scratch};
 
 fn dsim(args: &[&str]) -> (i32, String) {
     let (code, _, err) = dsim_out(args);

@@ -329,7 +329,7 @@ fn operation_record<O: ExportOp<R>, R>(
 /// One line of a sweep's JSON-lines output: everything about a seed that
 /// does not depend on the machine (no wall time), so outputs compare byte
 /// for byte across thread counts and shards.
-#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedLine {
     pub scenario: String,

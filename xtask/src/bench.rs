@@ -185,6 +185,8 @@ fn callgrind(example: &str) -> Result<u64, String> {
         })
 }
 
+/// A count with thousands separators (as `sim_core::metrics::thousands`;
+/// xtask depends on no crate of the workspace).
 fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();

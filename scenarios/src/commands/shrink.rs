@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sim_core::metrics::thousands;
 use sim_core::record::RunRecord;
 
 use crate::Exit;
@@ -412,17 +413,4 @@ fn stop_words(stop: Stop) -> &'static str {
 /// A message on one comment line's worth of lines.
 fn one_line(text: &str) -> String {
     text.replace('\n', "\n//   ")
-}
-
-/// `80123` as `80,123`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

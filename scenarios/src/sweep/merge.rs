@@ -108,16 +108,7 @@ mod tests {
             scenario: "s".to_owned(),
             seed,
             verdict: "pass".to_owned(),
-            message: None,
-            event: None,
-            time_ns: None,
-            digest: String::new(),
-            events: 0,
-            messages_delivered: 0,
-            faults: 0,
-            end_time_ns: 0,
-            metrics: Default::default(),
-            reached: Default::default(),
+            ..SeedLine::default()
         }
     }
 

@@ -156,19 +156,9 @@ mod tests {
 
     fn line(seed: u64, verdict: &str) -> SeedLine {
         SeedLine {
-            scenario: "t".to_owned(),
             seed,
             verdict: verdict.to_owned(),
-            message: None,
-            event: None,
-            time_ns: None,
-            digest: String::new(),
-            events: 0,
-            messages_delivered: 0,
-            faults: 0,
-            end_time_ns: 0,
-            metrics: BTreeMap::new(),
-            reached: BTreeMap::new(),
+            ..SeedLine::default()
         }
     }
 

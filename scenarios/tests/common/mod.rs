@@ -1,5 +1,8 @@
 //! What the CLI tests share: running `dsim` as a user would, from the
-//! scenarios folder, and a scratch folder per test.
+//! scenarios folder, and a scratch folder per test. Each test crate
+//! compiles this module and uses what it needs of it.
+
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::Command;
