@@ -310,8 +310,15 @@ impl Store {
         };
         let committed = leading.committed;
         let safe = |a: &Answer| a.committed <= committed && a.echoed.is_none_or(|t| vouched.is_some_and(|v| v >= t));
-        let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut leading.waiting).into_iter().partition(safe);
-        leading.waiting = waiting;
+        // Most calls release nothing: then the waiting answers stay where
+        // they are instead of being moved into two new lists.
+        let done: Vec<Answer> = if leading.waiting.iter().any(safe) {
+            let (done, waiting) = std::mem::take(&mut leading.waiting).into_iter().partition(safe);
+            leading.waiting = waiting;
+            done
+        } else {
+            Vec::new()
+        };
         if leading.read_ping.is_some_and(|p| vouched.is_some_and(|v| v >= p)) {
             leading.read_ping = None;
         }
