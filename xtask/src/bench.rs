@@ -52,19 +52,24 @@ fn wall_clock() -> Result<(), String> {
     sweep_scaling()
 }
 
-/// `dsim sweep` on one thread and on every core, as a user runs it.
-fn sweep_scaling() -> Result<(), String> {
-    cargo(&[
+/// Builds `targets` of `package` with the `bench` profile.
+fn build_bench(package: &str, targets: &[&str]) -> Result<(), String> {
+    let mut args = vec![
         "build",
         "--quiet",
         "--locked",
         "--profile",
         "bench",
         "-p",
-        "scenarios",
-        "--bin",
-        "dsim",
-    ])?;
+        package,
+    ];
+    args.extend_from_slice(targets);
+    cargo(&args)
+}
+
+/// `dsim sweep` on one thread and on every core, as a user runs it.
+fn sweep_scaling() -> Result<(), String> {
+    build_bench("scenarios", &["--bin", "dsim"])?;
     let dsim = workspace_root().join("target/release/dsim");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let seeds_per_s = |jobs: usize| -> Result<f64, String> {
@@ -111,19 +116,10 @@ const GOAL_IR_PER_MESSAGE: u64 = 500;
 /// counts do not swing with the machine's load as wall times do, so this
 /// is the figure to compare across changes.
 fn instructions() -> Result<(), String> {
-    cargo(&[
-        "build",
-        "--quiet",
-        "--locked",
-        "--profile",
-        "bench",
-        "-p",
+    build_bench(
         "sim-core",
-        "--example",
-        "quorum_bench",
-        "--example",
-        "bare_heap_bench",
-    ])?;
+        &["--example", "quorum_bench", "--example", "bare_heap_bench"],
+    )?;
     let dsim = callgrind("quorum_bench")?;
     let bare = callgrind("bare_heap_bench")?;
     let per = |ir: u64| ir as f64 / BENCH_MESSAGES as f64;

@@ -81,6 +81,8 @@ struct ShrunkSeed {
     before: Size,
     after: Size,
     attempts: u64,
+    /// Candidates kept: the shrink's steps.
+    kept: u64,
     seconds: f64,
     stop: Stop,
     changes: Vec<String>,
@@ -108,8 +110,9 @@ fn shrink_one(args: &ShrinkArgs, prepared: &Prepared, seed: u64, out: &mut dyn W
     ));
     lines.extend(done.changes.iter().map(|c| format!("           - {c}")));
     lines.push(format!(
-        "           {} runs in {:.1} s; {}",
+        "           {} runs ({} kept) in {:.1} s; {}",
         done.attempts,
+        done.kept,
         done.seconds,
         stop_words(done.stop)
     ));
@@ -208,6 +211,7 @@ fn shrink_seed(args: &ShrinkArgs, prepared: &Prepared, seed: u64) -> Result<Shru
         before,
         after,
         attempts: shrunk.attempts,
+        kept: shrunk.kept,
         seconds: shrunk.seconds,
         stop: shrunk.stop,
         changes: changed,
@@ -227,10 +231,11 @@ fn header(
 ) -> String {
     let mut h = format!(
         "// Shrunk by `dsim shrink {source} --seed {seed}{}`: the smallest\n\
-         // scenario found that still fails `{check}` on seed {seed} ({} runs in\n\
-         // {:.1} s; {}). Every candidate was a real run.\n//\n",
+         // scenario found that still fails `{check}` on seed {seed} ({} runs, {} kept,\n\
+         // in {:.1} s; {}). Every candidate was a real run.\n//\n",
         if swarm { " --swarm" } else { "" },
         shrunk.attempts,
+        shrunk.kept,
         shrunk.seconds,
         stop_words(shrunk.stop),
     );
