@@ -9,6 +9,7 @@
 //! intended change. A folder without the file is checked for outcomes
 //! only.
 
+use sim_core::digest::DIGEST_HEX_DIGITS;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -81,8 +82,18 @@ pub fn read(path: &Path) -> Result<Option<Golden>, String> {
         let seed: u64 = seed
             .parse()
             .map_err(|_| format!("{}: `{seed}` is not a seed", at()))?;
-        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("{}: `{digest}` is not a 64-digit hex digest", at()));
+        if !digest.bytes().all(|b| b.is_ascii_hexdigit()) || digest.len() != DIGEST_HEX_DIGITS {
+            // 64 digits: pinned before digests became XXH3-128 (issue #15).
+            let hint = if digest.len() == 64 {
+                " (a blake3 digest from before dsim's digests became XXH3-128: \
+                 `dsim check --bless` pins the new ones)"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "{}: `{digest}` is not a {DIGEST_HEX_DIGITS}-digit hex digest{hint}",
+                at()
+            ));
         }
         golden
             .entries
@@ -138,7 +149,7 @@ mod tests {
 
     #[test]
     fn pinned_digests_round_trip_and_compare() {
-        let digest = |c: char| c.to_string().repeat(64);
+        let digest = |c: char| c.to_string().repeat(DIGEST_HEX_DIGITS);
         let mut golden = Golden::default();
         golden.pin("a.ron", &[(0, digest('a')), (1, digest('b'))]);
         let dir = std::env::temp_dir().join(format!("dsim-golden-{}", std::process::id()));

@@ -23,7 +23,7 @@ fn run_explains_a_passing_seed_and_how_to_replay_it() {
             .nth(1)
             .unwrap()
             .len(),
-        64
+        sim_core::digest::DIGEST_HEX_DIGITS
     );
     assert!(line(&out, "run").contains("events/s"), "{out}");
     assert_eq!(

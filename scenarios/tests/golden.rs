@@ -53,7 +53,7 @@ fn a_golden_digest_mismatch_fails_the_check_and_bless_pins_the_new_ones() {
         .lines()
         .find(|l| l.starts_with("correct.ron 1 "))
         .unwrap();
-    let tampered = pinned.replace(line, &format!("correct.ron 1 {}", "0".repeat(64)));
+    let tampered = pinned.replace(line, &format!("correct.ron 1 {}", "0".repeat(32)));
     std::fs::write(&golden, tampered).unwrap();
     let (code, out, _) = dsim(&["check", dir_arg]);
     assert_eq!(code, 1, "{out}");
@@ -83,4 +83,18 @@ fn a_malformed_golden_file_is_bad_input_with_its_line() {
         err.contains("golden-digests.txt:2: expected `<file> <seed> <digest>`"),
         "{err}"
     );
+}
+
+#[test]
+fn a_golden_file_pinned_with_the_old_blake3_digests_says_how_to_renew_it() {
+    let dir = folder("blake3");
+    let old = format!("correct.ron 0 {}\n", "ab".repeat(32));
+    std::fs::write(dir.join("golden-digests.txt"), old).unwrap();
+    let (code, _, err) = dsim(&["check", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("golden-digests.txt:1:") && err.contains("is not a 32-digit hex digest"),
+        "{err}"
+    );
+    assert!(err.contains("dsim check --bless"), "{err}");
 }

@@ -116,7 +116,7 @@ fn a_corpus_seed_that_no_longer_fails_as_recorded_fails_the_check() {
     // As if the design had changed: the recorded digest is not this run's.
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut entry: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
-    entry["digest"] = serde_json::Value::from("0".repeat(64));
+    entry["digest"] = serde_json::Value::from("0".repeat(sim_core::digest::DIGEST_HEX_DIGITS));
     lines[1] = entry.to_string();
     std::fs::write(&corpus, lines.join("\n")).unwrap();
     let (code, out, _) = dsim(&["check", path(&corpus)]);

@@ -160,6 +160,7 @@ pub(crate) struct Kernel<N: Node> {
 }
 
 impl<N: Node> Kernel<N> {
+    #[inline]
     pub(crate) fn schedule(&mut self, at: SimTime, event: Event<N>) -> EventKey {
         if self.queue.len() >= self.max_pending {
             self.pending_overflow = true;

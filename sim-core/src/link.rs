@@ -47,6 +47,7 @@ impl Default for Latency {
 
 impl Latency {
     /// A latency in nanoseconds.
+    #[inline]
     pub fn sample_ns(&self, rng: &mut SimRng) -> u64 {
         match *self {
             Latency::Constant { us } => us * 1_000,

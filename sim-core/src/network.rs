@@ -262,6 +262,7 @@ impl Network {
     }
 
     /// Decides the fate of a message sent now.
+    #[inline]
     pub fn route(&mut self, from: NodeId, to: NodeId, now: SimTime) -> Route {
         if from == to {
             return Route::Deliver {
@@ -308,6 +309,7 @@ impl Network {
         link
     }
 
+    #[inline]
     fn arrival(&mut self, from: NodeId, to: NodeId, link: &LinkConfig, now: SimTime) -> SimTime {
         let at = SimTime::from_nanos(
             now.as_nanos()

@@ -255,6 +255,42 @@ mod tests {
     }
 
     #[test]
+    fn pops_in_time_then_push_order_under_random_pushes_pops_and_removals() {
+        use crate::rng::{SimRng, Stream};
+        use std::collections::BTreeMap;
+        let mut rng = SimRng::new(7, Stream::User(0));
+        let mut q = EventQueue::new();
+        // The order the queue must follow: (time, push number).
+        let mut expected = BTreeMap::new();
+        let mut keys = Vec::new();
+        for pushed in 0..20_000u64 {
+            match rng.below(10) {
+                0..=4 => {
+                    let time = SimTime::from_nanos(rng.below(500));
+                    keys.push((q.push(time, pushed), time, pushed));
+                    expected.insert((time, pushed), ());
+                }
+                5..=7 => {
+                    let popped = q.pop();
+                    let want = expected.pop_first().map(|((time, e), ())| (time, e));
+                    assert_eq!(popped, want);
+                }
+                _ if !keys.is_empty() => {
+                    let (key, time, e) = keys.swap_remove(rng.index(keys.len()));
+                    let removed = q.remove(key);
+                    assert_eq!(removed.is_some(), expected.remove(&(time, e)).is_some());
+                }
+                _ => {}
+            }
+            assert_eq!(q.len(), expected.len());
+        }
+        while let Some(popped) = q.pop() {
+            assert_eq!(Some(popped), expected.pop_first().map(|(k, ())| k));
+        }
+        assert!(expected.is_empty());
+    }
+
+    #[test]
     fn steady_state_reuses_slots() {
         let mut q = EventQueue::new();
         for i in 0..10u64 {

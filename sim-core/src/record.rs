@@ -23,7 +23,7 @@ use crate::trace::TraceEvent;
 pub struct RunRecord {
     pub seed: u64,
     pub verdict: Verdict,
-    /// blake3 of the trace: equal digests, equal runs.
+    /// XXH3-128 of the trace: equal digests, equal runs.
     pub digest: String,
     pub stats: RunStats,
     /// The fault mix drawn for this seed, if a nemesis ran.

@@ -13,7 +13,7 @@ use crate::trace::TraceEvent;
 pub struct RunResult<O, R> {
     pub seed: u64,
     pub verdict: Verdict,
-    /// blake3 of the trace, 64 hex digits: the run's fingerprint.
+    /// XXH3-128 of the trace, 32 hex digits: the run's fingerprint.
     pub digest: String,
     pub stats: RunStats,
     pub metrics: Metrics,

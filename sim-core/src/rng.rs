@@ -59,6 +59,7 @@ impl SimRng {
         SimRng { inner }
     }
 
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
     }
@@ -67,6 +68,7 @@ impl SimRng {
     ///
     /// # Panics
     /// If `n == 0`: an empty range is a bug in the caller.
+    #[inline]
     pub fn below(&mut self, n: u64) -> u64 {
         assert!(n > 0, "SimRng::below(0)");
         let threshold = n.wrapping_neg() % n;
@@ -79,6 +81,7 @@ impl SimRng {
     }
 
     /// Uniform in `[low, high)`; `low` when the range is empty.
+    #[inline]
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
         if high <= low {
             low
@@ -93,6 +96,7 @@ impl SimRng {
     }
 
     /// True with probability `per_million / 1_000_000`.
+    #[inline]
     pub fn chance(&mut self, per_million: u32) -> bool {
         per_million > 0 && self.below(u64::from(MILLION)) < u64::from(per_million)
     }

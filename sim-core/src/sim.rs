@@ -328,6 +328,7 @@ impl<N: Node> Sim<N> {
     /// False for a nemesis tick that struck nothing: it changed nothing,
     /// and it is not counted as an event, so the plan `dsim record` writes
     /// (a fault event per strike) numbers its events the same.
+    #[inline(always)]
     fn dispatch(&mut self, event: Event<N>) -> bool {
         match event {
             Event::Start(id) => {
@@ -440,6 +441,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// Calls a handler of node `id` with its context, if the node is up.
+    #[inline(always)]
     pub(crate) fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) {
         let slot = &mut self.slots[id.index()];
         let Some(node) = slot.node.as_mut() else {

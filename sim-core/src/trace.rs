@@ -196,6 +196,7 @@ impl Trace {
     /// description (`detail`): a delivery is described by its message but
     /// not hashed again (the send already was).
     #[allow(clippy::too_many_arguments)] // one event's fields, spelled out
+    #[inline]
     pub fn push_full<H: Serialize + ?Sized, D: Debug + ?Sized>(
         &mut self,
         event: u64,

@@ -48,9 +48,10 @@ struct TrailerLine {
     trailer: Trailer,
 }
 
-/// The first 16 hex digits of the blake3 hash of a scenario file's text.
+/// The XXH3-64 hash of a scenario file's text, as 16 hex digits: which
+/// file a sweep ran, so shards of different files never merge.
 pub fn scenario_digest(source: &str) -> String {
-    blake3::hash(source.as_bytes()).to_hex()[..16].to_owned()
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(source.as_bytes()))
 }
 
 /// The JSON-lines text of a sweep output: seed lines, then the trailer.
