@@ -24,16 +24,31 @@ pub fn ln(x: f64) -> f64 {
         exponent += 1;
     }
     let s = (mantissa - 1.0) / (mantissa + 1.0);
+    2.0 * atanh_series(s) + exponent as f64 * std::f64::consts::LN_2
+}
+
+/// `s + s³/3 + s⁵/5 + ...` for |s| ≤ 0.2, the first 20 terms, summed in
+/// order. Every term has the sign of `s` and is smaller than the one
+/// before, so once a term leaves the sum unchanged every later one does
+/// too (rounding to nearest is monotonic): stopping there gives the
+/// same bits as adding all 20, after about a dozen divisions instead of
+/// twenty.
+#[inline]
+fn atanh_series(s: f64) -> f64 {
     let s2 = s * s;
     let mut term = s;
     let mut sum = 0.0;
     let mut k = 1.0;
     while k < 40.0 {
-        sum += term / k;
+        let next = sum + term / k;
+        if next == sum {
+            break;
+        }
+        sum = next;
         term *= s2;
         k += 2.0;
     }
-    2.0 * sum + exponent as f64 * std::f64::consts::LN_2
+    sum
 }
 
 /// ln(1 + x) for x > -1, accurate for tiny x too (where `ln(1.0 + x)`
@@ -100,6 +115,39 @@ pub fn one_minus_exp(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The series as it was summed before it stopped early: all 20 terms.
+    fn atanh_series_in_full(s: f64) -> f64 {
+        let s2 = s * s;
+        let mut term = s;
+        let mut sum = 0.0;
+        let mut k = 1.0;
+        while k < 40.0 {
+            sum += term / k;
+            term *= s2;
+            k += 2.0;
+        }
+        sum
+    }
+
+    #[test]
+    fn stopping_the_series_early_changes_no_bit() {
+        let mut rng = crate::rng::SimRng::new(3, crate::rng::Stream::User(0));
+        let edges = [0.0, -0.0, 0.2, -0.2, 1e-300, -1e-300, 0.142_857, -0.142_857];
+        let drawn = (0..200_000).map(|_| {
+            // Uniform in [-0.2, 0.2], and small values at every scale.
+            let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = 2f64.powi(-(rng.below(60) as i32));
+            (u * 0.4 - 0.2) * scale
+        });
+        for s in edges.into_iter().chain(drawn) {
+            assert_eq!(
+                atanh_series(s).to_bits(),
+                atanh_series_in_full(s).to_bits(),
+                "s = {s:e}"
+            );
+        }
+    }
 
     #[test]
     fn ln_agrees_with_std() {
