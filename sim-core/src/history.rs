@@ -10,7 +10,6 @@
 //! was invoked" is `a.completion.position < b.invoke.position`, exact even
 //! when both happened at the same nanosecond.
 
-use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use crate::node::NodeId;
@@ -113,11 +112,15 @@ pub struct Shown {
 }
 
 /// All operations of a run, in invocation order, and what clients showed.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct History<O, R> {
     ops: Vec<Operation<O, R>>,
     shown: Vec<Shown>,
     next_position: u64,
+    /// The completed operations, in completion order: what incremental
+    /// checks read (`CompletionFeed`), without scanning the pending ones.
+    #[serde(skip)]
+    completed: Vec<OpId>,
 }
 
 impl<O, R> Default for History<O, R> {
@@ -126,6 +129,7 @@ impl<O, R> Default for History<O, R> {
             ops: Vec::new(),
             shown: Vec::new(),
             next_position: 0,
+            completed: Vec::new(),
         }
     }
 }
@@ -159,6 +163,7 @@ impl<O, R> History<O, R> {
         let op = &mut self.ops[id.0 as usize];
         assert!(op.completion.is_none(), "operation {id:?} completed twice");
         op.completion = Some(Completion { stamp, outcome });
+        self.completed.push(id);
     }
 
     /// Records that `node` showed item `item` of stream `stream`, now.
@@ -220,34 +225,40 @@ impl<O, R> FromIterator<Operation<O, R>> for History<O, R> {
             })
             .max()
             .unwrap_or(0);
+        let mut completed: Vec<OpId> = ops
+            .iter()
+            .filter(|op| op.completion.is_some())
+            .map(|op| op.id)
+            .collect();
+        completed.sort_by_key(|&id| {
+            ops[id.0 as usize]
+                .completion
+                .as_ref()
+                .map(|c| c.stamp.position)
+        });
         History {
             ops,
             shown: Vec::new(),
             next_position,
+            completed,
         }
     }
 }
 
 /// Hands out each operation of a growing history once, when it completes:
 /// what an incremental invariant needs to judge answers as they are given.
-///
-/// The history is in invocation order and has no index of completions, so
-/// this keeps a cursor over invocations and, per client, the operations
-/// still pending. A client completes operations only in its own handlers,
-/// so after a step only the stepped nodes' pending lists need a look: the
-/// cost per event is the concurrency of one client, not the history.
+/// A cursor into the history's completions, which are kept in completion
+/// order, so an event that completed nothing costs one comparison.
 #[derive(Debug)]
 pub struct CompletionFeed<O, R> {
-    invoked: usize,
-    pending: BTreeMap<NodeId, Vec<OpId>>,
+    seen: usize,
     history: PhantomData<fn() -> (O, R)>,
 }
 
 impl<O, R> Default for CompletionFeed<O, R> {
     fn default() -> Self {
         CompletionFeed {
-            invoked: 0,
-            pending: BTreeMap::new(),
+            seen: 0,
             history: PhantomData,
         }
     }
@@ -255,35 +266,53 @@ impl<O, R> Default for CompletionFeed<O, R> {
 
 impl<O, R> CompletionFeed<O, R> {
     /// Calls `on_completed` for every operation that completed since the
-    /// last call, among those of the `stepped` nodes (a step's nodes), and
-    /// stops at its first error.
+    /// last call, in completion order, and stops at its first error.
     pub fn for_each_completed<E>(
         &mut self,
         history: &History<O, R>,
-        stepped: &[NodeId],
         mut on_completed: impl FnMut(&Operation<O, R>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let operations = history.operations();
-        for op in &operations[self.invoked..] {
-            self.pending.entry(op.node).or_default().push(op.id);
-        }
-        self.invoked = operations.len();
-        let mut result = Ok(());
-        for node in stepped {
-            let Some(pending) = self.pending.get_mut(node) else {
-                continue;
-            };
-            pending.retain(|&id| {
-                let op = history.get(id);
-                if op.completion.is_none() {
-                    return true;
-                }
-                if result.is_ok() {
-                    result = on_completed(op);
-                }
-                false
-            });
-        }
-        result
+        let fresh = &history.completed[self.seen..];
+        self.seen = history.completed.len();
+        fresh
+            .iter()
+            .try_for_each(|&id| on_completed(history.get(id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The operations (by their `op` value) the feed hands out now.
+    fn fed(feed: &mut CompletionFeed<u32, u32>, history: &History<u32, u32>) -> Vec<u32> {
+        let mut seen = Vec::new();
+        feed.for_each_completed(history, |op| {
+            seen.push(op.op);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        seen
+    }
+
+    #[test]
+    fn the_feed_hands_out_each_completion_once_in_completion_order() {
+        let mut history: History<u32, u32> = History::new();
+        let t = SimTime::ZERO;
+        let a = history.invoke(NodeId(0), 1, t, 1);
+        let b = history.invoke(NodeId(1), 2, t, 1);
+        let c = history.invoke(NodeId(0), 3, t, 2);
+        let mut feed = CompletionFeed::default();
+        assert!(fed(&mut feed, &history).is_empty(), "nothing completed yet");
+        history.complete(c, Outcome::Ok(3), t, 3);
+        history.complete(a, Outcome::Fail, t, 3);
+        assert_eq!(fed(&mut feed, &history), [3, 1], "completion order");
+        assert!(fed(&mut feed, &history).is_empty(), "each once");
+        history.complete(b, Outcome::Info, t, 4);
+        assert_eq!(fed(&mut feed, &history), [2]);
+
+        // A history built from its operations knows the same order.
+        let rebuilt: History<u32, u32> = history.operations().iter().cloned().collect();
+        assert_eq!(fed(&mut CompletionFeed::default(), &rebuilt), [3, 1, 2]);
     }
 }

@@ -59,10 +59,10 @@ impl Tickets {
     fn each_new(
         &mut self,
         world: &World<'_, BookingNode>,
-        step: &Step<'_>,
+        _step: &Step<'_>,
         mut on_ticket: impl FnMut(OpId, NodeId, &super::msg::Ticket) -> Result<(), Breach>,
     ) -> Result<(), Breach> {
-        self.feed.for_each_completed(world.history(), step.nodes, |op| match op.ok_value() {
+        self.feed.for_each_completed(world.history(), |op| match op.ok_value() {
             Some(Ret::Ticket(ticket)) => on_ticket(op.id, op.node, ticket),
             _ => Ok(()),
         })

@@ -88,7 +88,7 @@ impl Observer<ChatNode> for Observations {
         let members = |conv: u32| -> Vec<NodeId> {
             workload.members(conv).into_iter().map(|i| layout.client(i)).collect()
         };
-        let _ = self.feed.for_each_completed(history, step.nodes, |op| {
+        let _ = self.feed.for_each_completed(history, |op| {
             if op.ok_value().is_some() {
                 let mut still: Vec<NodeId> = members(op.op.conv);
                 if let Some(seen) = early.remove(&op.op.item) {

@@ -37,11 +37,11 @@ impl Invariant<DedupNode> for AtMostOneFalse {
         AT_MOST_ONE_FALSE
     }
 
-    fn check(&mut self, world: &World<'_, DedupNode>, step: &Step<'_>) -> Result<(), Breach> {
+    fn check(&mut self, world: &World<'_, DedupNode>, _step: &Step<'_>) -> Result<(), Breach> {
         let history = world.history();
         let answers = &mut self.answers;
         self.feed
-            .for_each_completed(history, step.nodes, |op| answers.observe(op))
+            .for_each_completed(history, |op| answers.observe(op))
     }
 }
 

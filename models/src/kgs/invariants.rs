@@ -178,7 +178,7 @@ impl Invariant<KgsNode> for UniqueIds {
         self.book.update(world, step);
         let mut duplicate = None;
         let seen = &mut self.seen;
-        let _ = self.feed.for_each_completed(world.history(), step.nodes, |op| {
+        let _ = self.feed.for_each_completed(world.history(), |op| {
             let Some(ret) = op.ok_value() else {
                 return Ok(());
             };
@@ -282,7 +282,7 @@ impl Invariant<KgsNode> for IdsFromHeldBulks {
         self.book.update(world, step);
         let (map, book) = (&self.map, &self.book);
         let mut stray = None;
-        let _ = self.feed.for_each_completed(world.history(), step.nodes, |op| {
+        let _ = self.feed.for_each_completed(world.history(), |op| {
             let Some(ret) = op.ok_value() else {
                 return Ok(());
             };

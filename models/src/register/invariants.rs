@@ -36,11 +36,11 @@ impl Invariant<RegisterNode> for AcknowledgedWritesSurvive {
         ACKNOWLEDGED_WRITES_SURVIVE
     }
 
-    fn check(&mut self, world: &World<'_, RegisterNode>, step: &Step<'_>) -> Result<(), Breach> {
+    fn check(&mut self, world: &World<'_, RegisterNode>, _step: &Step<'_>) -> Result<(), Breach> {
         let acknowledged = &mut self.acknowledged;
         let _ = self
             .feed
-            .for_each_completed(world.history(), step.nodes, |op| {
+            .for_each_completed(world.history(), |op| {
                 if let (Op::Write(_), Some(&version)) = (op.op, op.ok_value())
                     && acknowledged.is_none_or(|(highest, _)| version > highest)
                 {

@@ -36,7 +36,7 @@ impl Observer<RegisterNode> for Observations {
         let highest = &mut self.highest_acknowledged;
         let _ = self
             .feed
-            .for_each_completed(world.history(), step.nodes, |op| {
+            .for_each_completed(world.history(), |op| {
                 if let (Op::Write(_), Some(&version)) = (op.op, op.ok_value()) {
                     *highest = (*highest).max(version);
                 }
