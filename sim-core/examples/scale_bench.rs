@@ -6,7 +6,8 @@
 //! the rates compare. Sizes: 10, 10,000 and 100,000 nodes (issue #15: set
 //! up in under a second, and 10,000 nodes within 2× of 10 nodes' rate).
 //!
-//! Prints one machine-readable line per size:
+//! `--nodes N` runs that one size instead. Prints one machine-readable
+//! line per size:
 //! `scale-bench nodes=<n> setup_ms=<n> events=<n> events_per_s=<n> peak_rss_kb=<n>`.
 
 // Measuring wall time is the point of a benchmark; the run itself still
@@ -75,8 +76,17 @@ fn measure(nodes: usize) {
     );
 }
 
+/// Every size, or the one `--nodes N` names (to profile one size).
 fn main() {
-    for nodes in [10, 10_000, 100_000] {
-        measure(nodes);
+    let args: Vec<String> = std::env::args().collect();
+    let one = args
+        .iter()
+        .position(|a| a == "--nodes")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n > 1);
+    match one {
+        Some(nodes) => measure(nodes),
+        None => [10, 10_000, 100_000].into_iter().for_each(measure),
     }
 }

@@ -39,6 +39,7 @@ pub mod sim;
 pub mod stream;
 pub mod testing;
 pub mod time;
+mod timeline;
 pub mod trace;
 pub mod world;
 

@@ -6,16 +6,16 @@
 //! strike, so a planned fault and the nemesis's strike at that time run
 //! alike).
 //!
-//! Events live in a slab (a `Vec` with a free list); the binary heap holds
-//! only small `(time, seq, slot)` keys. After warm-up, a push reuses a freed
-//! slot and a heap slot, so the hot loop allocates nothing. Removing an
-//! event (a cancelled timer) frees its slot at once; its key stays in the
-//! heap and is skipped when popped, recognised by its sequence number.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+//! Events live in a slab (a `Vec` with a free list); their order is kept
+//! apart, as small `(time, seq, slot)` keys (`timeline.rs`: one binary heap
+//! while the queue is small, a ring of time buckets when it is large).
+//! After warm-up, a push reuses a freed slot and a key's place, so the hot
+//! loop allocates nothing. Removing an event (a cancelled timer) frees its
+//! slot at once; its key stays in the timeline and is skipped when popped,
+//! recognised by its sequence number.
 
 use crate::time::SimTime;
+use crate::timeline::Timeline;
 
 /// The sequence's top bits hold the class; the counter stays below.
 const CLASS_SHIFT: u32 = 56;
@@ -31,7 +31,7 @@ pub struct EventKey {
 
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
+    order: Timeline,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -47,7 +47,7 @@ struct Slot<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            order: Timeline::default(),
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -90,14 +90,14 @@ impl<E> EventQueue<E> {
                 slot
             }
         };
-        self.heap.push(Reverse((time, seq, slot)));
+        self.order.push((time, seq, slot));
         self.live += 1;
         EventKey { slot, seq }
     }
 
     /// Removes the earliest event, with its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        while let Some(Reverse((time, seq, slot))) = self.heap.pop() {
+        while let Some((time, seq, slot)) = self.order.pop() {
             let entry = &mut self.slots[slot as usize];
             if entry.seq != seq || entry.event.is_none() {
                 continue; // removed earlier; its slot may since have been reused
@@ -112,7 +112,7 @@ impl<E> EventQueue<E> {
 
     /// The earliest event without removing it, skipping removed ones.
     pub fn peek(&mut self) -> Option<(SimTime, EventKey, &E)> {
-        while let Some(&Reverse((time, seq, slot))) = self.heap.peek() {
+        while let Some((time, seq, slot)) = self.order.peek() {
             let entry = &self.slots[slot as usize];
             if entry.seq == seq && entry.event.is_some() {
                 let event = self.slots[slot as usize]
@@ -121,7 +121,7 @@ impl<E> EventQueue<E> {
                     .expect("checked above");
                 return Some((time, EventKey { slot, seq }, event));
             }
-            self.heap.pop();
+            self.order.pop();
         }
         None
     }
@@ -139,7 +139,7 @@ impl<E> EventQueue<E> {
     /// If the queue is empty.
     pub fn hold_next(&mut self) -> EventKey {
         let (_, key, _) = self.peek().expect("hold_next on an empty queue");
-        self.heap.pop();
+        self.order.pop();
         key
     }
 
@@ -148,7 +148,7 @@ impl<E> EventQueue<E> {
     pub fn release(&mut self, key: EventKey, time: SimTime) {
         let entry = &self.slots[key.slot as usize];
         if entry.seq == key.seq && entry.event.is_some() {
-            self.heap.push(Reverse((time, key.seq, key.slot)));
+            self.order.push((time, key.seq, key.slot));
         }
     }
 
