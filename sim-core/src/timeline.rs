@@ -66,7 +66,8 @@ impl Default for Timeline {
             ringed: false,
             near: BinaryHeap::new(),
             near_end: 0,
-            ring: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            // Made when first needed: most runs never grow that large.
+            ring: Vec::new(),
             head: 0,
             occupied: [0; WORDS],
             in_ring: 0,
@@ -141,6 +142,9 @@ impl Timeline {
     /// first bucket's span, the rest go to the ring and `far`.
     #[inline(never)]
     fn start_ring(&mut self) {
+        if self.ring.is_empty() {
+            self.ring = (0..BUCKETS).map(|_| Vec::new()).collect();
+        }
         let keys = std::mem::take(&mut self.near).into_vec();
         let first = keys.iter().map(|&Reverse(key)| time_ns(key)).min();
         self.ringed = true;
