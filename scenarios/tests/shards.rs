@@ -117,6 +117,34 @@ fn merge_refuses_missing_truncated_duplicated_and_foreign_shards() {
     // Re-running the killed shard mends the sweep.
     shard(2, 3);
     assert_eq!(dsim(&["merge", &s0, &s1, &s2]).0, 0);
+
+    // A seed line that is not the shard's, found while streaming: the
+    // merge stops naming the line, and its output has no trailer.
+    let good = read(Path::new(&s1));
+    let first_seed = good
+        .lines()
+        .next()
+        .unwrap()
+        .replace("\"seed\":1,", "\"seed\":7,");
+    assert_ne!(first_seed, good.lines().next().unwrap(), "the edit took");
+    let edited: Vec<String> = std::iter::once(first_seed)
+        .chain(good.lines().skip(1).map(str::to_owned))
+        .collect();
+    std::fs::write(&s1, edited.join("\n")).unwrap();
+    let out = dir.join("cut-short.jsonl");
+    let (code, err) = dsim(&["merge", "--out", out.to_str().unwrap(), &s0, &s1, &s2]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{s1}:1: its seeds are not those of shard 1/3")),
+        "{err}"
+    );
+    assert!(
+        !read(&out).contains("trailer"),
+        "an unfinished merge has no trailer"
+    );
+    let (code, err) = dsim(&["merge", &s0, &s1, "no-such-shard.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-shard.jsonl: cannot read"), "{err}");
 }
 
 #[test]

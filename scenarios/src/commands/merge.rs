@@ -3,16 +3,17 @@
 //! then judges it as `dsim sweep` would have: the same grouped failure
 //! summary, replay commands and exit code, and the same sweep report. The
 //! trailers carry what that needs (scenario path, expected outcome), so no
-//! scenario file has to be at hand where the merge runs.
+//! scenario file has to be at hand where the merge runs. The lines stream
+//! from the shards to the output: memory stays flat however many seeds.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use crate::commands::report::{slug, write_sweep_report};
 use crate::commands::sweep::summarize;
-use crate::commands::{Failure, Outcome, read_text, write_text};
-use crate::sweep::Tally;
-use crate::sweep::{Shard, merge, render};
+use crate::commands::{Failure, Outcome};
+use crate::sweep::{Shard, ShardSource, Tally, merge, seed_line_text, trailer_text};
 
 /// Merge sweep shard files into the unsharded output; failures summarised as by sweep.
 #[derive(Debug, clap::Args)]
@@ -30,38 +31,52 @@ pub struct MergeArgs {
 }
 
 pub fn merge_files(args: &MergeArgs, stdout: &mut dyn Write) -> Outcome {
-    let mut inputs = Vec::with_capacity(args.files.len());
-    for f in &args.files {
-        inputs.push((f.display().to_string(), read_text(f)?));
-    }
-    let merged = merge(&inputs).map_err(Failure::Input)?;
-    let text = render(&merged.lines, &merged.trailer);
+    let sources: Vec<ShardSource> = args.files.iter().cloned().map(ShardSource::File).collect();
+    let merged = merge(&sources).map_err(Failure::Input)?;
+    let trailer = merged.trailer.clone();
+    let shards = merged.shards;
     let mut stderr = std::io::stderr().lock();
-    let summary: &mut dyn Write = match &args.out {
-        Some(path) => {
-            write_text(path, &text)?;
+    let mut file = match &args.out {
+        Some(path) => Some(create(path)?),
+        None => None,
+    };
+    // The lines stream through: counted into the tally and written out,
+    // kept only for a report.
+    let mut tally = Tally::default();
+    let mut kept = Vec::new();
+    for line in merged {
+        let line = line.map_err(Failure::Input)?;
+        let text = seed_line_text(&line);
+        match &mut file {
+            Some((out, path)) => out
+                .write_all(text.as_bytes())
+                .map_err(|e| written(path, e))?,
+            None => stdout.write_all(text.as_bytes())?,
+        }
+        tally.add(&line);
+        if args.report.is_some() {
+            kept.push(line);
+        }
+    }
+    // The trailer last: a merge cut short leaves a file without one, which
+    // reads as unfinished.
+    let summary: &mut dyn Write = match &mut file {
+        Some((out, path)) => {
+            out.write_all(trailer_text(&trailer).as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| written(path, e))?;
             stdout
         }
         None => {
-            stdout.write_all(text.as_bytes())?;
+            stdout.write_all(trailer_text(&trailer).as_bytes())?;
             &mut stderr
         }
     };
-    let trailer = &merged.trailer;
     writeln!(
         summary,
-        "{}: {} seeds ({}) merged from {} shards (dsim {}, scenario digest {})",
-        trailer.scenario,
-        merged.lines.len(),
-        trailer.seeds,
-        inputs.len(),
-        trailer.dsim,
-        trailer.scenario_digest
+        "{}: {} seeds ({}) merged from {shards} shards (dsim {}, scenario digest {})",
+        trailer.scenario, trailer.count, trailer.seeds, trailer.dsim, trailer.scenario_digest
     )?;
-    let mut tally = Tally::default();
-    for line in &merged.lines {
-        tally.add(line);
-    }
     let exit = summarize(
         &trailer.path,
         &trailer.expect,
@@ -78,10 +93,27 @@ pub fn merge_files(args: &MergeArgs, stdout: &mut dyn Write) -> Outcome {
             &trailer.scenario,
             &trailer.path,
             &trailer.expect,
-            &merged.lines,
+            &kept,
             &path,
         )?;
         writeln!(summary, "report    {}", path.display())?;
     }
     Ok(exit)
+}
+
+/// Creates the output file (and its folder).
+fn create(path: &Path) -> Result<(BufWriter<File>, PathBuf), Failure> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| written(path, e))?;
+    }
+    let file = File::create(path).map_err(|e| written(path, e))?;
+    Ok((BufWriter::new(file), path.to_owned()))
+}
+
+fn written(path: &Path, source: std::io::Error) -> Failure {
+    Failure::File {
+        doing: "write",
+        path: path.to_owned(),
+        source,
+    }
 }

@@ -3,19 +3,80 @@
 //! a missing shard, and a shard of another sweep: another dsim version,
 //! scenario, scenario file, seed range or shard count. Anything it accepts
 //! merges into exactly the bytes one unsharded sweep would have written.
+//!
+//! A merge streams: it reads each shard twice, once for its trailer and
+//! once to hand out its seed lines, and holds one line at a time, so
+//! merging a million seeds needs no more memory than merging ten. Shard
+//! `k` of `n` holds every `n`-th seed from the `k`-th, so the seed order
+//! is the shards' lines taken in turn.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor};
+use std::ops::Range;
+use std::path::PathBuf;
 
-use super::output::{DSIM_VERSION, ShardFile, Trailer, parse};
+use super::output::{DSIM_VERSION, Trailer, parse_trailer};
 use super::{Shard, parse_seed_range};
+use crate::runner::SeedLine;
 
-/// Merges `(name, text)` shard files; the result is the unsharded sweep.
-pub fn merge(files: &[(String, String)]) -> Result<ShardFile, String> {
-    let mut shards: BTreeMap<u64, (String, ShardFile)> = BTreeMap::new();
+/// Where a shard's lines come from: its file, or (in tests) its text.
+#[derive(Clone, Debug)]
+pub enum ShardSource {
+    File(PathBuf),
+    Text { name: String, text: String },
+}
+
+/// A shard's non-empty rows, numbered from 1 as in the file.
+type Rows = Box<dyn Iterator<Item = Result<(usize, String), String>>>;
+
+impl ShardSource {
+    fn name(&self) -> String {
+        match self {
+            ShardSource::File(path) => path.display().to_string(),
+            ShardSource::Text { name, .. } => name.clone(),
+        }
+    }
+
+    fn rows(&self) -> Result<Rows, String> {
+        let name = self.name();
+        let reader: Box<dyn BufRead> = match self {
+            ShardSource::File(path) => Box::new(BufReader::new(
+                File::open(path).map_err(|e| format!("{name}: cannot read: {e}"))?,
+            )),
+            ShardSource::Text { text, .. } => Box::new(Cursor::new(text.clone().into_bytes())),
+        };
+        Ok(Box::new(
+            reader
+                .lines()
+                .enumerate()
+                .map(move |(i, row)| {
+                    row.map(|row| (i + 1, row))
+                        .map_err(|e| format!("{name}:{}: cannot read: {e}", i + 1))
+                })
+                .filter(|row| row.as_ref().map_or(true, |(_, r)| !r.trim().is_empty())),
+        ))
+    }
+}
+
+/// Shards whose trailers agree, ready to hand out the unsharded sweep's
+/// seed lines in seed order (`lines`), with the unsharded trailer.
+pub struct Merge {
+    pub trailer: Trailer,
+    /// How many shard files.
+    pub shards: usize,
+    readers: Vec<(String, Rows)>,
+    range: Range<u64>,
+    next: u64,
+}
+
+/// Checks the shards' trailers (first pass): the merge can start.
+pub fn merge(sources: &[ShardSource]) -> Result<Merge, String> {
+    let mut shards: BTreeMap<u64, (ShardSource, Trailer)> = BTreeMap::new();
     let mut first: Option<(String, Trailer, u64)> = None;
-    for (name, text) in files {
-        let file = parse(name, text)?;
-        let trailer = &file.trailer;
+    for source in sources {
+        let name = source.name();
+        let trailer = read_trailer(source)?;
         if trailer.dsim != DSIM_VERSION {
             return Err(format!(
                 "{name}: written by dsim {}, and this is dsim {DSIM_VERSION}: run every shard, and the merge, with one dsim",
@@ -27,18 +88,18 @@ pub fn merge(files: &[(String, String)]) -> Result<ShardFile, String> {
         match &first {
             None => first = Some((name.clone(), trailer.clone(), shard.count)),
             Some((first_name, expected, count)) => {
-                same_sweep(name, trailer, shard.count, first_name, expected, *count)?;
+                same_sweep(&name, &trailer, shard.count, first_name, expected, *count)?;
             }
         }
         let range =
             parse_seed_range(&trailer.seeds).map_err(|e| format!("{name}: bad trailer: {e}"))?;
-        let seeds: Vec<u64> = file.lines.iter().map(|l| l.seed).collect();
-        if seeds != shard.seeds(range) {
+        if trailer.count != shard.seed_count(range) {
             return Err(format!("{name}: its seeds are not those of shard {shard}"));
         }
-        if let Some((other, _)) = shards.insert(shard.index, (name.clone(), file)) {
+        if let Some((other, _)) = shards.insert(shard.index, (source.clone(), trailer)) {
             return Err(format!(
-                "{name}: shard {shard} given twice (also {other}): the shard ran twice; give one of them"
+                "{name}: shard {shard} given twice (also {}); the shard ran twice; give one of them",
+                other.name()
             ));
         }
     }
@@ -49,15 +110,88 @@ pub fn merge(files: &[(String, String)]) -> Result<ShardFile, String> {
         ));
     }
     // Shard 0's trailer, whatever the order of the arguments.
-    let base = shards[&0].1.trailer.clone();
-    let mut lines: Vec<_> = shards.into_values().flat_map(|(_, f)| f.lines).collect();
-    lines.sort_by_key(|l| l.seed);
+    let base = shards[&0].1.clone();
+    let range = parse_seed_range(&base.seeds).expect("checked above");
+    let mut readers = Vec::with_capacity(shards.len());
+    for (source, _) in shards.into_values() {
+        readers.push((source.name(), source.rows()?));
+    }
     let trailer = Trailer {
         shard: Shard::WHOLE.to_string(),
-        count: lines.len() as u64,
+        count: range.end - range.start,
         ..base
     };
-    Ok(ShardFile { lines, trailer })
+    Ok(Merge {
+        trailer,
+        shards: readers.len(),
+        readers,
+        range,
+        next: 0,
+    })
+}
+
+impl std::fmt::Debug for Merge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Merge")
+            .field("trailer", &self.trailer)
+            .field("shards", &self.shards)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Iterator for Merge {
+    type Item = Result<SeedLine, String>;
+
+    /// The next seed's line (second pass), from the shard that holds it.
+    fn next(&mut self) -> Option<Self::Item> {
+        let seed = self.range.start.checked_add(self.next)?;
+        if seed >= self.range.end {
+            return None;
+        }
+        let count = self.readers.len() as u64;
+        let index = self.next % count;
+        self.next += 1;
+        let (name, rows) = &mut self.readers[index as usize];
+        let shard = Shard { index, count };
+        let line = match rows.next() {
+            Some(Ok((number, row))) => serde_json::from_str::<SeedLine>(&row)
+                .map_err(|e| format!("{name}:{number}: not a seed line: {e}"))
+                .and_then(|line| {
+                    (line.seed == seed).then_some(line).ok_or_else(|| {
+                        format!(
+                            "{name}:{number}: its seeds are not those of shard {shard} (seed {seed} expected)"
+                        )
+                    })
+                }),
+            Some(Err(e)) => Err(e),
+            None => Err(format!("{name}: ended before seed {seed}: it changed during the merge")),
+        };
+        Some(line)
+    }
+}
+
+/// A shard's trailer, after checking that its line count matches it.
+fn read_trailer(source: &ShardSource) -> Result<Trailer, String> {
+    let name = source.name();
+    let mut rows = 0u64;
+    let mut last = None;
+    for row in source.rows()? {
+        last = Some(row?);
+        rows += 1;
+    }
+    let Some((number, row)) = last else {
+        return Err(format!("{name}: empty: the shard never wrote anything"));
+    };
+    let trailer = parse_trailer(&name, number, &row)?;
+    if rows - 1 != trailer.count {
+        return Err(format!(
+            "{name}:{number}: the trailer promises {} seed lines, the file has {}",
+            trailer.count,
+            rows - 1
+        ));
+    }
+    Ok(trailer)
 }
 
 /// Does `trailer` (of `name`, one of `count` shards) belong to the sweep
@@ -101,7 +235,6 @@ fn same_sweep(
 mod tests {
     use super::super::output::{render, scenario_digest};
     use super::*;
-    use crate::runner::SeedLine;
 
     fn line(seed: u64) -> SeedLine {
         SeedLine {
@@ -133,13 +266,19 @@ mod tests {
         render(&lines, &trailer)
     }
 
-    fn merged(texts: &[String]) -> Result<ShardFile, String> {
-        let files: Vec<(String, String)> = texts
+    /// The merged lines, or the first refusal.
+    fn merged(texts: &[String]) -> Result<(Trailer, Vec<SeedLine>), String> {
+        let sources: Vec<ShardSource> = texts
             .iter()
             .enumerate()
-            .map(|(i, t)| (format!("f{i}"), t.clone()))
+            .map(|(i, t)| ShardSource::Text {
+                name: format!("f{i}"),
+                text: t.clone(),
+            })
             .collect();
-        merge(&files)
+        let merge = merge(&sources)?;
+        let trailer = merge.trailer.clone();
+        Ok((trailer, merge.collect::<Result<_, _>>()?))
     }
 
     #[test]
@@ -158,12 +297,10 @@ mod tests {
             assert!(err.starts_with("f1: "), "{err}");
             assert!(err.contains(expected), "{expected}: {err}");
         }
-        let whole = merged(&[good.clone(), shard_text(0, 2, |_| {})]).unwrap();
-        let seeds: Vec<u64> = whole.lines.iter().map(|l| l.seed).collect();
-        assert_eq!(
-            (seeds, whole.trailer.shard.as_str()),
-            (vec![0, 1, 2, 3], "0/1")
-        );
+        let (trailer, lines) = merged(&[good.clone(), shard_text(0, 2, |_| {})]).unwrap();
+        let seeds: Vec<u64> = lines.iter().map(|l| l.seed).collect();
+        assert_eq!((seeds, trailer.shard.as_str()), (vec![0, 1, 2, 3], "0/1"));
+        assert_eq!(trailer.count, 4);
         let err = merged(&[good.clone(), good]).unwrap_err();
         assert!(err.contains("given twice (also f0)"), "{err}");
     }

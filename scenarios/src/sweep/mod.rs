@@ -12,8 +12,11 @@ mod tally;
 
 use std::ops::Range;
 
-pub use merge::merge;
-pub use output::{DSIM_VERSION, ShardFile, ShardWriter, Trailer, parse, render, scenario_digest};
+pub use merge::{Merge, ShardSource, merge};
+pub use output::{
+    DSIM_VERSION, ShardFile, ShardWriter, Trailer, parse, render, scenario_digest, seed_line_text,
+    trailer_text,
+};
 pub use tally::Tally;
 
 /// `K/N`: this process runs shard K (0-based) of N.
@@ -43,6 +46,12 @@ impl Shard {
             return Err(format!("shard {index}/{count}: need 0 <= K < N"));
         }
         Ok(Shard { index, count })
+    }
+
+    /// How many of `range`'s seeds are this shard's.
+    pub fn seed_count(self, range: Range<u64>) -> u64 {
+        let all = range.end.saturating_sub(range.start);
+        all / self.count + u64::from(all % self.count > self.index)
     }
 
     /// This shard's seeds of `range`, in order.
@@ -92,6 +101,18 @@ mod tests {
         all.sort();
         assert_eq!(all, (10..31).collect::<Vec<_>>());
         assert_eq!(Shard { index: 1, count: 3 }.seeds(0..7), vec![1, 4]);
+        for count in 1..6 {
+            for index in 0..count {
+                for range in [0..0, 0..7, 10..31, 5..6] {
+                    let shard = Shard { index, count };
+                    assert_eq!(
+                        shard.seed_count(range.clone()),
+                        shard.seeds(range.clone()).len() as u64,
+                        "{shard} of {range:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -100,13 +100,15 @@ impl ShardWriter {
     }
 }
 
-fn seed_line_text(line: &SeedLine) -> String {
+/// One seed line of a sweep output, newline included.
+pub fn seed_line_text(line: &SeedLine) -> String {
     let mut text = serde_json::to_string(line).expect("seed lines serialize");
     text.push('\n');
     text
 }
 
-fn trailer_text(trailer: &Trailer) -> String {
+/// The trailer line of a sweep output, newline included.
+pub fn trailer_text(trailer: &Trailer) -> String {
     let line = TrailerLine {
         trailer: trailer.clone(),
     };
@@ -151,7 +153,7 @@ pub fn parse(name: &str, text: &str) -> Result<ShardFile, String> {
     Ok(ShardFile { lines, trailer })
 }
 
-fn parse_trailer(name: &str, number: usize, row: &str) -> Result<Trailer, String> {
+pub(super) fn parse_trailer(name: &str, number: usize, row: &str) -> Result<Trailer, String> {
     if let Ok(line) = serde_json::from_str::<TrailerLine>(row) {
         return Ok(line.trailer);
     }
