@@ -50,6 +50,47 @@ pub(crate) struct Slot<N: Node> {
     pub(crate) rng: SimRng,
 }
 
+/// The nodes one event may have changed, in the order it touched them,
+/// each once. A mark per node makes a touch O(1): a fault that strikes
+/// every one of 5,000 nodes touches them in 5,000 steps, not 12.5 million
+/// comparisons.
+#[derive(Debug)]
+pub(crate) struct Touched {
+    nodes: Vec<NodeId>,
+    /// Per node: the epoch it was last touched in.
+    mark: Vec<u64>,
+    /// Bumped by every `clear`, so clearing costs nothing per node.
+    epoch: u64,
+}
+
+impl Touched {
+    fn new(node_count: usize) -> Touched {
+        Touched {
+            nodes: Vec::new(),
+            mark: vec![0; node_count],
+            epoch: 1,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.nodes.clear();
+        self.epoch += 1;
+    }
+
+    #[inline]
+    pub(crate) fn insert(&mut self, id: NodeId) {
+        let mark = &mut self.mark[id.index()];
+        if *mark != self.epoch {
+            *mark = self.epoch;
+            self.nodes.push(id);
+        }
+    }
+
+    pub(crate) fn nodes(&self) -> &[NodeId] {
+        &self.nodes
+    }
+}
+
 /// One run of a design.
 pub struct Sim<N: Node> {
     pub(crate) config: SimConfig,
@@ -67,8 +108,8 @@ pub struct Sim<N: Node> {
     /// Undos of faults still in force: (undo id, due time, queue key).
     pub(crate) pending_undos: Vec<(u64, SimTime, EventKey)>,
     pub(crate) next_undo: u64,
-    /// The nodes the current event may have changed (reused buffer).
-    pub(crate) touched: Vec<NodeId>,
+    /// The nodes the current event may have changed.
+    pub(crate) touched: Touched,
     /// When each fault was in force.
     pub(crate) fault_log: FaultLog,
     pub(crate) faults_active: bool,
@@ -125,7 +166,8 @@ impl<N: Node> Sim<N> {
                     rng: SimRng::new(seed, Stream::Node(i as u32)),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let slots_len = slots.len();
         let kernel = Kernel {
             now: SimTime::ZERO,
             event: 0,
@@ -160,7 +202,7 @@ impl<N: Node> Sim<N> {
             nemesis_plan: Vec::new(),
             pending_undos: Vec::new(),
             next_undo: 0,
-            touched: Vec::new(),
+            touched: Touched::new(slots_len),
             fault_log: FaultLog::default(),
             faults_active: true,
             finished: false,
@@ -464,9 +506,7 @@ impl<N: Node> Sim<N> {
     /// Notes that the current event may have changed node `id`.
     #[inline]
     pub(crate) fn touch(&mut self, id: NodeId) {
-        if !self.touched.contains(&id) {
-            self.touched.push(id);
-        }
+        self.touched.insert(id);
     }
 
     /// Checks every invariant, then shows the event to the observer.
@@ -474,7 +514,7 @@ impl<N: Node> Sim<N> {
         let step = Step {
             event: self.kernel.event,
             time: self.kernel.now,
-            nodes: &self.touched,
+            nodes: self.touched.nodes(),
         };
         let world = World {
             slots: &self.slots,

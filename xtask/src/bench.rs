@@ -10,6 +10,20 @@ use crate::{cargo, workspace_root};
 const SWEEP_SCENARIO: &str = "scenarios/dedup/correct.ron";
 const SWEEP_SEEDS: &str = "0..4000";
 
+/// Issue #15's real profiles: every correct library scenario, with the
+/// seeds its instruction count is taken over (a crowd seed is 80,000
+/// events).
+const LIBRARY: [(&str, &str); 8] = [
+    ("scenarios/register/correct.ron", "0..20"),
+    ("scenarios/dedup/correct.ron", "0..5"),
+    ("scenarios/kgs/correct.ron", "0..5"),
+    ("scenarios/chat/correct-push.ron", "0..10"),
+    ("scenarios/chat/correct-long-poll.ron", "0..10"),
+    ("scenarios/chat/correct-short-poll.ron", "0..10"),
+    ("scenarios/booking/correct.ron", "0..5"),
+    ("scenarios/booking/crowd.ron", "0..1"),
+];
+
 pub fn run(args: &[String]) -> Result<(), String> {
     match args {
         [] => wall_clock(),
@@ -49,7 +63,35 @@ fn wall_clock() -> Result<(), String> {
     bench("scenarios", "parse_bench")?;
     // A sweep's memory: 10,000 seeds, then 100,000; it must stay flat.
     bench("scenarios", "sweep_memory_bench")?;
-    sweep_scaling()
+    sweep_scaling()?;
+    library_rates()
+}
+
+/// Events per second on one core for every correct library scenario,
+/// over its own seeds, as `dsim sweep FILE --jobs 1` prints it.
+fn library_rates() -> Result<(), String> {
+    build_bench("scenarios", &["--bin", "dsim"])?;
+    let dsim = workspace_root().join("target/release/dsim");
+    for (scenario, _) in LIBRARY {
+        let output = Command::new(&dsim)
+            .args(["sweep", scenario, "--jobs", "1"])
+            .current_dir(workspace_root())
+            .output()
+            .map_err(|e| format!("cannot run dsim: {e}"))?;
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        // "... (R seeds/s, E M events/s)"
+        let first = text.lines().next().unwrap_or_default();
+        let rate = first
+            .rsplit_once(", ")
+            .and_then(|(_, r)| r.split_whitespace().next())
+            .and_then(|r| r.parse::<f64>().ok())
+            .ok_or_else(|| format!("unexpected sweep output: {text}"))?;
+        println!(
+            "library-bench scenario={scenario} events_per_s={:.0}",
+            rate * 1e6
+        );
+    }
+    Ok(())
 }
 
 /// Builds `targets` of `package` with the `bench` profile.
@@ -139,6 +181,54 @@ fn instructions() -> Result<(), String> {
         per(bare),
         bare as f64 / dsim as f64
     );
+    library_instructions()
+}
+
+/// Instructions per event of every correct library scenario: `dsim sweep`
+/// over a few of its seeds on one thread under callgrind, process start
+/// and scenario loading included, divided by the events its seed lines
+/// count.
+fn library_instructions() -> Result<(), String> {
+    build_bench("scenarios", &["--bin", "dsim"])?;
+    let root = workspace_root();
+    let dsim = root.join("target/release/dsim");
+    let lines = root.join("target/library-bench.jsonl");
+    for (scenario, seeds) in LIBRARY {
+        let out = root.join("target/callgrind.library.out");
+        eprintln!("$ valgrind --tool=callgrind dsim sweep {scenario} --seeds {seeds} --jobs 1");
+        let output = Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .arg(&dsim)
+            .args(["sweep", scenario, "--seeds", seeds, "--jobs", "1", "--out"])
+            .arg(&lines)
+            .current_dir(&root)
+            .output()
+            .map_err(|e| format!("cannot run valgrind ({e})"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "dsim sweep {scenario} failed under valgrind: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let ir = collected(&output.stderr)
+            .ok_or_else(|| format!("no instruction count for {scenario}"))?;
+        let text = std::fs::read_to_string(&lines).map_err(|e| e.to_string())?;
+        // Each seed line holds `"events":N`; the trailer has none.
+        let events: u64 = text
+            .lines()
+            .filter_map(|l| l.split_once("\"events\":"))
+            .filter_map(|(_, rest)| {
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
+            .sum();
+        println!(
+            "library-instructions scenario={scenario} seeds={seeds} events={events} ir_per_event={:.0}",
+            ir as f64 / events.max(1) as f64
+        );
+    }
     Ok(())
 }
 
@@ -167,18 +257,20 @@ fn callgrind(example: &str) -> Result<u64, String> {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    // "==123== Collected : 221341030"
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    stderr
-        .lines()
-        .find_map(|l| {
-            l.split_once("Collected :")
-                .map(|(_, n)| n.trim().to_owned())
-        })
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| {
-            format!("no instruction count in callgrind's output for {example}: {stderr}")
-        })
+    collected(&output.stderr).ok_or_else(|| {
+        format!(
+            "no instruction count in callgrind's output for {example}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// The instruction count callgrind prints: "==123== Collected : 221341030".
+fn collected(stderr: &[u8]) -> Option<u64> {
+    String::from_utf8_lossy(stderr).lines().find_map(|l| {
+        l.split_once("Collected :")
+            .and_then(|(_, n)| n.trim().parse().ok())
+    })
 }
 
 /// A count with thousands separators (as `sim_core::metrics::thousands`;

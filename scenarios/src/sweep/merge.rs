@@ -98,7 +98,7 @@ pub fn merge(sources: &[ShardSource]) -> Result<Merge, String> {
         }
         if let Some((other, _)) = shards.insert(shard.index, (source.clone(), trailer)) {
             return Err(format!(
-                "{name}: shard {shard} given twice (also {}); the shard ran twice; give one of them",
+                "{name}: shard {shard} given twice (also {}): the shard ran twice; give one of them",
                 other.name()
             ));
         }
