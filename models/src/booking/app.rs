@@ -209,23 +209,19 @@ impl App {
         let now = ctx.now().as_nanos();
         let fresh_for = Duration::from_millis(self.config.map_fresh_ms);
         let current = self.view_fresh.is_some_and(|at| ctx.monotonic().since(at) < fresh_for);
-        let zone_left = self.view.zone_capacity.saturating_sub(self.view.zone_used(now));
         let offset = self.view.offset;
         self.served = (self.served.0 + 1, offset, current);
         if !current {
             ctx.reached(labels::STALE_MAP_SERVED);
         }
         ctx.count("maps_served", 1);
-        let cached = self.map_cache.as_ref().filter(|m| m.holds_at(now));
-        let free = match cached {
-            Some(map) => map.bits.clone(),
-            None => {
-                let map = self.view.free_seats_window(now);
-                let bits = map.bits.clone();
-                self.map_cache = Some(map);
-                bits
-            }
+        let map = match self.map_cache.take().filter(|m| m.holds_at(now)) {
+            Some(map) => map,
+            None => self.view.free_seats_window(now),
         };
+        let zone_left = self.view.zone_capacity.saturating_sub(map.zone_used);
+        let free = map.bits.clone();
+        self.map_cache = Some(map);
         ctx.send(user, Msg::Map { request, free, zone_left, offset, current });
     }
 

@@ -241,33 +241,45 @@ impl Ledger {
         self.free_seats_window(now_ns).bits
     }
 
-    /// The free seats at `now_ns`, and the times between which they stay
-    /// the same while the ledger does: an order flips only when `now`
-    /// crosses its expiry plus the margin.
+    /// The free seats and the zone places taken at `now_ns`, and the
+    /// times between which both stay the same while the ledger does: an
+    /// order flips only when `now` crosses its expiry plus the margin.
     pub fn free_seats_window(&self, now_ns: i64) -> SeatMap {
         let mut map = SeatMap {
             bits: vec![0u64; usize::from(self.seats).div_ceil(64)],
+            zone_used: 0,
             from_ns: i64::MIN,
             until_ns: i64::MAX,
+        };
+        // Whether `order` holds at `now_ns`, narrowing the window to the
+        // moment that could change.
+        let mut holds = |o: &Order| {
+            if matches!(o.state, OrderState::Held | OrderState::Paying) {
+                let flips = o.expires_ns.saturating_add(self.margin_ns);
+                if now_ns < flips {
+                    map.until_ns = map.until_ns.min(flips);
+                } else {
+                    map.from_ns = map.from_ns.max(flips);
+                }
+            }
+            o.holds(now_ns, self.margin_ns)
         };
         for (seat, holder) in self.holder.iter().enumerate().take(usize::from(self.seats)) {
             let held = holder
                 .and_then(|order| self.orders.get(&order))
-                .is_some_and(|o| {
-                    if matches!(o.state, OrderState::Held | OrderState::Paying) {
-                        let flips = o.expires_ns.saturating_add(self.margin_ns);
-                        if now_ns < flips {
-                            map.until_ns = map.until_ns.min(flips);
-                        } else {
-                            map.from_ns = map.from_ns.max(flips);
-                        }
-                    }
-                    o.holds(now_ns, self.margin_ns)
-                });
+                .is_some_and(&mut holds);
             if !held {
                 map.bits[seat / 64] |= 1 << (seat % 64);
             }
         }
+        let zone_used = self
+            .zone_orders
+            .iter()
+            .filter_map(|id| self.orders.get(id))
+            .filter(|o| holds(o))
+            .map(|o| o.zone)
+            .sum();
+        map.zone_used = zone_used;
         map
     }
 
@@ -287,6 +299,8 @@ impl Ledger {
 #[derive(Clone, Debug)]
 pub struct SeatMap {
     pub bits: Vec<u64>,
+    /// Zone places taken (`Ledger::zone_used`).
+    pub zone_used: u32,
     pub from_ns: i64,
     pub until_ns: i64,
 }
@@ -299,14 +313,39 @@ impl SeatMap {
 
 /// The seats a seat map's bits say are free.
 pub fn free_list(bits: &[u64], seats: u16) -> Vec<u16> {
-    (0..seats)
-        .filter(|&s| bits.get(usize::from(s) / 64).is_some_and(|w| w >> (s % 64) & 1 == 1))
-        .collect()
+    // Word by word, one step per free seat (not per seat): a user reads a
+    // 500-seat map on every look.
+    let free = bits.iter().map(|w| w.count_ones() as usize).sum();
+    let mut list = Vec::with_capacity(free);
+    for (index, &word) in bits.iter().enumerate() {
+        let mut rest = word;
+        while rest != 0 {
+            let seat = index * 64 + rest.trailing_zeros() as usize;
+            if seat >= usize::from(seats) {
+                return list;
+            }
+            list.push(seat as u16);
+            rest &= rest - 1;
+        }
+    }
+    list
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_free_list_reads_every_set_bit_below_the_seat_count_in_order() {
+        let bits = [0b1011u64, 0, u64::MAX, 1 << 63 | 1];
+        for seats in [0, 1, 3, 4, 64, 130, 192, 193, 255, 256] {
+            let expected: Vec<u16> = (0..seats)
+                .filter(|&s| bits[usize::from(s) / 64] >> (s % 64) & 1 == 1)
+                .collect();
+            assert_eq!(free_list(&bits, seats), expected, "{seats} seats");
+        }
+        assert!(free_list(&[], 10).is_empty());
+    }
 
     fn hold(order: u64, seats: &[u16], zone: u32, expires_ns: i64) -> Entry {
         Entry::Hold {
