@@ -31,7 +31,7 @@ pub fn run_seed(
 /// (`run_seeds_in_batches`).
 pub fn run_seeds(prepared: &Prepared, seeds: &[u64], jobs: usize) -> Vec<RunRecord> {
     let mut records = Vec::with_capacity(seeds.len());
-    run_seeds_in_batches(prepared, seeds, jobs, |batch| {
+    run_seeds_in_batches(prepared, seeds.iter().copied(), jobs, |batch| {
         records.extend(batch);
         Ok(())
     })
@@ -46,11 +46,12 @@ const BATCH_SEEDS_PER_THREAD: usize = 64;
 
 /// Runs `seeds` as `run_seeds` does, handing each batch of finished
 /// records, in seed order, to `on_batch` (a sweep writes them out) before
-/// the next batch starts. Nothing is kept here: memory stays flat over
-/// any number of seeds, whatever `on_batch` does not keep.
+/// the next batch starts. Nothing is kept here, not even the seed list
+/// (the seeds are drawn a batch at a time): memory stays flat over any
+/// number of seeds, whatever `on_batch` does not keep.
 pub fn run_seeds_in_batches(
     prepared: &Prepared,
-    seeds: &[u64],
+    seeds: impl ExactSizeIterator<Item = u64>,
     jobs: usize,
     mut on_batch: impl FnMut(Vec<RunRecord>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
@@ -60,7 +61,11 @@ pub fn run_seeds_in_batches(
         .build()
         .expect("a thread pool");
     let batch_seeds = BATCH_SEEDS_PER_THREAD * pool.current_num_threads();
-    for batch in seeds.chunks(batch_seeds) {
+    let mut seeds = seeds.peekable();
+    let mut batch = Vec::with_capacity(batch_seeds);
+    while seeds.peek().is_some() {
+        batch.clear();
+        batch.extend(seeds.by_ref().take(batch_seeds));
         let done: Vec<RunRecord> = pool.install(|| {
             batch
                 .par_iter()

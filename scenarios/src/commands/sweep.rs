@@ -55,15 +55,15 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Outcome {
         let report = args.report.as_deref();
         return crate::commands::grid::grid_sweep(&prepared, axes, range, args.jobs, report, out);
     }
-    let seeds = args.shard.seeds(range.clone());
     let name = &prepared.scenario.name;
-    let trailer = trailer_of(&prepared, &range, args.shard, seeds.len());
+    let seed_count = args.shard.seed_count(range.clone());
+    let trailer = trailer_of(&prepared, &range, args.shard, seed_count as usize);
     let stopwatch = Stopwatch::start();
     // The report draws every seed's metrics, so only a report keeps lines.
     let keep_lines = args.report.is_some();
     let (tally, lines) = run_writing(
         &prepared,
-        &seeds,
+        args.shard.seed_iter(range.clone()),
         args.jobs,
         args.out.as_deref(),
         &trailer,
@@ -125,7 +125,7 @@ fn trailer_of(prepared: &Prepared, range: &Range<u64>, shard: Shard, count: usiz
 /// over any number of seeds.
 fn run_writing(
     prepared: &Prepared,
-    seeds: &[u64],
+    seeds: impl ExactSizeIterator<Item = u64>,
     jobs: usize,
     out: Option<&Path>,
     trailer: &Trailer,

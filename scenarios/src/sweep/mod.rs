@@ -56,13 +56,50 @@ impl Shard {
 
     /// This shard's seeds of `range`, in order.
     pub fn seeds(self, range: Range<u64>) -> Vec<u64> {
-        range
-            .enumerate()
-            .filter(|(i, _)| *i as u64 % self.count == self.index)
-            .map(|(_, s)| s)
-            .collect()
+        self.seed_iter(range).collect()
+    }
+
+    /// This shard's seeds of `range`, in order, one at a time: a sweep
+    /// of a million seeds never holds their list.
+    pub fn seed_iter(self, range: Range<u64>) -> ShardSeeds {
+        ShardSeeds {
+            next: range.start.saturating_add(self.index),
+            end: range.end,
+            step: self.count,
+            left: self.seed_count(range) as usize,
+        }
     }
 }
+
+/// A shard's seeds (`Shard::seed_iter`): every `count`-th seed of the
+/// range from the shard's index on.
+#[derive(Clone, Debug)]
+pub struct ShardSeeds {
+    next: u64,
+    end: u64,
+    step: u64,
+    left: usize,
+}
+
+impl Iterator for ShardSeeds {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        if self.left == 0 || self.next >= self.end {
+            return None;
+        }
+        let seed = self.next;
+        self.next = self.next.saturating_add(self.step);
+        self.left -= 1;
+        Some(seed)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for ShardSeeds {}
 
 impl std::fmt::Display for Shard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -103,13 +140,18 @@ mod tests {
         assert_eq!(Shard { index: 1, count: 3 }.seeds(0..7), vec![1, 4]);
         for count in 1..6 {
             for index in 0..count {
-                for range in [0..0, 0..7, 10..31, 5..6] {
+                for range in [0..0, 0..7, 10..31, 5..6, 3..4] {
                     let shard = Shard { index, count };
-                    assert_eq!(
-                        shard.seed_count(range.clone()),
-                        shard.seeds(range.clone()).len() as u64,
-                        "{shard} of {range:?}"
-                    );
+                    // Every `count`-th seed from the `index`-th, by hand.
+                    let expected: Vec<u64> = range
+                        .clone()
+                        .enumerate()
+                        .filter(|(i, _)| *i as u64 % count == index)
+                        .map(|(_, s)| s)
+                        .collect();
+                    assert_eq!(shard.seeds(range.clone()), expected, "{shard} of {range:?}");
+                    assert_eq!(shard.seed_count(range.clone()), expected.len() as u64);
+                    assert_eq!(shard.seed_iter(range.clone()).len(), expected.len());
                 }
             }
         }
