@@ -47,8 +47,9 @@ pub struct MetricsObserver {
     pub observations: Observations,
     replicas: u32,
     invoked: usize,
-    /// Per client: how much of its read-phase log has been copied.
-    read_cursor: BTreeMap<NodeId, usize>,
+    /// Per client, by node index: how much of its read-phase log has been
+    /// copied.
+    read_cursor: Vec<usize>,
 }
 
 impl MetricsObserver {
@@ -57,7 +58,7 @@ impl MetricsObserver {
             observations: Observations::default(),
             replicas,
             invoked: 0,
-            read_cursor: BTreeMap::new(),
+            read_cursor: Vec::new(),
         }
     }
 }
@@ -74,7 +75,10 @@ impl Observer<DedupNode> for MetricsObserver {
             self.invoked = invoked;
         }
         for &node in step.nodes.iter().filter(|n| n.0 >= self.replicas) {
-            let cursor = self.read_cursor.entry(node).or_default();
+            if self.read_cursor.len() <= node.index() {
+                self.read_cursor.resize(node.index() + 1, 0);
+            }
+            let cursor = &mut self.read_cursor[node.index()];
             match world.node(node) {
                 Some(DedupNode::Client(client)) => {
                     let phases = client.coordinator.read_phases();
