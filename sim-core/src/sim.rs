@@ -77,7 +77,7 @@ impl Touched {
         self.epoch += 1;
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert(&mut self, id: NodeId) {
         let mark = &mut self.mark[id.index()];
         if *mark != self.epoch {
