@@ -40,6 +40,7 @@ pub mod stream;
 pub mod testing;
 pub mod time;
 mod timeline;
+mod touched;
 pub mod trace;
 pub mod world;
 

@@ -1,0 +1,45 @@
+//! The nodes one event may have changed: what invariants look at after
+//! the event (`Step::nodes`).
+
+use crate::node::NodeId;
+
+/// The nodes one event may have changed, in the order it touched them,
+/// each once. A mark per node makes a touch O(1): a fault that strikes
+/// every one of 5,000 nodes touches them in 5,000 steps, not 12.5 million
+/// comparisons.
+#[derive(Debug)]
+pub(crate) struct Touched {
+    nodes: Vec<NodeId>,
+    /// Per node: the epoch it was last touched in.
+    mark: Vec<u64>,
+    /// Bumped by every `clear`, so clearing costs nothing per node.
+    epoch: u64,
+}
+
+impl Touched {
+    pub(crate) fn new(node_count: usize) -> Touched {
+        Touched {
+            nodes: Vec::new(),
+            mark: vec![0; node_count],
+            epoch: 1,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.nodes.clear();
+        self.epoch += 1;
+    }
+
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, id: NodeId) {
+        let mark = &mut self.mark[id.index()];
+        if *mark != self.epoch {
+            *mark = self.epoch;
+            self.nodes.push(id);
+        }
+    }
+
+    pub(crate) fn nodes(&self) -> &[NodeId] {
+        &self.nodes
+    }
+}
