@@ -76,14 +76,8 @@ impl FalseAnswers {
 
     /// Runs the judgement over a whole history, in completion order.
     pub fn check_history(history: &History<Seen, bool>) -> Result<(), Breach> {
-        let mut completed: Vec<&Operation<Seen, bool>> = history
-            .operations()
-            .iter()
-            .filter(|op| op.completion.is_some())
-            .collect();
-        completed.sort_by_key(|op| op.completion.as_ref().map(|c| c.stamp.position));
         let mut answers = FalseAnswers::default();
-        completed.into_iter().try_for_each(|op| answers.observe(op))
+        CompletionFeed::default().for_each_completed(history, |op| answers.observe(op))
     }
 }
 
