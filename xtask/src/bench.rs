@@ -71,24 +71,11 @@ fn wall_clock() -> Result<(), String> {
 /// over its own seeds, as `dsim sweep FILE --jobs 1` prints it.
 fn library_rates() -> Result<(), String> {
     build_bench("scenarios", &["--bin", "dsim"])?;
-    let dsim = workspace_root().join("target/release/dsim");
     for (scenario, _) in LIBRARY {
-        let output = Command::new(&dsim)
-            .args(["sweep", scenario, "--jobs", "1"])
-            .current_dir(workspace_root())
-            .output()
-            .map_err(|e| format!("cannot run dsim: {e}"))?;
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        // "... (R seeds/s, E M events/s)"
-        let first = text.lines().next().unwrap_or_default();
-        let rate = first
-            .rsplit_once(", ")
-            .and_then(|(_, r)| r.split_whitespace().next())
-            .and_then(|r| r.parse::<f64>().ok())
-            .ok_or_else(|| format!("unexpected sweep output: {text}"))?;
+        let line = sweep_line(&[scenario, "--jobs", "1"])?;
         println!(
             "library-bench scenario={scenario} events_per_s={:.0}",
-            rate * 1e6
+            line.events_per_s
         );
     }
     Ok(())
@@ -112,30 +99,12 @@ fn build_bench(package: &str, targets: &[&str]) -> Result<(), String> {
 /// `dsim sweep` on one thread and on every core, as a user runs it.
 fn sweep_scaling() -> Result<(), String> {
     build_bench("scenarios", &["--bin", "dsim"])?;
-    let dsim = workspace_root().join("target/release/dsim");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let seeds_per_s = |jobs: usize| -> Result<f64, String> {
-        let output = Command::new(&dsim)
-            .args([
-                "sweep",
-                SWEEP_SCENARIO,
-                "--seeds",
-                SWEEP_SEEDS,
-                "--jobs",
-                &jobs.to_string(),
-            ])
-            .current_dir(workspace_root())
-            .output()
-            .map_err(|e| format!("cannot run dsim: {e}"))?;
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        // "name: N seeds (shard 0/1) in S s on J threads (R seeds/s, E M events/s)"
-        let first = text.lines().next().unwrap_or_default();
-        println!("{first}");
-        first
-            .rsplit_once('(')
-            .and_then(|(_, r)| r.split_whitespace().next())
-            .and_then(|r| r.parse().ok())
-            .ok_or_else(|| format!("unexpected sweep output: {text}"))
+        let jobs = jobs.to_string();
+        let line = sweep_line(&[SWEEP_SCENARIO, "--seeds", SWEEP_SEEDS, "--jobs", &jobs])?;
+        println!("{}", line.text);
+        Ok(line.seeds_per_s)
     };
     let one = seeds_per_s(1)?;
     let all = seeds_per_s(cores)?;
@@ -144,6 +113,44 @@ fn sweep_scaling() -> Result<(), String> {
         all / one
     );
     Ok(())
+}
+
+/// The first line `dsim sweep` prints, and its two rates.
+struct SweepLine {
+    text: String,
+    seeds_per_s: f64,
+    events_per_s: f64,
+}
+
+/// Runs the bench-built `dsim sweep` with `args`; its summary line:
+/// "name: N seeds (shard 0/1) in S s on J threads (R seeds/s, E M events/s)".
+fn sweep_line(args: &[&str]) -> Result<SweepLine, String> {
+    let output = Command::new(workspace_root().join("target/release/dsim"))
+        .arg("sweep")
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run dsim: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let text = stdout.lines().next().unwrap_or_default().to_owned();
+    let rates = text
+        .rsplit_once('(')
+        .map(|(_, r)| r.split_whitespace().collect::<Vec<_>>())
+        .unwrap_or_default();
+    // ["R", "seeds/s,", "E", "M", "events/s)"]
+    match rates[..] {
+        [seeds, _, events, "M", ..] => Ok(SweepLine {
+            seeds_per_s: seeds
+                .parse()
+                .map_err(|_| format!("unexpected sweep output: {stdout}"))?,
+            events_per_s: events
+                .parse::<f64>()
+                .map_err(|_| format!("unexpected sweep output: {stdout}"))?
+                * 1e6,
+            text,
+        }),
+        _ => Err(format!("unexpected sweep output: {stdout}")),
+    }
 }
 
 /// Delivered messages in one repetition of `quorum_bench` and of
