@@ -291,6 +291,38 @@ mod tests {
     }
 
     #[test]
+    fn a_queue_large_enough_for_the_ring_still_pops_in_order_around_removals() {
+        use crate::rng::{SimRng, Stream};
+        use std::collections::BTreeMap;
+        let mut rng = SimRng::new(11, Stream::User(0));
+        let mut q = EventQueue::new();
+        let mut expected = BTreeMap::new();
+        // 20,000 events over 50 ms (the ring spans about 17 ms), a third
+        // of them removed again, with pushes going on while it drains.
+        let mut keys = Vec::new();
+        for i in 0..20_000u64 {
+            let time = SimTime::from_nanos(rng.below(50_000_000));
+            keys.push((q.push(time, i), time, i));
+            expected.insert((time, i), ());
+        }
+        for (key, time, i) in keys.iter().copied().filter(|_| rng.below(3) == 0) {
+            assert_eq!(q.remove(key), Some(i));
+            expected.remove(&(time, i));
+        }
+        let mut next = 20_000u64;
+        while let Some((time, e)) = q.pop() {
+            assert_eq!(Some((time, e)), expected.pop_first().map(|(k, ())| k));
+            if next < 30_000 && rng.below(2) == 0 {
+                let later = SimTime::from_nanos(time.as_nanos() + rng.below(30_000_000));
+                q.push(later, next);
+                expected.insert((later, next), ());
+                next += 1;
+            }
+        }
+        assert!(expected.is_empty());
+    }
+
+    #[test]
     fn steady_state_reuses_slots() {
         let mut q = EventQueue::new();
         for i in 0..10u64 {
