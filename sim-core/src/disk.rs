@@ -17,7 +17,7 @@
 use std::time::Duration;
 
 use crate::link::{ConfigError, Latency};
-use crate::rng::SimRng;
+use crate::rng::LazyRng;
 use crate::time::SimTime;
 
 /// How one node's disk behaves.
@@ -61,11 +61,11 @@ pub(crate) struct Disk<D> {
     synced: Option<D>,
     /// When the last sync begun will complete: syncs complete in order.
     last_sync_done: SimTime,
-    rng: SimRng,
+    rng: LazyRng,
 }
 
 impl<D: Clone> Disk<D> {
-    pub(crate) fn new(config: DiskConfig, initial: &D, rng: SimRng) -> Disk<D> {
+    pub(crate) fn new(config: DiskConfig, initial: &D, rng: LazyRng) -> Disk<D> {
         Disk {
             config,
             synced: config.buffered.then(|| initial.clone()),
@@ -85,7 +85,7 @@ impl<D: Clone> Disk<D> {
         if !self.config.buffered {
             return (now, None);
         }
-        let latency = Duration::from_nanos(self.config.sync_latency.sample_ns(&mut self.rng));
+        let latency = Duration::from_nanos(self.config.sync_latency.sample_ns(self.rng.get()));
         let done = (now + latency).max(self.last_sync_done);
         self.last_sync_done = done;
         (done, Some(current.clone()))

@@ -25,7 +25,7 @@ use crate::network::{DropReason, Network, Topology};
 use crate::node::{Node, NodeId};
 use crate::queue::{EventKey, EventQueue};
 use crate::result::{RunResult, RunStats};
-use crate::rng::{SimRng, Stream};
+use crate::rng::{LazyRng, SimRng, Stream};
 use crate::time::SimTime;
 use crate::touched::Touched;
 use crate::trace::{Trace, TraceKind};
@@ -113,7 +113,7 @@ impl<N: Node> Sim<N> {
             .map(|(i, durable)| {
                 let id = NodeId(i as u32);
                 let disk_config = config.disks.get(i).copied().unwrap_or_default();
-                let disk_rng = SimRng::new(seed, Stream::Disk(i as u32));
+                let disk_rng = LazyRng::new(seed, Stream::Disk(i as u32));
                 Slot {
                     node: Some(N::boot(id, &durable)),
                     disk: Disk::new(disk_config, &durable, disk_rng),
