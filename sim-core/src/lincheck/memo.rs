@@ -22,10 +22,20 @@ use rustc_hash::FxBuildHasher;
 
 use super::budget::heap_block_bytes;
 
-/// A set of small integers (operation indices).
+/// A set of small integers (operation indices). Up to 128 of them live
+/// inline: most keys' histories are that short, and a memo entry then
+/// costs no heap blocks for its sets (a search makes thousands of them).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub(super) struct Bitset {
-    words: Vec<u64>,
+    words: Words,
+}
+
+const INLINE_WORDS: usize = 2;
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+enum Words {
+    Inline([u64; INLINE_WORDS]),
+    Heap(Vec<u64>),
 }
 
 pub(super) struct Memo<State> {
@@ -51,26 +61,46 @@ struct MemoProbe<'a, State> {
 
 impl Bitset {
     pub(super) fn new(bits: usize) -> Self {
+        let words = bits.div_ceil(64);
         Bitset {
-            words: vec![0; bits.div_ceil(64)],
+            words: if words <= INLINE_WORDS {
+                Words::Inline([0; INLINE_WORDS])
+            } else {
+                Words::Heap(vec![0; words])
+            },
+        }
+    }
+    fn words(&self) -> &[u64] {
+        match &self.words {
+            Words::Inline(words) => words,
+            Words::Heap(words) => words,
+        }
+    }
+    fn words_mut(&mut self) -> &mut [u64] {
+        match &mut self.words {
+            Words::Inline(words) => words,
+            Words::Heap(words) => words,
         }
     }
     pub(super) fn insert(&mut self, bit: usize) {
-        self.words[bit / 64] |= 1 << (bit % 64);
+        self.words_mut()[bit / 64] |= 1 << (bit % 64);
     }
     pub(super) fn remove(&mut self, bit: usize) {
-        self.words[bit / 64] &= !(1 << (bit % 64));
+        self.words_mut()[bit / 64] &= !(1 << (bit % 64));
     }
     /// Both sets must have room for the same bits.
     pub(super) fn is_subset_of(&self, other: &Bitset) -> bool {
-        self.words
+        self.words()
             .iter()
-            .zip(&other.words)
+            .zip(other.words())
             .all(|(mine, theirs)| mine & !theirs == 0)
     }
-    /// The heap block holding the words.
+    /// The heap block holding the words, if they are not inline.
     pub(super) fn heap_bytes(&self) -> usize {
-        heap_block_bytes(self.words.len() * size_of::<u64>())
+        match &self.words {
+            Words::Inline(_) => 0,
+            Words::Heap(words) => heap_block_bytes(words.len() * size_of::<u64>()),
+        }
     }
 }
 
@@ -175,8 +205,9 @@ mod tests {
         let known = set(&[1]);
         assert!(memo.insert_if_new(&known, &5u32, &set(&[3]), |_| 0));
         let one_entry = memo.bytes();
-        // Two words of 8 bytes per set: a 32-byte heap block each.
-        assert!(one_entry > 2 * 32, "{one_entry}");
+        // 100 bits fit inline: the entry is its bucket and its vector of
+        // unknown sets, with no block for either set.
+        assert!(one_entry > size_of::<MemoKey<u32>>() as u64, "{one_entry}");
         assert!(!memo.insert_if_new(&known, &5, &set(&[3]), |_| 0));
         assert_eq!(memo.bytes(), one_entry);
         assert!(memo.insert_if_new(&known, &6, &set(&[3]), |_| 1_000));
@@ -184,7 +215,22 @@ mod tests {
         assert!(memo.insert_if_new(&known, &6, &set(&[4]), |_| 1_000));
         assert_eq!(
             memo.bytes(),
-            2 * one_entry + 1_000 + (size_of::<Bitset>() + 32) as u64
+            2 * one_entry + 1_000 + size_of::<Bitset>() as u64
         );
+    }
+
+    #[test]
+    fn a_set_past_128_bits_lives_on_the_heap_and_is_counted() {
+        let (small, large) = (Bitset::new(128), Bitset::new(129));
+        assert_eq!(small.heap_bytes(), 0);
+        assert!(large.heap_bytes() >= 3 * size_of::<u64>());
+        let mut a = Bitset::new(300);
+        let mut b = Bitset::new(300);
+        a.insert(7);
+        a.insert(250);
+        b.insert(250);
+        assert!(b.is_subset_of(&a) && !a.is_subset_of(&b));
+        a.remove(7);
+        assert!(a.is_subset_of(&b) && a == b);
     }
 }
