@@ -16,6 +16,8 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/rss.rs"]
 mod rss;
 
@@ -78,14 +80,7 @@ fn measure(nodes: usize) {
 
 /// Every size, or the one `--nodes N` names (to profile one size).
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let one = args
-        .iter()
-        .position(|a| a == "--nodes")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse::<usize>().ok())
-        .filter(|&n| n > 1);
-    match one {
+    match args::number("--nodes").filter(|&n| n > 1) {
         Some(nodes) => measure(nodes),
         None => [10, 10_000, 100_000].into_iter().for_each(measure),
     }

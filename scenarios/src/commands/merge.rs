@@ -34,7 +34,7 @@ pub fn merge_files(args: &MergeArgs, stdout: &mut dyn Write) -> Outcome {
     let sources: Vec<ShardSource> = args.files.iter().cloned().map(ShardSource::File).collect();
     let merged = merge(&sources).map_err(Failure::Input)?;
     let trailer = merged.trailer.clone();
-    let shards = merged.shards;
+    let shards = merged.shards();
     let mut stderr = std::io::stderr().lock();
     let mut file = match &args.out {
         Some(path) => Some(create(path)?),

@@ -11,60 +11,16 @@
 //! is the shards' lines taken in turn.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor};
 use std::ops::Range;
-use std::path::PathBuf;
 
-use super::output::{DSIM_VERSION, Trailer, parse_trailer};
+use super::output::{DSIM_VERSION, Rows, ShardSource, Trailer, read_trailer, seed_line};
 use super::{Shard, parse_seed_range};
 use crate::runner::SeedLine;
-
-/// Where a shard's lines come from: its file, or (in tests) its text.
-#[derive(Clone, Debug)]
-pub enum ShardSource {
-    File(PathBuf),
-    Text { name: String, text: String },
-}
-
-/// A shard's non-empty rows, numbered from 1 as in the file.
-type Rows = Box<dyn Iterator<Item = Result<(usize, String), String>>>;
-
-impl ShardSource {
-    fn name(&self) -> String {
-        match self {
-            ShardSource::File(path) => path.display().to_string(),
-            ShardSource::Text { name, .. } => name.clone(),
-        }
-    }
-
-    fn rows(&self) -> Result<Rows, String> {
-        let name = self.name();
-        let reader: Box<dyn BufRead> = match self {
-            ShardSource::File(path) => Box::new(BufReader::new(
-                File::open(path).map_err(|e| format!("{name}: cannot read: {e}"))?,
-            )),
-            ShardSource::Text { text, .. } => Box::new(Cursor::new(text.clone().into_bytes())),
-        };
-        Ok(Box::new(
-            reader
-                .lines()
-                .enumerate()
-                .map(move |(i, row)| {
-                    row.map(|row| (i + 1, row))
-                        .map_err(|e| format!("{name}:{}: cannot read: {e}", i + 1))
-                })
-                .filter(|row| row.as_ref().map_or(true, |(_, r)| !r.trim().is_empty())),
-        ))
-    }
-}
 
 /// Shards whose trailers agree, ready to hand out the unsharded sweep's
 /// seed lines in seed order (`lines`), with the unsharded trailer.
 pub struct Merge {
     pub trailer: Trailer,
-    /// How many shard files.
-    pub shards: usize,
     readers: Vec<(String, Rows)>,
     range: Range<u64>,
     next: u64,
@@ -123,18 +79,24 @@ pub fn merge(sources: &[ShardSource]) -> Result<Merge, String> {
     };
     Ok(Merge {
         trailer,
-        shards: readers.len(),
         readers,
         range,
         next: 0,
     })
 }
 
+impl Merge {
+    /// How many shard files are merged.
+    pub fn shards(&self) -> usize {
+        self.readers.len()
+    }
+}
+
 impl std::fmt::Debug for Merge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Merge")
             .field("trailer", &self.trailer)
-            .field("shards", &self.shards)
+            .field("shards", &self.readers.len())
             .field("next", &self.next)
             .finish_non_exhaustive()
     }
@@ -155,9 +117,7 @@ impl Iterator for Merge {
         let (name, rows) = &mut self.readers[index as usize];
         let shard = Shard { index, count };
         let line = match rows.next() {
-            Some(Ok((number, row))) => serde_json::from_str::<SeedLine>(&row)
-                .map_err(|e| format!("{name}:{number}: not a seed line: {e}"))
-                .and_then(|line| {
+            Some(Ok((number, row))) => seed_line(name, number, &row).and_then(|line| {
                     (line.seed == seed).then_some(line).ok_or_else(|| {
                         format!(
                             "{name}:{number}: its seeds are not those of shard {shard} (seed {seed} expected)"
@@ -169,29 +129,6 @@ impl Iterator for Merge {
         };
         Some(line)
     }
-}
-
-/// A shard's trailer, after checking that its line count matches it.
-fn read_trailer(source: &ShardSource) -> Result<Trailer, String> {
-    let name = source.name();
-    let mut rows = 0u64;
-    let mut last = None;
-    for row in source.rows()? {
-        last = Some(row?);
-        rows += 1;
-    }
-    let Some((number, row)) = last else {
-        return Err(format!("{name}: empty: the shard never wrote anything"));
-    };
-    let trailer = parse_trailer(&name, number, &row)?;
-    if rows - 1 != trailer.count {
-        return Err(format!(
-            "{name}:{number}: the trailer promises {} seed lines, the file has {}",
-            trailer.count,
-            rows - 1
-        ));
-    }
-    Ok(trailer)
 }
 
 /// Does `trailer` (of `name`, one of `count` shards) belong to the sweep

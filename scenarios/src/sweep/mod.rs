@@ -12,10 +12,10 @@ mod tally;
 
 use std::ops::Range;
 
-pub use merge::{Merge, ShardSource, merge};
+pub use merge::{Merge, merge};
 pub use output::{
-    DSIM_VERSION, ShardFile, ShardWriter, Trailer, parse, render, scenario_digest, seed_line_text,
-    trailer_text,
+    DSIM_VERSION, ShardFile, ShardSource, ShardWriter, Trailer, parse, render, scenario_digest,
+    seed_line_text, trailer_text,
 };
 pub use tally::Tally;
 

@@ -7,7 +7,7 @@
 //! file at once; both give the same bytes.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Cursor, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -124,36 +124,91 @@ pub struct ShardFile {
     pub trailer: Trailer,
 }
 
-/// Parses one output file; `name` is for messages, which give its line
-/// numbers. A missing trailer means the shard did not finish.
+/// Where a shard's lines come from: its file, or (in tests) its text.
+#[derive(Clone, Debug)]
+pub enum ShardSource {
+    File(PathBuf),
+    Text { name: String, text: String },
+}
+
+/// A shard's non-empty rows, numbered from 1 as in the file.
+pub(super) type Rows = Box<dyn Iterator<Item = Result<(usize, String), String>>>;
+
+impl ShardSource {
+    pub(super) fn name(&self) -> String {
+        match self {
+            ShardSource::File(path) => path.display().to_string(),
+            ShardSource::Text { name, .. } => name.clone(),
+        }
+    }
+
+    pub(super) fn rows(&self) -> Result<Rows, String> {
+        let name = self.name();
+        let reader: Box<dyn BufRead> = match self {
+            ShardSource::File(path) => Box::new(BufReader::new(
+                File::open(path).map_err(|e| format!("{name}: cannot read: {e}"))?,
+            )),
+            ShardSource::Text { text, .. } => Box::new(Cursor::new(text.clone().into_bytes())),
+        };
+        Ok(Box::new(
+            reader
+                .lines()
+                .enumerate()
+                .map(move |(i, row)| {
+                    row.map(|row| (i + 1, row))
+                        .map_err(|e| format!("{name}:{}: cannot read: {e}", i + 1))
+                })
+                .filter(|row| row.as_ref().map_or(true, |(_, r)| !r.trim().is_empty())),
+        ))
+    }
+}
+
+/// Parses one output file held as text (a report reads a whole sweep);
+/// `name` is for messages, which give its line numbers. A missing
+/// trailer means the shard did not finish.
 pub fn parse(name: &str, text: &str) -> Result<ShardFile, String> {
-    let rows: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .map(|(i, row)| (i + 1, row))
-        .filter(|(_, row)| !row.trim().is_empty())
-        .collect();
-    let Some(((last_number, last), body)) = rows.split_last() else {
-        return Err(format!("{name}: empty: the shard never wrote anything"));
+    let source = ShardSource::Text {
+        name: name.to_owned(),
+        text: text.to_owned(),
     };
-    let trailer = parse_trailer(name, *last_number, last)?;
-    let mut lines = Vec::with_capacity(body.len());
-    for (number, row) in body {
-        let line = serde_json::from_str::<SeedLine>(row)
-            .map_err(|e| format!("{name}:{number}: not a seed line: {e}"))?;
-        lines.push(line);
-    }
-    if lines.len() as u64 != trailer.count {
-        return Err(format!(
-            "{name}:{last_number}: the trailer promises {} seed lines, the file has {}",
-            trailer.count,
-            lines.len()
-        ));
-    }
+    let trailer = read_trailer(&source)?;
+    let lines = source
+        .rows()?
+        .take(trailer.count as usize)
+        .map(|row| row.and_then(|(number, row)| seed_line(name, number, &row)))
+        .collect::<Result<_, _>>()?;
     Ok(ShardFile { lines, trailer })
 }
 
-pub(super) fn parse_trailer(name: &str, number: usize, row: &str) -> Result<Trailer, String> {
+/// One seed line of a shard, or what is wrong with it.
+pub(super) fn seed_line(name: &str, number: usize, row: &str) -> Result<SeedLine, String> {
+    serde_json::from_str(row).map_err(|e| format!("{name}:{number}: not a seed line: {e}"))
+}
+
+/// A shard's trailer, after checking that its line count matches it.
+pub(super) fn read_trailer(source: &ShardSource) -> Result<Trailer, String> {
+    let name = source.name();
+    let mut rows = 0u64;
+    let mut last = None;
+    for row in source.rows()? {
+        last = Some(row?);
+        rows += 1;
+    }
+    let Some((number, row)) = last else {
+        return Err(format!("{name}: empty: the shard never wrote anything"));
+    };
+    let trailer = parse_trailer(&name, number, &row)?;
+    if rows - 1 != trailer.count {
+        return Err(format!(
+            "{name}:{number}: the trailer promises {} seed lines, the file has {}",
+            trailer.count,
+            rows - 1
+        ));
+    }
+    Ok(trailer)
+}
+
+fn parse_trailer(name: &str, number: usize, row: &str) -> Result<Trailer, String> {
     if let Ok(line) = serde_json::from_str::<TrailerLine>(row) {
         return Ok(line.trailer);
     }
