@@ -19,6 +19,8 @@ pub(super) const NO_ENTRY: u32 = u32::MAX;
 const HEAD: u32 = 0;
 
 /// One key's lists, and where each operation's bit is in the memo's sets.
+/// Built once per key; each call order's search walks its own copy.
+#[derive(Clone)]
 pub(super) struct KeyLists {
     /// Calls and returns of the operations with a known result.
     pub known: EntryList,
@@ -41,6 +43,7 @@ struct Event {
     operation: u32,
 }
 
+#[derive(Clone)]
 pub(super) struct EntryList {
     next: Vec<u32>,
     previous: Vec<u32>,

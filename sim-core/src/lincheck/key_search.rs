@@ -12,6 +12,7 @@
 //! most twice the better order, deterministically.
 
 use super::budget::Budget;
+use super::entry_list::KeyLists;
 use super::search::{CallOrder, Search, SearchOutcome};
 use super::spec::Spec;
 use crate::history::Operation;
@@ -35,22 +36,23 @@ impl<'a, S: Spec> KeySearch<'a, S> {
         operations: &'a [&'a Operation<S::Op, S::Ret>],
         budget: &mut Budget<'_>,
     ) -> Self {
+        let lists = KeyLists::new(operations);
+        // With no unknown results the two orders are the same search.
+        let second = (lists.unknown_count > 0).then(|| lists.clone());
         let mut searches = vec![Search::new(
             spec,
             key,
             operations,
+            lists,
             CallOrder::UnknownFirst,
             budget,
         )];
-        // With no unknown results the two orders are the same search.
-        if operations
-            .iter()
-            .any(|operation| operation.ok_value().is_none())
-        {
+        if let Some(lists) = second {
             searches.push(Search::new(
                 spec,
                 key,
                 operations,
+                lists,
                 CallOrder::KnownFirst,
                 budget,
             ));

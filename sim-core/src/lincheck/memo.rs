@@ -14,10 +14,10 @@
 //! The memo is what grows without bound on a hard history, so it counts
 //! the bytes it holds for the memory budget (`budget.rs`).
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::mem::size_of;
 
-use indexmap::{Equivalent, IndexMap};
+use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 use super::budget::heap_block_bytes;
@@ -25,38 +25,71 @@ use super::budget::heap_block_bytes;
 /// A set of small integers (operation indices). Up to 128 of them live
 /// inline: most keys' histories are that short, and a memo entry then
 /// costs no heap blocks for its sets (a search makes thousands of them).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+///
+/// The set keeps its own hash, the XOR of a fixed random word per
+/// member, updated as members come and go (Zobrist hashing): the memo
+/// looks a configuration up at almost every step, and hashing a long
+/// history's set word by word each time would cost as much as the rest
+/// of the step.
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub(super) struct Bitset {
     words: Words,
+    fingerprint: u64,
 }
 
 const INLINE_WORDS: usize = 2;
 
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 enum Words {
     Inline([u64; INLINE_WORDS]),
     Heap(Vec<u64>),
 }
 
+/// The random word of `bit` in a set's fingerprint (SplitMix64's
+/// finalizer: fixed, so a search is the same everywhere, though only
+/// equality of fingerprints matters).
+fn bit_hash(bit: usize) -> u64 {
+    let mut z = (bit as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 pub(super) struct Memo<State> {
-    /// Lookups only, never iterated, so the hasher's order never shows.
-    explored: IndexMap<MemoKey<State>, Vec<Bitset>, FxBuildHasher>,
-    /// The bytes `explored` holds, by the count in `insert_if_new`.
+    /// The entries' indices, by the hash of their known set and state.
+    /// Looked up only, never iterated, so the hasher's order never shows.
+    by_hash: HashTable<u32>,
+    /// The entries, `BLOCK` to a block.
+    blocks: Vec<Block<State>>,
+    /// How many words each known set has.
+    set_words: usize,
+    /// The bytes the memo holds, by the count in `insert_if_new`.
     bytes: u64,
 }
 
-#[derive(PartialEq, Eq, Hash)]
-struct MemoKey<State> {
-    known: Bitset,
-    state: State,
+/// How many entries a block holds (a power of two).
+const BLOCK: usize = 1024;
+
+/// `BLOCK` entries and their known sets, `set_words` words each, end to
+/// end: a few large blocks instead of a heap block per set. A block is
+/// made at its full size and never grows, so the memo's growth never
+/// copies it, and the memory in use stays close to the count (a vector
+/// doubling would hold both copies at its peak).
+struct Block<State> {
+    entries: Vec<Entry<State>>,
+    known_sets: Vec<u64>,
 }
 
-/// A borrowed `MemoKey`, to look up without cloning. Hashes exactly like
-/// `MemoKey`.
-#[derive(Hash)]
-struct MemoProbe<'a, State> {
-    known: &'a Bitset,
-    state: &'a State,
+/// One (known set, state) explored, with the sets of unknown-result
+/// operations used to reach it: `first`, then `more` (most entries have
+/// one, and an empty `more` holds no heap block). No set in it is a
+/// subset of another.
+struct Entry<State> {
+    /// The hash of the known set and the state.
+    hash: u64,
+    state: State,
+    first: Bitset,
+    more: Vec<Bitset>,
 }
 
 impl Bitset {
@@ -68,6 +101,7 @@ impl Bitset {
             } else {
                 Words::Heap(vec![0; words])
             },
+            fingerprint: 0,
         }
     }
     fn words(&self) -> &[u64] {
@@ -83,10 +117,20 @@ impl Bitset {
         }
     }
     pub(super) fn insert(&mut self, bit: usize) {
-        self.words_mut()[bit / 64] |= 1 << (bit % 64);
+        let word = &mut self.words_mut()[bit / 64];
+        let mask = 1 << (bit % 64);
+        if *word & mask == 0 {
+            *word |= mask;
+            self.fingerprint ^= bit_hash(bit);
+        }
     }
     pub(super) fn remove(&mut self, bit: usize) {
-        self.words_mut()[bit / 64] &= !(1 << (bit % 64));
+        let word = &mut self.words_mut()[bit / 64];
+        let mask = 1 << (bit % 64);
+        if *word & mask != 0 {
+            *word &= !mask;
+            self.fingerprint ^= bit_hash(bit);
+        }
     }
     /// Both sets must have room for the same bits.
     pub(super) fn is_subset_of(&self, other: &Bitset) -> bool {
@@ -104,21 +148,48 @@ impl Bitset {
     }
 }
 
-/// What one entry of the map costs besides its heap blocks: the bucket
-/// (hash, key, value) in the entries vector and its slot (an index and a
-/// control byte) in the hash table.
-fn entry_bytes<State>() -> usize {
-    size_of::<u64>()
-        + size_of::<MemoKey<State>>()
-        + size_of::<Vec<Bitset>>()
-        + size_of::<usize>()
-        + 1
+impl<State> Entry<State> {
+    /// Whether an unknown set explored here is a subset of `unknown`.
+    fn covers(&self, unknown: &Bitset) -> bool {
+        self.first.is_subset_of(unknown) || self.more.iter().any(|used| used.is_subset_of(unknown))
+    }
+
+    /// Adds `unknown`, dropping the sets it makes redundant (those that
+    /// used more than it).
+    fn add(&mut self, unknown: &Bitset) {
+        self.more.retain(|used| !unknown.is_subset_of(used));
+        if unknown.is_subset_of(&self.first) {
+            self.first = unknown.clone();
+        } else {
+            self.more.push(unknown.clone());
+        }
+    }
 }
 
-impl<State: Clone + Eq + Hash> Memo<State> {
+/// Entry `at` and its known set.
+fn entry_at<State>(blocks: &[Block<State>], set_words: usize, at: u32) -> (&Entry<State>, &[u64]) {
+    let block = &blocks[at as usize / BLOCK];
+    let offset = at as usize % BLOCK;
+    let start = offset * set_words;
+    (
+        &block.entries[offset],
+        &block.known_sets[start..start + set_words],
+    )
+}
+
+/// What one entry costs besides the state's and the unknown set's heap
+/// blocks: its place in a block, its slot in the hash index (an index
+/// and a control byte) and its known set's words.
+fn entry_bytes<State>(set_words: usize) -> usize {
+    size_of::<Entry<State>>() + size_of::<u32>() + 1 + set_words * size_of::<u64>()
+}
+
+impl<State: Eq + Hash> Memo<State> {
     pub(super) fn new() -> Self {
         Memo {
-            explored: IndexMap::default(),
+            by_hash: HashTable::new(),
+            blocks: Vec::new(),
+            set_words: 0,
             bytes: 0,
         }
     }
@@ -127,48 +198,68 @@ impl<State: Clone + Eq + Hash> Memo<State> {
     /// true, unless it or one that can do everything it can was recorded
     /// before: then returns false, and the search should not enter it.
     /// `state_heap_bytes` says what a copy of `state` owns on the heap.
+    /// Every `known` set given must have room for the same bits.
     pub(super) fn insert_if_new(
         &mut self,
         known: &Bitset,
         state: &State,
         unknown: &Bitset,
         state_heap_bytes: impl FnOnce(&State) -> usize,
-    ) -> bool {
-        let Some(explored) = self.explored.get_mut(&MemoProbe { known, state }) else {
-            let key = MemoKey {
-                known: known.clone(),
-                state: state.clone(),
-            };
-            self.explored.insert(key, vec![unknown.clone()]);
-            let bytes = entry_bytes::<State>()
-                + known.heap_bytes()
-                + state_heap_bytes(state)
-                + heap_block_bytes(size_of::<Bitset>())
-                + unknown.heap_bytes();
-            self.bytes += bytes as u64;
+    ) -> bool
+    where
+        State: Clone,
+    {
+        let words = known.words();
+        let hash = known.fingerprint ^ FxBuildHasher.hash_one(state);
+        let set_words = self.set_words;
+        let blocks = &mut self.blocks;
+        let found = self.by_hash.find(hash, |&at| {
+            let (entry, set) = entry_at(blocks, set_words, at);
+            entry.hash == hash && entry.state == *state && set == words
+        });
+        if let Some(&at) = found {
+            let entry = &mut blocks[at as usize / BLOCK].entries[at as usize % BLOCK];
+            if entry.covers(unknown) {
+                return false;
+            }
+            // The count keeps the sets `add` drops: their room in the
+            // vector stays, and a count that only grows while the search
+            // lives is simpler to trust.
+            entry.add(unknown);
+            self.bytes += (size_of::<Bitset>() + unknown.heap_bytes()) as u64;
             return true;
-        };
-        if explored.iter().any(|used| used.is_subset_of(unknown)) {
-            return false;
         }
-        // Entries that used more than this one are now redundant. The
-        // count keeps them: their room in the vector stays, and a count
-        // that only grows while the search lives is simpler to trust.
-        explored.retain(|used| !unknown.is_subset_of(used));
-        explored.push(unknown.clone());
-        self.bytes += (size_of::<Bitset>() + unknown.heap_bytes()) as u64;
+        if blocks
+            .last()
+            .is_none_or(|block| block.entries.len() == BLOCK)
+        {
+            self.set_words = words.len();
+            blocks.push(Block {
+                entries: Vec::with_capacity(BLOCK),
+                known_sets: Vec::with_capacity(BLOCK * words.len()),
+            });
+        }
+        let at = (blocks.len() - 1) * BLOCK + blocks[blocks.len() - 1].entries.len();
+        let block = blocks.last_mut().expect("made above");
+        block.entries.push(Entry {
+            hash,
+            state: state.clone(),
+            first: unknown.clone(),
+            more: Vec::new(),
+        });
+        block.known_sets.extend_from_slice(words);
+        let at = u32::try_from(at).expect("more than 2^32 memo entries");
+        self.by_hash
+            .insert_unique(hash, at, |&other| entry_at(blocks, set_words, other).0.hash);
+        let bytes =
+            entry_bytes::<State>(words.len()) + state_heap_bytes(state) + unknown.heap_bytes();
+        self.bytes += bytes as u64;
         true
     }
 
     /// The bytes the memo holds, by the count.
     pub(super) fn bytes(&self) -> u64 {
         self.bytes
-    }
-}
-
-impl<State: Eq> Equivalent<MemoKey<State>> for MemoProbe<'_, State> {
-    fn equivalent(&self, key: &MemoKey<State>) -> bool {
-        *self.known == key.known && *self.state == key.state
     }
 }
 
@@ -200,14 +291,70 @@ mod tests {
     }
 
     #[test]
+    fn a_set_hashes_by_its_members_whatever_the_order_they_came_in() {
+        let mut a = set(&[3, 70, 99]);
+        let mut b = set(&[99]);
+        b.insert(3);
+        b.insert(70);
+        b.insert(70);
+        assert_eq!(a, b);
+        a.remove(70);
+        a.remove(70);
+        b.remove(70);
+        assert_eq!((a.fingerprint, &a), (b.fingerprint, &b));
+        assert_ne!(a.fingerprint, set(&[3, 70, 99]).fingerprint);
+        assert_eq!(
+            Bitset::new(100).fingerprint,
+            set(&[5]).fingerprint ^ bit_hash(5)
+        );
+    }
+
+    /// A state whose every value hashes alike: every configuration with
+    /// one known set lands on one hash.
+    #[derive(Clone, PartialEq, Eq, Debug)]
+    struct Colliding(u32);
+    impl Hash for Colliding {
+        fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+    }
+
+    #[test]
+    fn configurations_whose_hashes_collide_stay_apart() {
+        let mut memo = Memo::new();
+        let known = set(&[1]);
+        for state in 0..5 {
+            assert!(memo.insert_if_new(&known, &Colliding(state), &set(&[2]), |_| 0));
+        }
+        for state in 0..5 {
+            assert!(!memo.insert_if_new(&known, &Colliding(state), &set(&[2, 3]), |_| 0));
+            assert!(memo.insert_if_new(&known, &Colliding(state), &set(&[4]), |_| 0));
+        }
+        assert!(memo.insert_if_new(&known, &Colliding(5), &set(&[2]), |_| 0));
+        assert!(memo.insert_if_new(&set(&[0]), &Colliding(0), &set(&[2]), |_| 0));
+    }
+
+    #[test]
+    fn entries_past_the_first_blocks_are_found_again() {
+        let mut memo = Memo::new();
+        let known = |i: usize| set(&[i % 100, (i / 100) % 100]);
+        let count = 3 * BLOCK + 7;
+        for i in 0..count {
+            assert!(memo.insert_if_new(&known(i), &(i as u32), &set(&[]), |_| 0));
+        }
+        for i in 0..count {
+            assert!(!memo.insert_if_new(&known(i), &(i as u32), &set(&[1]), |_| 0));
+        }
+        assert_eq!(memo.bytes(), (count * entry_bytes::<u32>(2)) as u64);
+    }
+
+    #[test]
     fn the_count_grows_with_each_new_configuration_only() {
         let mut memo = Memo::new();
         let known = set(&[1]);
         assert!(memo.insert_if_new(&known, &5u32, &set(&[3]), |_| 0));
         let one_entry = memo.bytes();
-        // 100 bits fit inline: the entry is its bucket and its vector of
-        // unknown sets, with no block for either set.
-        assert!(one_entry > size_of::<MemoKey<u32>>() as u64, "{one_entry}");
+        // 100 bits fit inline: the entry is its place, its index slot and
+        // its known set's words, with no block for either set.
+        assert_eq!(one_entry, entry_bytes::<u32>(2) as u64);
         assert!(!memo.insert_if_new(&known, &5, &set(&[3]), |_| 0));
         assert_eq!(memo.bytes(), one_entry);
         assert!(memo.insert_if_new(&known, &6, &set(&[3]), |_| 1_000));

@@ -108,10 +108,10 @@ impl<'a, S: Spec> Search<'a, S> {
         spec: &'a S,
         key: &S::Key,
         operations: &'a [&'a Operation<S::Op, S::Ret>],
+        lists: KeyLists,
         order: CallOrder,
         budget: &mut Budget<'_>,
     ) -> Self {
-        let lists = KeyLists::new(operations);
         let (known_done, unknown_done) = (
             Bitset::new(lists.known_count),
             Bitset::new(lists.unknown_count),
