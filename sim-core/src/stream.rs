@@ -19,10 +19,10 @@
 //! costs, per show, the length of the showing participant's view of that
 //! stream (for the two order checks), nothing per other event.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::check::{Breach, HistoryCheck, HistoryVerdict, Invariant, Step};
 use crate::history::{History, OpId, Shown};
@@ -83,11 +83,12 @@ impl Streams {
 }
 
 /// Every post seen so far: item → (operation, sender), read from the
-/// history as it grows.
+/// history as it grows. The checks' maps are only looked up, never
+/// iterated, so a hash map's order never shows.
 #[derive(Debug, Default)]
 struct Posts {
     read: usize,
-    by_item: BTreeMap<(u64, u64), (OpId, NodeId)>,
+    by_item: FxHashMap<(u64, u64), (OpId, NodeId)>,
 }
 
 impl Posts {
@@ -107,9 +108,7 @@ impl Posts {
 struct Views {
     read: usize,
     /// (stream, node) → items in the order shown.
-    order: BTreeMap<(u64, NodeId), Vec<u64>>,
-    /// (stream, node, item) → its place in that order.
-    place: BTreeMap<(u64, NodeId, u64), usize>,
+    order: FxHashMap<(u64, NodeId), Vec<u64>>,
 }
 
 impl Views {
@@ -120,11 +119,16 @@ impl Views {
         shown
     }
 
-    fn add(&mut self, show: &Shown) {
+    /// Notes `show` as shown; returns its place in its shower's order.
+    fn add(&mut self, show: &Shown) -> usize {
         let order = self.order.entry((show.stream, show.node)).or_default();
-        self.place
-            .insert((show.stream, show.node, show.item), order.len());
         order.push(show.item);
+        order.len() - 1
+    }
+
+    /// What `node` has shown of `stream`, in order.
+    fn shown(&self, stream: u64, node: NodeId) -> &[u64] {
+        self.order.get(&(stream, node)).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -134,7 +138,7 @@ pub struct ShownOnce {
     streams: Arc<Streams>,
     posts: Posts,
     views: Views,
-    seen: BTreeSet<(u64, NodeId, u64)>,
+    seen: FxHashSet<(u64, NodeId, u64)>,
 }
 
 impl ShownOnce {
@@ -143,7 +147,7 @@ impl ShownOnce {
             streams,
             posts: Posts::default(),
             views: Views::default(),
-            seen: BTreeSet::new(),
+            seen: FxHashSet::default(),
         }
     }
 }
@@ -189,6 +193,9 @@ pub struct SameOrder {
     streams: Arc<Streams>,
     posts: Posts,
     views: Views,
+    /// (stream, item) → who has shown it, at which place in their order,
+    /// by node.
+    showers: FxHashMap<(u64, u64), Vec<(NodeId, usize)>>,
     /// (stream, a, b) → the latest place in b's order of anything a has
     /// shown that b shows too. When a shows x, which b showed at place
     /// p, the two disagree exactly when this is past p: something a
@@ -204,6 +211,7 @@ impl SameOrder {
             streams,
             posts: Posts::default(),
             views: Views::default(),
+            showers: FxHashMap::default(),
             latest: FxHashMap::default(),
         }
     }
@@ -212,29 +220,24 @@ impl SameOrder {
     /// `x_at`: the pair to report (a scan, run only when one exists, and
     /// in debug builds to check `latest`).
     fn out_of_order(&self, stream: u64, node: NodeId, other: NodeId, x_at: usize) -> Option<u64> {
-        let before: &[u64] = self
-            .views
-            .order
-            .get(&(stream, node))
-            .map_or(&[], Vec::as_slice);
+        let before = self.views.shown(stream, node);
         before.iter().copied().find(|&y| {
-            self.views
-                .place
-                .get(&(stream, other, y))
-                .is_some_and(|&y_at| y_at > x_at)
+            self.showers
+                .get(&(stream, y))
+                .and_then(|showers| showers.iter().find(|(shower, _)| *shower == other))
+                .is_some_and(|&(_, y_at)| y_at > x_at)
         })
     }
 
-    /// The other participants of `stream` that have shown `x`, with its place.
+    /// The other participants of `stream` that have shown `x`, with its
+    /// place, by node.
     fn others_showing(&self, stream: u64, node: NodeId, x: u64) -> Vec<(NodeId, usize)> {
-        self.views
-            .order
-            .range((stream, NodeId(0))..=(stream, NodeId(u32::MAX)))
-            .filter(|((_, other), _)| *other != node)
-            .filter_map(|(&(_, other), _)| {
-                let &x_at = self.views.place.get(&(stream, other, x))?;
-                Some((other, x_at))
-            })
+        self.showers
+            .get(&(stream, x))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|(other, _)| *other != node)
+            .copied()
             .collect()
     }
 }
@@ -282,8 +285,13 @@ where
                 ))
                 .with_ops(ops));
             }
-            let x_here = self.views.order.get(&(stream, node)).map_or(0, Vec::len);
-            self.views.add(show);
+            let x_here = self.views.add(show);
+            // A second show of x (`shown_once` speaks to it) moves its place.
+            let showers = self.showers.entry((stream, x)).or_default();
+            match showers.binary_search_by_key(&node, |&(shower, _)| shower) {
+                Ok(at) => showers[at].1 = x_here,
+                Err(at) => showers.insert(at, (node, x_here)),
+            }
             // x is now among what `node` showed, at `x_here`, and among
             // what each of `others` showed.
             for (other, x_at) in others {
@@ -362,11 +370,7 @@ where
                         .is_some_and(|&invoked| done.stamp.position < invoked)
                 });
             let later = |this: &Self| {
-                let before = this
-                    .views
-                    .order
-                    .get(&(stream, show.node))
-                    .map_or(&[][..], Vec::as_slice);
+                let before = this.views.shown(stream, show.node);
                 before.iter().find_map(|&y| {
                     let &(y_op, y_sender) = this.posts.by_item.get(&(stream, y))?;
                     let y_post = history.get(y_op);
@@ -433,7 +437,8 @@ where
     }
 
     fn check(&mut self, history: &History<N::Op, N::Ret>) -> HistoryVerdict {
-        let mut shown: BTreeMap<(u64, u64, NodeId), SimTime> = BTreeMap::new();
+        // Only looked up, never iterated.
+        let mut shown: FxHashMap<(u64, u64, NodeId), SimTime> = FxHashMap::default();
         for s in history.shown() {
             shown
                 .entry((s.stream, s.item, s.node))
