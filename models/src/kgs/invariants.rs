@@ -15,7 +15,6 @@
 //! are read from each server's own log of grants (`GrantBook`), which the
 //! checkers remember across the server's crashes.
 
-use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 use sim_core::history::CompletionFeed;
@@ -36,18 +35,22 @@ pub const IDS_FROM_HELD_BULKS: &str = "ids_from_held_bulks";
 #[derive(Debug)]
 pub struct GrantBook {
     layout: Layout,
-    /// Per server: how much of its current boot's log has been read.
-    cursor: BTreeMap<NodeId, usize>,
+    /// Per node, by index: how much of its current boot's log has been
+    /// read (servers only).
+    cursor: Vec<usize>,
     /// Every grant, in the order they arrived: (server, bulk).
     pub grants: Vec<(NodeId, Range)>,
+    /// Per node, by index: the bulks it was granted, in that order.
+    by_server: Vec<Vec<Range>>,
 }
 
 impl GrantBook {
     pub fn new(layout: Layout) -> GrantBook {
         GrantBook {
             layout,
-            cursor: BTreeMap::new(),
+            cursor: Vec::new(),
             grants: Vec::new(),
+            by_server: Vec::new(),
         }
     }
 
@@ -56,7 +59,11 @@ impl GrantBook {
     pub fn update(&mut self, world: &World<'_, KgsNode>, step: &Step<'_>) -> usize {
         let before = self.grants.len();
         for &node in step.nodes.iter().filter(|&&n| self.layout.is_server(n)) {
-            let cursor = self.cursor.entry(node).or_default();
+            if self.cursor.len() <= node.index() {
+                self.cursor.resize(node.index() + 1, 0);
+                self.by_server.resize_with(node.index() + 1, Vec::new);
+            }
+            let cursor = &mut self.cursor[node.index()];
             match world.node(node) {
                 Some(KgsNode::Server(server)) => {
                     if *cursor > server.granted.len() {
@@ -64,6 +71,7 @@ impl GrantBook {
                     }
                     for &range in &server.granted[*cursor..] {
                         self.grants.push((node, range));
+                        self.by_server[node.index()].push(range);
                     }
                     *cursor = server.granted.len();
                 }
@@ -73,12 +81,15 @@ impl GrantBook {
         self.grants.len() - before
     }
 
-    /// The bulk of `server`'s that holds `counter`, if any.
-    pub fn held_by(&self, server: NodeId, counter: u64) -> Option<Range> {
-        self.grants
-            .iter()
-            .find(|(s, r)| *s == server && r.contains(counter))
-            .map(|(_, r)| *r)
+    /// The bulks `server` was granted, in the order they arrived.
+    pub fn granted_to(&self, server: NodeId) -> &[Range] {
+        self.by_server.get(server.index()).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether a bulk `server` was granted holds `counter`. The newest
+    /// is tried first: a server hands out IDs from its latest bulk.
+    pub fn held_by(&self, server: NodeId, counter: u64) -> bool {
+        self.granted_to(server).iter().rev().any(|r| r.contains(counter))
     }
 
     /// Every grant that holds `counter`.
@@ -289,11 +300,11 @@ impl Invariant<KgsNode> for IdsFromHeldBulks {
             for &id in &ret.ids {
                 let held = map.counters(id).is_some_and(|(first, step)| {
                     if step == 0 {
-                        book.held_by(ret.server, first).is_some()
+                        book.held_by(ret.server, first)
                     } else {
-                        book.grants
+                        book.granted_to(ret.server)
                             .iter()
-                            .any(|(s, r)| *s == ret.server && first_in(r, first, step).is_some())
+                            .any(|r| first_in(r, first, step).is_some())
                     }
                 });
                 if !held {

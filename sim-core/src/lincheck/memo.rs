@@ -71,10 +71,10 @@ pub(super) struct Memo<State> {
 const BLOCK: usize = 1024;
 
 /// `BLOCK` entries and their known sets, `set_words` words each, end to
-/// end: a few large blocks instead of a heap block per set. A block is
-/// made at its full size and never grows, so the memo's growth never
-/// copies it, and the memory in use stays close to the count (a vector
-/// doubling would hold both copies at its peak).
+/// end: a few large blocks instead of a heap block per set. Past the
+/// first, a block is made at its full size and never grows, so a large
+/// memo's growth never copies it, and the memory in use stays close to
+/// the count (a vector doubling would hold both copies at its peak).
 struct Block<State> {
     entries: Vec<Entry<State>>,
     known_sets: Vec<u64>,
@@ -233,10 +233,13 @@ impl<State: Eq + Hash> Memo<State> {
             .last()
             .is_none_or(|block| block.entries.len() == BLOCK)
         {
+            // Most keys' memos stay small: the first block grows as a
+            // vector does, the later ones are made whole.
+            let room = if blocks.is_empty() { 0 } else { BLOCK };
             self.set_words = words.len();
             blocks.push(Block {
-                entries: Vec::with_capacity(BLOCK),
-                known_sets: Vec::with_capacity(BLOCK * words.len()),
+                entries: Vec::with_capacity(room),
+                known_sets: Vec::with_capacity(room * words.len()),
             });
         }
         let at = (blocks.len() - 1) * BLOCK + blocks[blocks.len() - 1].entries.len();
