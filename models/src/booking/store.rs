@@ -196,10 +196,8 @@ impl Store {
     /// When, on the lease clock, a majority last vouched for it.
     fn vouched_at(&self, ctx: &Ctx<'_, BookingNode>) -> Option<u64> {
         let leading = self.leading.as_ref()?;
-        let mut heard: Vec<u64> = leading.contact.values().copied().collect();
-        heard.push(self.lease_clock(ctx));
-        heard.sort_unstable_by(|a, b| b.cmp(a));
-        heard.get(self.config.majority() - 1).copied()
+        let own = std::iter::once(self.lease_clock(ctx));
+        kth_largest(leading.contact.values().copied().chain(own), self.config.majority())
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, BookingNode>, timer: Timer) {
@@ -292,10 +290,8 @@ impl Store {
         let Some(leading) = self.leading.as_mut() else {
             return;
         };
-        let mut lens: Vec<u64> = leading.followers.values().map(|f| f.2).collect();
-        lens.push(own);
-        lens.sort_unstable_by(|a, b| b.cmp(a));
-        let committed = lens.get(majority - 1).copied().unwrap_or(0);
+        let lens = leading.followers.values().map(|f| f.2).chain(std::iter::once(own));
+        let committed = kth_largest(lens, majority).unwrap_or(0);
         leading.committed = leading.committed.max(committed);
         self.release_answers(ctx);
     }
@@ -532,5 +528,33 @@ fn disk<'a>(ctx: &'a mut Ctx<'_, BookingNode>) -> &'a mut StoreDisk {
     match ctx.durable() {
         BookingDisk::Store(disk) => disk,
         other => unreachable!("a store with {other:?}"),
+    }
+}
+
+/// The `k`-th largest of `values` (1-based; repeats count), if there are
+/// `k`: what a majority has reached. A replica group is a handful of
+/// values, so counting beats collecting them into a vector to sort.
+fn kth_largest(values: impl Iterator<Item = u64> + Clone, k: usize) -> Option<u64> {
+    values.clone().find(|&v| {
+        let above = values.clone().filter(|&w| w > v).count();
+        let at_least = values.clone().filter(|&w| w >= v).count();
+        above < k && k <= at_least
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kth_largest;
+
+    #[test]
+    fn the_kth_largest_counts_repeats_and_needs_k_values() {
+        let of = |values: &[u64], k| kth_largest(values.iter().copied(), k);
+        assert_eq!(of(&[3, 9, 1, 9, 4], 1), Some(9));
+        assert_eq!(of(&[3, 9, 1, 9, 4], 2), Some(9));
+        assert_eq!(of(&[3, 9, 1, 9, 4], 3), Some(4));
+        assert_eq!(of(&[3, 9, 1, 9, 4], 5), Some(1));
+        assert_eq!(of(&[3, 9, 1, 9, 4], 6), None);
+        assert_eq!(of(&[7, 7, 7], 2), Some(7));
+        assert_eq!(of(&[], 1), None);
     }
 }
