@@ -532,14 +532,30 @@ fn disk<'a>(ctx: &'a mut Ctx<'_, BookingNode>) -> &'a mut StoreDisk {
 }
 
 /// The `k`-th largest of `values` (1-based; repeats count), if there are
-/// `k`: what a majority has reached. A replica group is a handful of
-/// values, so counting beats collecting them into a vector to sort.
-fn kth_largest(values: impl Iterator<Item = u64> + Clone, k: usize) -> Option<u64> {
-    values.clone().find(|&v| {
-        let above = values.clone().filter(|&w| w > v).count();
-        let at_least = values.clone().filter(|&w| w >= v).count();
-        above < k && k <= at_least
-    })
+/// `k`: what a majority has reached. A store group has at most 9 members
+/// (the configuration's bound), so the values are sorted on the stack,
+/// not collected into a heap block on every answer.
+fn kth_largest(values: impl Iterator<Item = u64>, k: usize) -> Option<u64> {
+    let mut group = [0u64; 9];
+    let mut len = 0;
+    let mut more = Vec::new();
+    for value in values {
+        match group.get_mut(len) {
+            Some(slot) => {
+                *slot = value;
+                len += 1;
+            }
+            None => more.push(value),
+        }
+    }
+    let all = if more.is_empty() {
+        &mut group[..len]
+    } else {
+        more.extend_from_slice(&group);
+        &mut more[..]
+    };
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    all.get(k.checked_sub(1)?).copied()
 }
 
 #[cfg(test)]
@@ -556,5 +572,10 @@ mod tests {
         assert_eq!(of(&[3, 9, 1, 9, 4], 6), None);
         assert_eq!(of(&[7, 7, 7], 2), Some(7));
         assert_eq!(of(&[], 1), None);
+        assert_eq!(of(&[3, 9], 0), None);
+        let eleven: Vec<u64> = (0..11).collect();
+        assert_eq!(of(&eleven, 1), Some(10));
+        assert_eq!(of(&eleven, 11), Some(0));
+        assert_eq!(of(&eleven, 12), None);
     }
 }
