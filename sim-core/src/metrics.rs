@@ -19,7 +19,8 @@ pub const SERIES_BUCKETS: u64 = 200;
 
 #[derive(Clone, Debug)]
 pub struct Metrics {
-    counters: BTreeMap<&'static str, Counter>,
+    /// By name, in name order (a handful: a run counts a few things).
+    counters: Vec<(&'static str, Counter)>,
     distributions: BTreeMap<&'static str, Histogram<u64>>,
     /// How often each "sometimes" label was reached (`Ctx::reached`).
     reached: BTreeMap<&'static str, u64>,
@@ -68,7 +69,7 @@ impl Series {
         for (at, delta) in events {
             metrics.count("bucketed", delta, at);
         }
-        if let Some(counter) = metrics.counters.remove("bucketed") {
+        if let Some((_, counter)) = metrics.counters.pop() {
             series.counts = counter.buckets;
         }
         series
@@ -91,7 +92,7 @@ impl Metrics {
     /// so the run fills `SERIES_BUCKETS` of them.
     pub fn for_duration(end: SimTime) -> Metrics {
         Metrics {
-            counters: BTreeMap::new(),
+            counters: Vec::new(),
             distributions: BTreeMap::new(),
             reached: BTreeMap::new(),
             bucket_ns: end.as_nanos().div_ceil(SERIES_BUCKETS).max(1),
@@ -100,11 +101,11 @@ impl Metrics {
 
     /// Adds `delta` to the counter `name`, at true time `now`.
     pub fn count(&mut self, name: &'static str, delta: u64, now: SimTime) {
-        let counter = self.counters.entry(name).or_default();
-        counter.total += delta;
         let bucket = usize::try_from(now.as_nanos() / self.bucket_ns)
             .unwrap_or(usize::MAX)
             .min(SERIES_BUCKETS as usize);
+        let counter = self.counter_mut(name);
+        counter.total += delta;
         if counter.buckets.len() <= bucket {
             counter.buckets.resize(bucket + 1, 0);
         }
@@ -137,20 +138,44 @@ impl Metrics {
             .collect()
     }
 
+    /// The counter `name`, made if new. A model counts with string
+    /// literals, and one literal is one address: comparing the address
+    /// finds most names without comparing their text (a `BTreeMap` lookup
+    /// compared text at every level, on every count).
+    fn counter_mut(&mut self, name: &'static str) -> &mut Counter {
+        let at = match self
+            .counters
+            .iter()
+            .position(|(n, _)| std::ptr::eq(*n, name))
+        {
+            Some(at) => at,
+            None => match self.counters.binary_search_by(|(n, _)| (*n).cmp(name)) {
+                Ok(at) => at,
+                Err(at) => {
+                    self.counters.insert(at, (name, Counter::default()));
+                    at
+                }
+            },
+        };
+        &mut self.counters[at].1
+    }
+
     pub fn counter(&self, name: &str) -> u64 {
-        self.counters.get(name).map_or(0, |c| c.total)
+        self.counters
+            .binary_search_by(|(n, _)| (*n).cmp(name))
+            .map_or(0, |at| self.counters[at].1.total)
     }
 
     pub fn counters(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-        self.counters.iter().map(|(&k, c)| (k, c.total))
+        self.counters.iter().map(|&(k, ref c)| (k, c.total))
     }
 
     /// Every counter over time, by name.
     pub fn series(&self) -> Vec<Series> {
         self.counters
             .iter()
-            .map(|(&name, c)| Series {
-                name: name.to_owned(),
+            .map(|(name, c)| Series {
+                name: (*name).to_owned(),
                 bucket_ns: self.bucket_ns,
                 counts: c.buckets.clone(),
             })
@@ -268,6 +293,21 @@ mod tests {
         assert!(summary.p99 > 1_110_000, "{summary:?}");
         m.observe("stall_us", u64::MAX);
         assert!(m.summaries()["stall_us"].max > 1 << 60);
+    }
+
+    #[test]
+    fn a_name_counts_into_one_counter_wherever_its_text_lives() {
+        let mut m = Metrics::default();
+        // The same text at another address than the literal's.
+        let copy: &'static str = String::from("sent").leak();
+        assert!(!std::ptr::eq(copy, "sent"));
+        m.count("sent", 2, SimTime::ZERO);
+        m.count("acked", 1, SimTime::ZERO);
+        m.count(copy, 3, SimTime::ZERO);
+        m.count("zeta", 1, SimTime::ZERO);
+        assert_eq!(m.counter("sent"), 5);
+        let names: Vec<_> = m.counters().collect();
+        assert_eq!(names, [("acked", 1), ("sent", 5), ("zeta", 1)], "by name");
     }
 
     #[test]
