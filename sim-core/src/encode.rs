@@ -78,7 +78,8 @@ type Result = std::result::Result<(), EncodeError>;
 
 macro_rules! fixed_width {
     ($($method:ident: $ty:ty),*) => {
-        $(fn $method(self, v: $ty) -> Result {
+        $(#[inline]
+        fn $method(self, v: $ty) -> Result {
             self.out.extend_from_slice(&v.to_le_bytes());
             Ok(())
         })*
@@ -102,13 +103,16 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
         serialize_u64: u64, serialize_u128: u128
     );
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result {
         self.out.push(u8::from(v));
         Ok(())
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result {
         self.serialize_f64(f64::from(v))
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result {
         let bits = if v.is_nan() {
             f64::NAN.to_bits()
@@ -118,31 +122,39 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
         self.out.extend_from_slice(&bits.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_char(self, v: char) -> Result {
         self.serialize_u32(u32::from(v))
     }
+    #[inline]
     fn serialize_str(self, v: &str) -> Result {
         self.serialize_bytes(v.as_bytes())
     }
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result {
         self.length(v.len());
         self.out.extend_from_slice(v);
         Ok(())
     }
+    #[inline]
     fn serialize_none(self) -> Result {
         self.out.push(0);
         Ok(())
     }
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result {
         self.out.push(1);
         value.serialize(self)
     }
+    #[inline]
     fn serialize_unit(self) -> Result {
         Ok(())
     }
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result {
         Ok(())
     }
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -152,6 +164,7 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
         self.variant(index);
         Ok(())
     }
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -159,6 +172,7 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
     ) -> Result {
         value.serialize(self)
     }
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -169,18 +183,21 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
         self.variant(index);
         value.serialize(self)
     }
+    #[inline]
     fn serialize_seq(
         self,
         len: Option<usize>,
     ) -> std::result::Result<Self::SerializeSeq, EncodeError> {
         Ok(self.counted(len))
     }
+    #[inline]
     fn serialize_tuple(
         self,
         _len: usize,
     ) -> std::result::Result<Self::SerializeTuple, EncodeError> {
         Ok(self.fields())
     }
+    #[inline]
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
@@ -188,6 +205,7 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
     ) -> std::result::Result<Self::SerializeTupleStruct, EncodeError> {
         Ok(self.fields())
     }
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
@@ -198,12 +216,14 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
         self.variant(index);
         Ok(self.fields())
     }
+    #[inline]
     fn serialize_map(
         self,
         len: Option<usize>,
     ) -> std::result::Result<Self::SerializeMap, EncodeError> {
         Ok(self.counted(len))
     }
+    #[inline]
     fn serialize_struct(
         self,
         _name: &'static str,
@@ -211,6 +231,7 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
     ) -> std::result::Result<Self::SerializeStruct, EncodeError> {
         Ok(self.fields())
     }
+    #[inline]
     fn serialize_struct_variant(
         self,
         _name: &'static str,
@@ -221,6 +242,7 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
         self.variant(index);
         Ok(self.fields())
     }
+    #[inline]
     fn is_human_readable(&self) -> bool {
         false
     }
@@ -279,13 +301,16 @@ compound!(SerializeTupleVariant, serialize_field);
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
     type Error = EncodeError;
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
         self.item();
         key.serialize(&mut *self.encoder)
     }
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         value.serialize(&mut *self.encoder)
     }
+    #[inline]
     fn end(self) -> Result {
         self.finish();
         Ok(())
