@@ -116,6 +116,15 @@ pub fn check(cluster: &Cluster, work: &Path) -> Result<Vec<String>, String> {
 fn cancel_mid_way(cluster: &Cluster, work: &Path, shard: &str) -> Result<(), String> {
     let path = work.join(shard);
     for attempt in 1..=CANCEL_TRIES {
+        // The finished shard goes first: read while the task truncates
+        // it, it could show a first part with lines and no trailer, and
+        // the cancel would land before the task wrote anything.
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot remove {}: {e}", path.display()));
+            }
+            _ => {}
+        }
         let job = submit(cluster, work, &[&format!("--array={TASK}")], &[])?;
         if caught_running(cluster, &job, &path)? {
             succeed(cluster.command("scancel").arg(&job))?;
@@ -135,8 +144,8 @@ fn cancel_mid_way(cluster: &Cluster, work: &Path, shard: &str) -> Result<(), Str
 }
 
 /// Polls the shard file until it holds seed lines but no trailer (true)
-/// or the job has ended (false). The old, finished file is truncated when
-/// the task starts, so a file without a trailer is the running task's.
+/// or the job has ended (false). The old, finished file was removed
+/// before the task was submitted, so any line is the running task's.
 fn caught_running(cluster: &Cluster, job: &str, path: &Path) -> Result<bool, String> {
     let started = Instant::now();
     for poll in 0u64.. {
