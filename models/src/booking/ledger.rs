@@ -95,17 +95,30 @@ impl Order {
     /// Does it keep its seats from others at `now_ns`? Paid always; held
     /// or paying until its expiry plus `margin_ns`.
     pub fn holds(&self, now_ns: i64, margin_ns: i64) -> bool {
-        match self.state {
-            OrderState::Paid => true,
-            OrderState::Held | OrderState::Paying => now_ns < self.expires_ns.saturating_add(margin_ns),
-            OrderState::Released | OrderState::Refunded => false,
-        }
+        holds(self.state, self.expires_ns, now_ns, margin_ns)
     }
 
     /// May it still be paid for at `now_ns`? Before its expiry.
     pub fn payable(&self, now_ns: i64) -> bool {
         matches!(self.state, OrderState::Held | OrderState::Paying) && now_ns < self.expires_ns
     }
+}
+
+/// Does an order in `state`, expiring at `expires_ns`, keep its seats
+/// from others at `now_ns`? (`Order::holds`.)
+fn holds(state: OrderState, expires_ns: i64, now_ns: i64, margin_ns: i64) -> bool {
+    match state {
+        OrderState::Paid => true,
+        OrderState::Held | OrderState::Paying => now_ns < expires_ns.saturating_add(margin_ns),
+        OrderState::Released | OrderState::Refunded => false,
+    }
+}
+
+/// What a seat map needs of a seat's order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct SeatHold {
+    state: OrderState,
+    expires_ns: i64,
 }
 
 /// Why a hold cannot be taken.
@@ -117,12 +130,18 @@ pub enum Conflict {
     Zone { left: u32 },
 }
 
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Ledger {
     pub seats: u16,
     pub zone_capacity: u32,
     /// Per seat: the last order that took it.
-    pub holder: Vec<Option<OrderId>>,
+    holder: Vec<Option<OrderId>>,
+    /// Per seat: that order's state and expiry, copied by `apply` whenever
+    /// either changes, so a seat map (every seat, on every look) reads a
+    /// seat without finding its order. Derived from the entries like the
+    /// rest, so it is not sent: neither messages nor digests carry it.
+    #[serde(skip)]
+    seat_holds: Vec<Option<SeatHold>>,
     pub orders: BTreeMap<OrderId, Order>,
     /// Orders with zone places that may still count.
     pub zone_orders: Vec<OrderId>,
@@ -138,6 +157,23 @@ pub struct Ledger {
     pub latest_ns: i64,
 }
 
+// By hand, to leave out `seat_holds`: a snapshot in a trace reads as the
+// entries made it.
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("seats", &self.seats)
+            .field("zone_capacity", &self.zone_capacity)
+            .field("holder", &self.holder)
+            .field("orders", &self.orders)
+            .field("zone_orders", &self.zone_orders)
+            .field("offset", &self.offset)
+            .field("margin_ns", &self.margin_ns)
+            .field("latest_ns", &self.latest_ns)
+            .finish()
+    }
+}
+
 impl Ledger {
     pub fn new(seats: u16, zone_capacity: u32, margin_ns: i64) -> Ledger {
         Ledger {
@@ -145,6 +181,7 @@ impl Ledger {
             seats,
             zone_capacity,
             holder: vec![None; usize::from(seats)],
+            seat_holds: vec![None; usize::from(seats)],
             orders: BTreeMap::new(),
             zone_orders: Vec::new(),
             offset: 0,
@@ -154,11 +191,6 @@ impl Ledger {
 
     pub fn apply(&mut self, entry: &Entry) {
         self.offset += 1;
-        let set = |orders: &mut BTreeMap<OrderId, Order>, order: &OrderId, state| {
-            if let Some(o) = orders.get_mut(order) {
-                o.state = state;
-            }
-        };
         match entry {
             Entry::Hold {
                 order,
@@ -169,9 +201,14 @@ impl Ledger {
                 expires_ns,
             } => {
                 self.latest_ns = self.latest_ns.max(*at_ns);
+                let hold = SeatHold {
+                    state: OrderState::Held,
+                    expires_ns: *expires_ns,
+                };
                 for &seat in seats {
                     if let Some(h) = self.holder.get_mut(usize::from(seat)) {
                         *h = Some(*order);
+                        self.seat_holds[usize::from(seat)] = Some(hold);
                     }
                 }
                 if *zone > 0 {
@@ -192,22 +229,40 @@ impl Ledger {
             Entry::Paying { order, since_ns } => {
                 self.latest_ns = self.latest_ns.max(*since_ns);
                 if let Some(o) = self.orders.get_mut(order) {
-                    o.state = OrderState::Paying;
                     o.paying_since_ns = Some(*since_ns);
                 }
+                self.set_state(*order, OrderState::Paying);
             }
-            Entry::Paid { order } => set(&mut self.orders, order, OrderState::Paid),
-            Entry::Released { order } => set(&mut self.orders, order, OrderState::Released),
-            Entry::Refunded { order } => set(&mut self.orders, order, OrderState::Refunded),
+            Entry::Paid { order } => self.set_state(*order, OrderState::Paid),
+            Entry::Released { order } => self.set_state(*order, OrderState::Released),
+            Entry::Refunded { order } => self.set_state(*order, OrderState::Refunded),
+        }
+    }
+
+    /// Moves `order` to `state`, on the seats it still holds too.
+    fn set_state(&mut self, order: OrderId, state: OrderState) {
+        let Some(o) = self.orders.get_mut(&order) else {
+            return;
+        };
+        o.state = state;
+        let hold = SeatHold {
+            state,
+            expires_ns: o.expires_ns,
+        };
+        for &seat in &o.seats {
+            let seat = usize::from(seat);
+            if self.holder.get(seat) == Some(&Some(order)) {
+                self.seat_holds[seat] = Some(hold);
+            }
         }
     }
 
     /// The order holding `seat` at `now_ns`, if any.
     pub fn seat_holder(&self, seat: u16, now_ns: i64) -> Option<OrderId> {
-        let order = (*self.holder.get(usize::from(seat))?)?;
-        self.orders
-            .get(&order)
-            .is_some_and(|o| o.holds(now_ns, self.margin_ns))
+        let seat = usize::from(seat);
+        let order = (*self.holder.get(seat)?)?;
+        self.seat_holds[seat]
+            .is_some_and(|h| holds(h.state, h.expires_ns, now_ns, self.margin_ns))
             .then_some(order)
     }
 
@@ -251,23 +306,21 @@ impl Ledger {
             from_ns: i64::MIN,
             until_ns: i64::MAX,
         };
-        // Whether `order` holds at `now_ns`, narrowing the window to the
-        // moment that could change.
-        let mut holds = |o: &Order| {
-            if matches!(o.state, OrderState::Held | OrderState::Paying) {
-                let flips = o.expires_ns.saturating_add(self.margin_ns);
+        // Whether an order in `state`, expiring at `expires_ns`, holds at
+        // `now_ns`, narrowing the window to the moment that could change.
+        let mut holds_now = |state: OrderState, expires_ns: i64| {
+            if matches!(state, OrderState::Held | OrderState::Paying) {
+                let flips = expires_ns.saturating_add(self.margin_ns);
                 if now_ns < flips {
                     map.until_ns = map.until_ns.min(flips);
                 } else {
                     map.from_ns = map.from_ns.max(flips);
                 }
             }
-            o.holds(now_ns, self.margin_ns)
+            holds(state, expires_ns, now_ns, self.margin_ns)
         };
-        for (seat, holder) in self.holder.iter().enumerate().take(usize::from(self.seats)) {
-            let held = holder
-                .and_then(|order| self.orders.get(&order))
-                .is_some_and(&mut holds);
+        for (seat, hold) in self.seat_holds.iter().enumerate().take(usize::from(self.seats)) {
+            let held = hold.is_some_and(|h| holds_now(h.state, h.expires_ns));
             if !held {
                 map.bits[seat / 64] |= 1 << (seat % 64);
             }
@@ -276,7 +329,7 @@ impl Ledger {
             .zone_orders
             .iter()
             .filter_map(|id| self.orders.get(id))
-            .filter(|o| holds(o))
+            .filter(|o| holds_now(o.state, o.expires_ns))
             .map(|o| o.zone)
             .sum();
         map.zone_used = zone_used;
@@ -388,6 +441,20 @@ mod tests {
         }
         assert_ne!(early.bits, later.bits);
         assert_eq!(free_list(&later.bits, 10), vec![0, 1, 2, 3, 4, 5, 6, 8, 9]);
+    }
+
+    #[test]
+    fn a_seat_taken_again_answers_for_its_new_order_only() {
+        let mut l = Ledger::new(4, 0, 0);
+        l.apply(&hold(1, &[0, 1], 0, 100));
+        l.apply(&hold(2, &[1], 0, 1_000)); // seat 1 again, after order 1 expired
+        l.apply(&Entry::Paid { order: OrderId(1) }); // too late for seat 1
+        assert_eq!(l.seat_holder(0, 5_000), Some(OrderId(1)), "paid keeps seat 0");
+        assert_eq!(l.seat_holder(1, 500), Some(OrderId(2)));
+        assert_eq!(l.seat_holder(1, 1_000), None, "order 2 expired; order 1's payment is not seat 1's");
+        l.apply(&Entry::Released { order: OrderId(2) });
+        assert_eq!(free_list(&l.free_seats(500), 4), vec![1, 2, 3]);
+        assert_eq!(l.can_hold(&[1], 0, 500), Ok(()));
     }
 
     #[test]
