@@ -31,7 +31,9 @@ use crate::Design;
 
 /// Everything a design declares; the harness does the rest.
 pub trait Model: Debug + Send + Sync + 'static {
-    type Node: Node<Op: ExportOp<<Self::Node as Node>::Ret>>;
+    /// Its durable states are kept with the design, shared by the
+    /// threads of a sweep.
+    type Node: Node<Op: ExportOp<<Self::Node as Node>::Ret>, Durable: Send + Sync>;
     /// Gathers what the design's own metrics need while the run goes on.
     type Observer: Observer<Self::Node>;
 
@@ -113,12 +115,23 @@ pub struct Finished<'a, M: Model + ?Sized> {
 pub struct Harness<M: Model> {
     model: M,
     names: Vec<String>,
+    /// Every node's durable state at the start, copied for each seed (a
+    /// crowd of 5,000 users would otherwise be named afresh every run).
+    durables: Vec<<M::Node as Node>::Durable>,
+    /// The names of the design's checks, in order.
+    check_names: Vec<String>,
 }
 
 impl<M: Model> Harness<M> {
     pub fn new(model: M) -> Harness<M> {
-        let names = model.nodes().into_iter().map(|(name, _)| name).collect();
-        Harness { model, names }
+        let (names, durables) = model.nodes().into_iter().unzip();
+        let check_names = model.checks().names();
+        Harness {
+            model,
+            names,
+            durables,
+            check_names,
+        }
     }
 
     pub fn model(&self) -> &M {
@@ -131,7 +144,7 @@ impl<M: Model> Harness<M> {
         if config.node_names.is_empty() {
             config.node_names = self.names.clone();
         }
-        let durables = self.model.nodes().into_iter().map(|(_, d)| d).collect();
+        let durables = self.durables.clone();
         let checks = self.model.checks_for(&config);
         let mut sim = Sim::<M::Node>::new(config, durables);
         sim.add_checks(checks);
@@ -157,7 +170,7 @@ impl<M: Model> Design for Harness<M> {
     }
 
     fn checks(&self) -> Vec<String> {
-        self.model.checks().names()
+        self.check_names.clone()
     }
 
     fn labels(&self) -> Vec<(String, String)> {

@@ -373,7 +373,9 @@ impl Model for BookingDesign {
 
     fn checks_for(&self, config: &SimConfig) -> Checks<BookingNode> {
         let settle = config.liveness.map(|l| (l.bound(), config.end()));
-        invariants::checks(&self.config, self.node_names(), settle)
+        // The run's own names, already made: not 5,000 users named again.
+        let names = if config.node_names.is_empty() { self.node_names() } else { config.node_names.clone() };
+        invariants::checks(&self.config, names, settle)
     }
 
     fn observer(&self) -> Observations {
