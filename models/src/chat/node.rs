@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sim_core::{ConnEvent, ConnId, Ctx, Node, NodeId};
 
@@ -44,7 +45,10 @@ pub struct StoreDisk {
     pub config: Arc<ChatConfig>,
     pub conversations: BTreeMap<u32, Vec<Message>>,
     /// Message id → (conversation, order, the store's clock when stored).
-    pub keys: BTreeMap<u64, (u32, u64, i64)>,
+    /// Only looked up (and pruned), never listed, so a hash map (Fx,
+    /// deterministic): a buffered disk copies it on every sync, and a
+    /// hash map of plain values copies as one block.
+    pub keys: FxHashMap<u64, (u32, u64, i64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -60,7 +64,7 @@ impl ChatDisk {
         ChatDisk::Store(StoreDisk {
             config: Arc::new(config.clone()),
             conversations: BTreeMap::new(),
-            keys: BTreeMap::new(),
+            keys: FxHashMap::default(),
         })
     }
     pub fn lb(config: &ChatConfig) -> ChatDisk {

@@ -166,10 +166,15 @@ impl<State> Entry<State> {
     }
 }
 
+/// Where entry `at` lives: its block, and its place in the block.
+fn place(at: u32) -> (usize, usize) {
+    (at as usize / BLOCK, at as usize % BLOCK)
+}
+
 /// Entry `at` and its known set.
 fn entry_at<State>(blocks: &[Block<State>], set_words: usize, at: u32) -> (&Entry<State>, &[u64]) {
-    let block = &blocks[at as usize / BLOCK];
-    let offset = at as usize % BLOCK;
+    let (block, offset) = place(at);
+    let block = &blocks[block];
     let start = offset * set_words;
     (
         &block.entries[offset],
@@ -210,6 +215,9 @@ impl<State: Eq + Hash> Memo<State> {
         State: Clone,
     {
         let words = known.words();
+        if self.blocks.is_empty() {
+            self.set_words = words.len();
+        }
         let hash = known.fingerprint ^ FxBuildHasher.hash_one(state);
         let set_words = self.set_words;
         let blocks = &mut self.blocks;
@@ -218,7 +226,8 @@ impl<State: Eq + Hash> Memo<State> {
             entry.hash == hash && entry.state == *state && set == words
         });
         if let Some(&at) = found {
-            let entry = &mut blocks[at as usize / BLOCK].entries[at as usize % BLOCK];
+            let (block, offset) = place(at);
+            let entry = &mut blocks[block].entries[offset];
             if entry.covers(unknown) {
                 return false;
             }
@@ -236,7 +245,6 @@ impl<State: Eq + Hash> Memo<State> {
             // Most keys' memos stay small: the first block grows as a
             // vector does, the later ones are made whole.
             let room = if blocks.is_empty() { 0 } else { BLOCK };
-            self.set_words = words.len();
             blocks.push(Block {
                 entries: Vec::with_capacity(room),
                 known_sets: Vec::with_capacity(room * words.len()),
