@@ -215,9 +215,6 @@ impl<State: Eq + Hash> Memo<State> {
         State: Clone,
     {
         let words = known.words();
-        if self.blocks.is_empty() {
-            self.set_words = words.len();
-        }
         let hash = known.fingerprint ^ FxBuildHasher.hash_one(state);
         let set_words = self.set_words;
         let blocks = &mut self.blocks;
@@ -245,6 +242,7 @@ impl<State: Eq + Hash> Memo<State> {
             // Most keys' memos stay small: the first block grows as a
             // vector does, the later ones are made whole.
             let room = if blocks.is_empty() { 0 } else { BLOCK };
+            self.set_words = words.len();
             blocks.push(Block {
                 entries: Vec::with_capacity(room),
                 known_sets: Vec::with_capacity(room * words.len()),
