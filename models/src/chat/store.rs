@@ -148,19 +148,15 @@ impl Store {
         let disk = disk(ctx);
         let mut messages = Vec::new();
         let mut heads = Vec::new();
+        let synced = |m: &&Message| !self.unsynced.contains(&m.item);
         for &(conv, cursor) in cursors {
-            let synced = disk
-                .conversations
-                .get(&conv)
-                .into_iter()
-                .flatten()
-                .filter(|m| !self.unsynced.contains(&m.item));
-            let mut head = 0;
-            for m in synced {
-                head = m.order;
-                if cursor.is_some_and(|c| m.order > c) {
-                    messages.push(*m);
-                }
+            // In order, so a read looks at what is after its cursor, not
+            // at the whole conversation (a long poll reads again and again).
+            let list = disk.conversations.get(&conv).map_or(&[][..], Vec::as_slice);
+            let head = list.iter().rev().find(synced).map_or(0, |m| m.order);
+            if let Some(cursor) = cursor {
+                let after = list.partition_point(|m| m.order <= cursor);
+                messages.extend(list[after..].iter().filter(synced));
             }
             heads.push((conv, head));
         }
