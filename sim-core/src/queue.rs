@@ -70,6 +70,7 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time`, after everything of its class or a
     /// lower one already scheduled for that time, and before every event
     /// of a higher class there.
+    #[inline(always)]
     pub fn push_in_class(&mut self, time: SimTime, class: u8, event: E) -> EventKey {
         let seq = (u64::from(class.min(LAST_CLASS)) << CLASS_SHIFT) | self.next_seq;
         self.next_seq += 1;
