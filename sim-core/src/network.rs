@@ -309,7 +309,7 @@ impl Network {
         link
     }
 
-    #[inline]
+    #[inline(always)]
     fn arrival(&mut self, from: NodeId, to: NodeId, link: &LinkConfig, now: SimTime) -> SimTime {
         let at = SimTime::from_nanos(
             now.as_nanos()
