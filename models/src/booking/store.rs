@@ -306,15 +306,9 @@ impl Store {
         };
         let committed = leading.committed;
         let safe = |a: &Answer| a.committed <= committed && a.echoed.is_none_or(|t| vouched.is_some_and(|v| v >= t));
-        // Most calls release nothing: then the waiting answers stay where
-        // they are instead of being moved into two new lists.
-        let done: Vec<Answer> = if leading.waiting.iter().any(safe) {
-            let (done, waiting) = std::mem::take(&mut leading.waiting).into_iter().partition(safe);
-            leading.waiting = waiting;
-            done
-        } else {
-            Vec::new()
-        };
+        // The answers left wait where they are, in order (most calls
+        // release none or a few of many).
+        let done: Vec<Answer> = leading.waiting.extract_if(.., |a| safe(a)).collect();
         if leading.read_ping.is_some_and(|p| vouched.is_some_and(|v| v >= p)) {
             leading.read_ping = None;
         }
