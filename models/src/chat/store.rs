@@ -167,9 +167,7 @@ impl Store {
         let Timer::Synced { n } = timer else {
             return;
         };
-        let (done, waiting): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.waiting).into_iter().partition(|(s, ..)| *s <= n);
-        self.waiting = waiting;
+        let done: Vec<_> = self.waiting.extract_if(.., |(s, ..)| *s <= n).collect();
         for (_, conn, answer, new) in done {
             if let Some(message) = new {
                 self.unsynced.remove(&message.item);

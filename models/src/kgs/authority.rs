@@ -321,10 +321,10 @@ fn apply(
         let margin_ns = i64::try_from(config.reclaim_margin_ms).unwrap_or(0) * 1_000_000;
         // The mistake: "expired" by this node's wall clock, which may run
         // ahead of the clock the holder stops by.
-        let (expired, live): (Vec<Lease>, Vec<Lease>) = std::mem::take(&mut state.leases)
-            .into_iter()
-            .partition(|lease| lease.expires_ns.saturating_add(margin_ns) < now_ns);
-        state.leases = live;
+        let expired: Vec<Lease> = state
+            .leases
+            .extract_if(.., |lease| lease.expires_ns.saturating_add(margin_ns) < now_ns)
+            .collect();
         for lease in expired {
             let rest = Range {
                 start: lease.reported,

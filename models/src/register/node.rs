@@ -179,11 +179,10 @@ impl Server {
         {
             self.synced = (*value, version);
         }
-        let (done, waiting): (Vec<_>, Vec<_>) = self
+        let done: Vec<_> = self
             .waiting
-            .drain(..)
-            .partition(|&(_, _, written, _)| written <= version);
-        self.waiting = waiting;
+            .extract_if(.., |&mut (_, _, written, _)| written <= version)
+            .collect();
         for (client, request, version, _) in done {
             ctx.count("writes_acknowledged", 1);
             ctx.send(client, Msg::Written { request, version });
