@@ -45,22 +45,37 @@ struct Event {
 
 #[derive(Clone)]
 pub(super) struct EntryList {
-    next: Vec<u32>,
-    previous: Vec<u32>,
-    /// Per entry: its operation (index into the key's operations).
-    operation: Vec<u32>,
-    /// Per entry: its place in the history's total order.
-    position: Vec<u64>,
-    is_return: Vec<bool>,
-    /// Per call entry: its return entry, or `NO_ENTRY` if this list holds
+    /// Entry 0 is the head; the others are the events in order. One
+    /// array of small records, so a key's list is one heap block (a check
+    /// of many short keys makes thousands of lists).
+    entries: Vec<Link>,
+}
+
+/// One entry: its links and what it stands for.
+#[derive(Clone, Copy)]
+struct Link {
+    next: u32,
+    previous: u32,
+    /// Its operation (index into the key's operations).
+    operation: u32,
+    /// For a call: its return entry, or `NO_ENTRY` if this list holds
     /// only the call.
-    matching_return: Vec<u32>,
+    matching_return: u32,
+    /// Its place in the history's total order.
+    position: u64,
+    is_return: bool,
 }
 
 impl KeyLists {
     /// Builds the lists of one key's operations, failed ones removed.
     pub(super) fn new<O, R>(operations: &[&Operation<O, R>]) -> Self {
-        let (mut known, mut unknown, mut index_in_kind) = (Vec::new(), Vec::new(), Vec::new());
+        let unknown_count = operations
+            .iter()
+            .filter(|op| op.ok_value().is_none())
+            .count();
+        let mut known = Vec::with_capacity(2 * (operations.len() - unknown_count));
+        let mut unknown = Vec::with_capacity(unknown_count);
+        let mut index_in_kind = Vec::with_capacity(operations.len());
         for (index, operation) in (0..).zip(operations) {
             let invoked = operation.invoke.position;
             let call = Event {
@@ -104,17 +119,22 @@ impl EntryList {
     /// in `events` is a bug in the caller.
     fn new(mut events: Vec<Event>) -> Self {
         events.sort_unstable();
-        let entries = u32::try_from(events.len() + 1).expect("more than 2^32 events on one key");
-        let mut list = EntryList {
-            next: (1..=entries).collect(),
-            // The head's predecessor wraps around to `NO_ENTRY`.
-            previous: (0..entries).map(|entry| entry.wrapping_sub(1)).collect(),
-            operation: vec![NO_ENTRY; entries as usize],
-            position: vec![0; entries as usize],
-            is_return: vec![false; entries as usize],
-            matching_return: vec![NO_ENTRY; entries as usize],
-        };
-        list.next[entries as usize - 1] = NO_ENTRY;
+        let count = u32::try_from(events.len() + 1).expect("more than 2^32 events on one key");
+        let mut entries: Vec<Link> = (0..count)
+            .map(|entry| Link {
+                next: if entry + 1 == count {
+                    NO_ENTRY
+                } else {
+                    entry + 1
+                },
+                // The head's predecessor wraps around to `NO_ENTRY`.
+                previous: entry.wrapping_sub(1),
+                operation: NO_ENTRY,
+                matching_return: NO_ENTRY,
+                position: 0,
+                is_return: false,
+            })
+            .collect();
         let operations = events
             .iter()
             .map(|event| event.operation as usize + 1)
@@ -122,51 +142,47 @@ impl EntryList {
             .unwrap_or(0);
         let mut call_of_operation = vec![NO_ENTRY; operations];
         for (entry, event) in (1..).zip(&events) {
-            list.operation[entry] = event.operation;
-            list.position[entry] = event.position;
-            list.is_return[entry] = event.is_return;
+            let link = &mut entries[entry];
+            link.operation = event.operation;
+            link.position = event.position;
+            link.is_return = event.is_return;
             let call = &mut call_of_operation[event.operation as usize];
             if event.is_return {
-                list.matching_return[*call as usize] = entry as u32;
+                entries[*call as usize].matching_return = entry as u32;
             } else {
                 *call = entry as u32;
             }
         }
-        list
+        EntryList { entries }
     }
 
     /// The first entry still in the list, or `NO_ENTRY`.
     pub(super) fn first(&self) -> u32 {
-        self.next[HEAD as usize]
+        self.entries[HEAD as usize].next
     }
     pub(super) fn next(&self, entry: u32) -> u32 {
-        self.next[entry as usize]
+        self.entries[entry as usize].next
     }
     pub(super) fn operation(&self, entry: u32) -> usize {
-        self.operation[entry as usize] as usize
+        self.entries[entry as usize].operation as usize
     }
     pub(super) fn position(&self, entry: u32) -> u64 {
-        self.position[entry as usize]
+        self.entries[entry as usize].position
     }
     pub(super) fn is_return(&self, entry: u32) -> bool {
-        self.is_return[entry as usize]
+        self.entries[entry as usize].is_return
     }
 
-    /// The heap blocks of the six arrays, for the memory budget.
+    /// The heap block of the entries, for the memory budget.
     pub(super) fn heap_bytes(&self) -> usize {
-        let entries = self.next.len();
-        // `next`, `previous`, `operation`, `matching_return`; `position`;
-        // `is_return`.
-        4 * heap_block_bytes(entries * size_of::<u32>())
-            + heap_block_bytes(entries * size_of::<u64>())
-            + heap_block_bytes(entries * size_of::<bool>())
+        heap_block_bytes(self.entries.len() * size_of::<Link>())
     }
 
     /// Takes an operation out of the list: its call, and its return if
     /// the list holds one.
     pub(super) fn lift(&mut self, call: u32) {
         self.unlink(call);
-        let matching_return = self.matching_return[call as usize];
+        let matching_return = self.entries[call as usize].matching_return;
         if matching_return != NO_ENTRY {
             self.unlink(matching_return);
         }
@@ -175,7 +191,7 @@ impl EntryList {
     /// Puts back what `lift` took out, in reverse order. Only the most
     /// recently lifted operation still out may be put back.
     pub(super) fn unlift(&mut self, call: u32) {
-        let matching_return = self.matching_return[call as usize];
+        let matching_return = self.entries[call as usize].matching_return;
         if matching_return != NO_ENTRY {
             self.relink(matching_return);
         }
@@ -183,18 +199,18 @@ impl EntryList {
     }
 
     fn unlink(&mut self, entry: u32) {
-        let (previous, next) = (self.previous[entry as usize], self.next[entry as usize]);
-        self.next[previous as usize] = next;
+        let Link { previous, next, .. } = self.entries[entry as usize];
+        self.entries[previous as usize].next = next;
         if next != NO_ENTRY {
-            self.previous[next as usize] = previous;
+            self.entries[next as usize].previous = previous;
         }
     }
 
     fn relink(&mut self, entry: u32) {
-        let (previous, next) = (self.previous[entry as usize], self.next[entry as usize]);
-        self.next[previous as usize] = entry;
+        let Link { previous, next, .. } = self.entries[entry as usize];
+        self.entries[previous as usize].next = entry;
         if next != NO_ENTRY {
-            self.previous[next as usize] = entry;
+            self.entries[next as usize].previous = entry;
         }
     }
 }
