@@ -61,6 +61,8 @@ pub(super) struct Memo<State> {
     by_hash: HashTable<u32>,
     /// The entries, `BLOCK` to a block.
     blocks: Vec<Block<State>>,
+    /// How many entries the first block has room for when made.
+    first_room: usize,
     /// How many words each known set has.
     set_words: usize,
     /// The bytes the memo holds, by the count in `insert_if_new`.
@@ -190,10 +192,21 @@ fn entry_bytes<State>(set_words: usize) -> usize {
 }
 
 impl<State: Eq + Hash> Memo<State> {
+    #[cfg(test)]
     pub(super) fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// A memo with room for `entries` before it grows: a search of a key
+    /// of n operations that never backtracks makes about n entries, and
+    /// most keys are short, so growing from nothing would be most of
+    /// their memo's cost. (The count of bytes held counts entries made,
+    /// not room.)
+    pub(super) fn with_capacity(entries: usize) -> Self {
         Memo {
-            by_hash: HashTable::new(),
+            by_hash: HashTable::with_capacity(entries),
             blocks: Vec::new(),
+            first_room: entries.min(BLOCK),
             set_words: 0,
             bytes: 0,
         }
@@ -239,9 +252,14 @@ impl<State: Eq + Hash> Memo<State> {
             .last()
             .is_none_or(|block| block.entries.len() == BLOCK)
         {
-            // Most keys' memos stay small: the first block grows as a
-            // vector does, the later ones are made whole.
-            let room = if blocks.is_empty() { 0 } else { BLOCK };
+            // Most keys' memos stay small: the first block starts with
+            // the room asked for and grows as a vector does, the later
+            // ones are made whole.
+            let room = if blocks.is_empty() {
+                self.first_room
+            } else {
+                BLOCK
+            };
             self.set_words = words.len();
             blocks.push(Block {
                 entries: Vec::with_capacity(room),

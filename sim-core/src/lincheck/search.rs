@@ -131,8 +131,8 @@ impl<'a, S: Spec> Search<'a, S> {
             known_done,
             unknown_done,
             state: spec.init(key),
-            stack: Vec::new(),
-            memo: Memo::new(),
+            stack: Vec::with_capacity(operations.len()),
+            memo: Memo::with_capacity(operations.len() + 1),
             known_left: lists.known_count,
             cursor: Cursor {
                 second_phase: false,
