@@ -348,9 +348,9 @@ impl Coordinator {
                 asked,
                 stand_ins_asked,
             } => {
-                let heard: Vec<Owner> = owners.iter().map(|&(_, owner)| owner).collect();
+                let heard = owners.iter().map(|&(_, owner)| owner);
                 let replicas = request.targets.preferred.len() + stand_ins_asked;
-                match ownership::decide(request.me, &heard, write_quorum, replicas) {
+                match ownership::decide(request.me, heard, write_quorum, replicas) {
                     Some(answer) => answer,
                     None => {
                         // Every replica asked answered and who was first is

@@ -26,8 +26,6 @@
 //! under its existing owner instead of running a write phase. So both
 //! R + W > N and W > N/2 are needed.
 
-use std::collections::BTreeMap;
-
 use super::store::Adder;
 
 /// Who a replica says owns X. `Unknown` when its store cannot tell (a
@@ -41,21 +39,28 @@ pub enum Owner {
 /// The answer of request `me` ("seen before?") from the owners it has
 /// heard, or `None` while the replicas not heard from could change it.
 /// `replicas` is how many replicas hold X.
-pub fn decide(me: Adder, heard: &[Owner], write_quorum: usize, replicas: usize) -> Option<bool> {
+///
+/// Called on every write reply, with at most one owner per replica (a
+/// handful): counting each owner by a scan of the few heard costs less
+/// than building a map, and allocates nothing.
+pub fn decide(
+    me: Adder,
+    heard: impl Iterator<Item = Owner> + Clone,
+    write_quorum: usize,
+    replicas: usize,
+) -> Option<bool> {
     let me = Owner::Request(me);
-    let mut counts: BTreeMap<Owner, usize> = BTreeMap::new();
-    for &owner in heard {
-        *counts.entry(owner).or_default() += 1;
-    }
-    let mine = counts.remove(&me).unwrap_or(0);
+    let count = |owner: Owner| heard.clone().filter(|&o| o == owner).count();
+    let mine = count(me);
     if mine >= write_quorum {
         return Some(false);
     }
-    let unheard = replicas.saturating_sub(heard.len());
+    let unheard = replicas.saturating_sub(heard.clone().count());
     let beats = |my_count: usize| {
-        counts
-            .iter()
-            .all(|(&other, &count)| my_count > count || (my_count == count && me < other))
+        heard.clone().filter(|&other| other != me).all(|other| {
+            let count = count(other);
+            my_count > count || (my_count == count && me < other)
+        })
     };
     if !beats(mine + unheard) {
         return Some(true);
@@ -85,34 +90,34 @@ mod tests {
 
     #[test]
     fn a_write_quorum_of_ones_own_replies_is_first() {
-        assert_eq!(decide(request(5), &owners(&[5, 5]), 2, 3), Some(false));
+        assert_eq!(decide(request(5), owners(&[5, 5]).into_iter(), 2, 3), Some(false));
     }
 
     #[test]
     fn a_split_waits_for_the_replica_that_breaks_it() {
         // Each of two concurrent requests owns one of three replicas.
-        assert_eq!(decide(request(5), &owners(&[5, 6]), 2, 3), None);
-        assert_eq!(decide(request(6), &owners(&[5, 6]), 2, 3), None);
-        assert_eq!(decide(request(5), &owners(&[5, 6, 6]), 2, 3), Some(true));
-        assert_eq!(decide(request(6), &owners(&[5, 6, 6]), 2, 3), Some(false));
+        assert_eq!(decide(request(5), owners(&[5, 6]).into_iter(), 2, 3), None);
+        assert_eq!(decide(request(6), owners(&[5, 6]).into_iter(), 2, 3), None);
+        assert_eq!(decide(request(5), owners(&[5, 6, 6]).into_iter(), 2, 3), Some(true));
+        assert_eq!(decide(request(6), owners(&[5, 6, 6]).into_iter(), 2, 3), Some(false));
     }
 
     #[test]
     fn a_request_that_cannot_catch_up_answers_true_early() {
-        assert_eq!(decide(request(5), &owners(&[6, 6]), 2, 3), Some(true));
+        assert_eq!(decide(request(5), owners(&[6, 6]).into_iter(), 2, 3), Some(true));
         // Two unheard replicas could still make 5 the plurality owner.
-        assert_eq!(decide(request(5), &owners(&[6, 6, 5]), 3, 5), None);
+        assert_eq!(decide(request(5), owners(&[6, 6, 5]).into_iter(), 3, 5), None);
         // One could only tie 8 with 6, and ties go to the smaller owner.
-        assert_eq!(decide(request(8), &owners(&[6, 6, 7, 8]), 3, 5), Some(true));
+        assert_eq!(decide(request(8), owners(&[6, 6, 7, 8]).into_iter(), 3, 5), Some(true));
     }
 
     #[test]
     fn a_three_way_tie_goes_to_the_smallest_owner() {
         let heard = owners(&[5, 6, 7]);
-        assert_eq!(decide(request(5), &heard, 2, 3), Some(false));
-        assert_eq!(decide(request(6), &heard, 2, 3), Some(true));
-        assert_eq!(decide(request(7), &heard, 2, 3), Some(true));
+        assert_eq!(decide(request(5), heard.iter().copied(), 2, 3), Some(false));
+        assert_eq!(decide(request(6), heard.iter().copied(), 2, 3), Some(true));
+        assert_eq!(decide(request(7), heard.iter().copied(), 2, 3), Some(true));
         let unknown = [Owner::Unknown, Owner::Unknown];
-        assert_eq!(decide(request(5), &unknown, 2, 3), Some(true));
+        assert_eq!(decide(request(5), unknown.iter().copied(), 2, 3), Some(true));
     }
 }
