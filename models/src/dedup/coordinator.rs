@@ -252,7 +252,7 @@ impl Coordinator {
             // A replica of the W written is slow: ask the next one.
             request.extend_write(ctx, number, 1);
             if let Some(after) = self.protocol.hedge_after
-                && asked + 1 < request.targets.write_order.len()
+                && asked + 1 < request.targets.write_order().len()
             {
                 request.helper = Some(ctx.set_timer(after, Timer::Hedge { request: number }));
             }
@@ -294,7 +294,7 @@ impl Coordinator {
             } => (owners.len(), stand_ins_asked),
         };
         let missing = write_quorum.saturating_sub(counted);
-        let stand_ins = &request.targets.stand_ins;
+        let stand_ins = request.targets.stand_ins();
         let ask = missing.min(stand_ins.len() - *stand_ins_asked);
         for &replica in &stand_ins[*stand_ins_asked..*stand_ins_asked + ask] {
             let (x, owner) = (request.x, request.claim);
@@ -349,14 +349,14 @@ impl Coordinator {
                 stand_ins_asked,
             } => {
                 let heard = owners.iter().map(|&(_, owner)| owner);
-                let replicas = request.targets.preferred.len() + stand_ins_asked;
+                let replicas = request.targets.preferred().len() + stand_ins_asked;
                 match ownership::decide(request.me, heard, write_quorum, replicas) {
                     Some(answer) => answer,
                     None => {
                         // Every replica asked answered and who was first is
                         // still open: ask the rest of the preference list.
                         let heard_all = owners.len() >= *asked;
-                        if heard_all && *asked < request.targets.write_order.len() {
+                        if heard_all && *asked < request.targets.write_order().len() {
                             let request = self.requests.get_mut(&number).expect("found");
                             request.extend_write(ctx, number, usize::MAX);
                         }
@@ -388,10 +388,10 @@ impl Request {
             return;
         };
         let from = *asked;
-        let to = from.saturating_add(more).min(self.targets.write_order.len());
+        let to = from.saturating_add(more).min(self.targets.write_order().len());
         *asked = to;
         for index in from..to {
-            let replica = self.targets.write_order[index];
+            let replica = self.targets.write_order()[index];
             self.add_to(ctx, number, replica);
         }
     }
@@ -426,7 +426,7 @@ impl Request {
             ctx.reached(super::READ_REPAIR);
         }
         if let Phase::Repair { holders, .. } = &phase {
-            for &replica in &self.targets.preferred {
+            for &replica in self.targets.preferred() {
                 if !holders.contains(&replica) {
                     self.add_to(ctx, number, replica);
                 }
@@ -441,7 +441,7 @@ impl Request {
             self.extend_write(ctx, number, first);
         }
         if let Some(after) = protocol.stand_in_after
-            && !self.targets.stand_ins.is_empty()
+            && !self.targets.stand_ins().is_empty()
         {
             self.helper = Some(ctx.set_timer(after, Timer::StandIn { request: number }));
         } else if writing

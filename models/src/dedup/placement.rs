@@ -24,30 +24,43 @@ pub enum ReplicaChoice {
     ConsistentHash,
 }
 
-/// The replicas a request may ask, in the order it asks them.
+/// The replicas a request may ask, in the order it asks them. One
+/// vector, made once per request: the read order (X's preference list,
+/// then the stand-ins), then the write order.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Targets {
-    /// X's preference list, in the order the read phase asks it.
-    pub preferred: Vec<NodeId>,
-    /// The same replicas in the order the write phase asks them: a second,
-    /// independent random order (or the ring's), so the W written are not
-    /// the R read.
-    pub write_order: Vec<NodeId>,
-    /// Replicas outside the list, in ring order (empty unless sloppy).
-    pub stand_ins: Vec<NodeId>,
+    replicas: Vec<NodeId>,
+    /// How many replicas the preference list has.
+    preferred: usize,
+    /// Where the write order starts (the read order's length).
+    write_from: usize,
 }
 
 impl Targets {
+    /// X's preference list, in the order the read phase asks it.
+    pub fn preferred(&self) -> &[NodeId] {
+        &self.replicas[..self.preferred]
+    }
+
+    /// Replicas outside the list, in ring order (empty unless sloppy).
+    pub fn stand_ins(&self) -> &[NodeId] {
+        &self.replicas[self.preferred..self.write_from]
+    }
+
+    /// The preference list in the order the write phase asks it: a
+    /// second, independent random order (or the ring's), so the W written
+    /// are not the R read.
+    pub fn write_order(&self) -> &[NodeId] {
+        &self.replicas[self.write_from..]
+    }
+
     /// The order of the read phase: the preference list, then stand-ins.
     pub fn read_order(&self, index: usize) -> Option<NodeId> {
-        self.preferred
-            .get(index)
-            .or_else(|| self.stand_ins.get(index - self.preferred.len()))
-            .copied()
+        self.replicas[..self.write_from].get(index).copied()
     }
 
     pub fn read_order_len(&self) -> usize {
-        self.preferred.len() + self.stand_ins.len()
+        self.write_from
     }
 }
 
@@ -62,33 +75,30 @@ pub struct Placement {
 }
 
 impl Placement {
-    /// X's preference list in ring order.
-    pub fn preference_list(&self, x: u64) -> Vec<NodeId> {
-        self.ring_from(x)
-            .take(self.replication_factor as usize)
-            .collect()
-    }
-
     /// The replicas a request on X may ask. Draws from `rng` only for a
     /// random choice.
     pub fn targets(&self, x: u64, rng: &mut SimRng) -> Targets {
-        let mut preferred = self.preference_list(x);
-        let mut write_order = preferred.clone();
-        if self.choice == ReplicaChoice::Random {
-            shuffle(&mut preferred, rng);
-            shuffle(&mut write_order, rng);
-        }
+        // X's preference list is the next `factor` replicas of the ring
+        // (all of it, for a factor past its size); stand-ins follow it.
+        let factor = (self.replication_factor as usize).min(self.replicas as usize);
         let stand_ins = if self.sloppy {
-            self.ring_from(x)
-                .skip(self.replication_factor as usize)
-                .collect()
+            self.replicas as usize - factor
         } else {
-            Vec::new()
+            0
         };
+        let write_from = factor + stand_ins;
+        let mut replicas = Vec::with_capacity(write_from + factor);
+        replicas.extend(self.ring_from(x).take(write_from));
+        replicas.extend_from_within(..factor);
+        if self.choice == ReplicaChoice::Random {
+            // The read order first, then the write order: the draws' order.
+            shuffle(&mut replicas[..factor], rng);
+            shuffle(&mut replicas[write_from..], rng);
+        }
         Targets {
-            preferred,
-            write_order,
-            stand_ins,
+            replicas,
+            preferred: factor,
+            write_from,
         }
     }
 
@@ -123,16 +133,16 @@ mod tests {
         let mut rng = SimRng::new(1, Stream::User(0));
         for x in 0..50 {
             let targets = placement.targets(x, &mut rng);
-            let first = targets.preferred[0].0;
+            let first = targets.preferred()[0].0;
             let expected: Vec<u32> = (0..5).map(|i| (first + i) % 5).collect();
             let got: Vec<u32> = targets
-                .preferred
+                .preferred()
                 .iter()
-                .chain(&targets.stand_ins)
+                .chain(targets.stand_ins())
                 .map(|n| n.0)
                 .collect();
             assert_eq!(got, expected);
-            assert_eq!(targets.read_order(3), Some(targets.stand_ins[0]));
+            assert_eq!(targets.read_order(3), Some(targets.stand_ins()[0]));
             assert_eq!(targets.read_order(5), None);
         }
     }
@@ -147,7 +157,7 @@ mod tests {
         };
         let mut rng = SimRng::new(2, Stream::User(0));
         let orders: std::collections::BTreeSet<Vec<NodeId>> = (0..20)
-            .map(|_| placement.targets(9, &mut rng).preferred)
+            .map(|_| placement.targets(9, &mut rng).preferred().to_vec())
             .collect();
         assert!(orders.len() > 5, "{orders:?}");
         for order in orders {
