@@ -24,6 +24,7 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use sim_core::{NodeId, Observer, OpId, Operation, RunResult, Step, World};
 
 use super::coordinator::ReadPhase;
@@ -151,32 +152,31 @@ pub fn read_miss_predicted(config: &DedupConfig) -> f64 {
 fn read_miss_fraction(result: &RunResult<Seen, bool>, observations: &Observations) -> Option<f64> {
     let history = &result.history;
     // X -> the earliest history position at which a request on X completed Ok.
-    let mut first_ok: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut first_ok: FxHashMap<u64, u64> = FxHashMap::default();
     for op in history.operations() {
         if let (Some(_), Some(c)) = (op.ok_value(), &op.completion) {
             let earliest = first_ok.entry(op.op.0).or_insert(c.stamp.position);
             *earliest = (*earliest).min(c.stamp.position);
         }
     }
-    let found: BTreeMap<OpId, bool> = observations
+    let found: FxHashMap<OpId, bool> = observations
         .read_phases
         .iter()
         .map(|phase| (phase.op, phase.found))
         .collect();
-    let mut measured: BTreeMap<u64, bool> = BTreeMap::new();
+    let mut measured: FxHashSet<u64> = FxHashSet::default();
     let misses = history.operations().iter().filter_map(|op| {
         let answered = first_ok.get(&op.op.0)?;
-        if op.invoke.position < *answered || measured.contains_key(&op.op.0) {
+        if op.invoke.position < *answered || !measured.insert(op.op.0) {
             return None;
         }
-        measured.insert(op.op.0, true);
         found.get(&op.id).map(|found| !found)
     });
     fraction(misses)
 }
 /// How often the first request ever made for an X answered `true`.
 fn first_request_true_rate(result: &RunResult<Seen, bool>) -> Option<f64> {
-    let mut first: BTreeMap<u64, &Operation<Seen, bool>> = BTreeMap::new();
+    let mut first: FxHashMap<u64, &Operation<Seen, bool>> = FxHashMap::default();
     for op in result.history.operations() {
         first.entry(op.op.0).or_insert(op); // invocation order: the first wins
     }
