@@ -112,6 +112,7 @@ impl<'a> Budget<'a> {
 
     /// Spends one step of a key that has spent `key_steps` already, or
     /// says which limit forbids it.
+    #[inline]
     pub(super) fn spend_step(&mut self, key_steps: u64) -> Result<(), Limit> {
         if let Some(limit) = self.ended_by {
             return Err(limit);
@@ -133,6 +134,7 @@ impl<'a> Budget<'a> {
     }
 
     /// Records that a search that held `*held` bytes now holds `now`.
+    #[inline]
     pub(super) fn hold_memory(&mut self, held: &mut u64, now: u64) {
         self.memory_bytes = self.memory_bytes - *held + now;
         self.memory_bytes_peak = self.memory_bytes_peak.max(self.memory_bytes);
