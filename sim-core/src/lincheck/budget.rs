@@ -112,7 +112,6 @@ impl<'a> Budget<'a> {
 
     /// Spends one step of a key that has spent `key_steps` already, or
     /// says which limit forbids it.
-    #[inline]
     pub(super) fn spend_step(&mut self, key_steps: u64) -> Result<(), Limit> {
         if let Some(limit) = self.ended_by {
             return Err(limit);
