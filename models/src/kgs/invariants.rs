@@ -115,13 +115,15 @@ pub struct UniqueIds {
 
 impl UniqueIds {
     /// `random_bits`: the `RandomIds` variant's space, 2^bits values.
-    pub fn new(layout: Layout, map: IdMap, random_bits: Option<u32>) -> UniqueIds {
+    /// `expected_ids`: how many IDs the run will likely hand out (room is
+    /// made for them up front).
+    pub fn new(layout: Layout, map: IdMap, random_bits: Option<u32>, expected_ids: usize) -> UniqueIds {
         UniqueIds {
             layout,
             map,
             feed: CompletionFeed::default(),
             book: GrantBook::new(layout),
-            seen: FxHashMap::default(),
+            seen: FxHashMap::with_capacity_and_hasher(expected_ids, Default::default()),
             random_bits,
         }
     }

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Checks, ConfigError, DiskConfig, NodeId};
+use sim_core::{Checks, ConfigError, DiskConfig, NodeId, SimConfig};
 
 pub use workload::WorkloadConfig;
 
@@ -315,6 +315,27 @@ impl Layout {
     }
 }
 
+impl KgsDesign {
+    /// The checks, `unique_ids` with room for `expected_ids` IDs: it
+    /// remembers every ID handed out, and a map grown to a run's tens of
+    /// thousands by doubling spent a twentieth of a KGS run rehashing.
+    fn checks_expecting(&self, expected_ids: usize) -> Checks<KgsNode> {
+        let layout = Layout::of(&self.config);
+        let map = self.config.id_map();
+        let random_bits = (self.config.variant == Variant::RandomIds).then_some(self.config.random_bits);
+        let checks = Checks::new().invariant(UniqueIds::new(layout, map, random_bits, expected_ids));
+        match self.config.variant {
+            Variant::RandomIds => checks,
+            // Reclaiming grants ranges again by design; its promise is
+            // unique IDs.
+            Variant::ClockReclaim => checks.invariant(IdsFromHeldBulks::new(layout, map)),
+            _ => checks
+                .invariant(BulksLeasedOnce::new(layout))
+                .invariant(IdsFromHeldBulks::new(layout, map)),
+        }
+    }
+}
+
 impl Model for KgsDesign {
     type Node = KgsNode;
     type Observer = Observations;
@@ -344,19 +365,11 @@ impl Model for KgsDesign {
     }
 
     fn checks(&self) -> Checks<KgsNode> {
-        let layout = Layout::of(&self.config);
-        let map = self.config.id_map();
-        let random_bits = (self.config.variant == Variant::RandomIds).then_some(self.config.random_bits);
-        let checks = Checks::new().invariant(UniqueIds::new(layout, map, random_bits));
-        match self.config.variant {
-            Variant::RandomIds => checks,
-            // Reclaiming grants ranges again by design; its promise is
-            // unique IDs.
-            Variant::ClockReclaim => checks.invariant(IdsFromHeldBulks::new(layout, map)),
-            _ => checks
-                .invariant(BulksLeasedOnce::new(layout))
-                .invariant(IdsFromHeldBulks::new(layout, map)),
-        }
+        self.checks_expecting(0)
+    }
+
+    fn checks_for(&self, config: &SimConfig) -> Checks<KgsNode> {
+        self.checks_expecting(self.config.workload.expected_ids(config.end().as_nanos() / 1_000_000))
     }
 
     fn observer(&self) -> Observations {

@@ -49,7 +49,26 @@ impl Default for WorkloadConfig {
     }
 }
 
+/// The most IDs `expected_ids` makes room for up front (about 1.5 MB of
+/// map): a longer run grows its map as it goes.
+const MOST_EXPECTED_IDS: u64 = 1 << 16;
+
 impl WorkloadConfig {
+    /// About how many IDs a run of `duration_ms` hands out, if each
+    /// client asked again after every think time (an overestimate: answers
+    /// take time too), capped at `MOST_EXPECTED_IDS`.
+    pub fn expected_ids(&self, duration_ms: u64) -> usize {
+        let per_client = match self.requests_per_client {
+            Some(most) => most.min(duration_ms / self.think_ms_mean.max(1)),
+            None => duration_ms / self.think_ms_mean.max(1),
+        };
+        let mean_batch = (u64::from(self.batch_min) + u64::from(self.batch_max)) / 2;
+        let ids = u64::from(self.clients)
+            .saturating_mul(per_client)
+            .saturating_mul(mean_batch);
+        ids.min(MOST_EXPECTED_IDS) as usize
+    }
+
     /// Range checks; paths are relative to the workload section.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=5_000).contains(&self.clients) {
@@ -234,5 +253,23 @@ impl Client {
         let mean_ns = self.config.workload.think_ms_mean.saturating_mul(1_000_000);
         let pause = Duration::from_nanos(ctx.rng().exponential(mean_ns));
         ctx.set_timer(pause, Timer::Think);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_ids_follow_the_request_rate_and_stay_capped() {
+        let workload = WorkloadConfig::default(); // 4 clients, 1-20 IDs, 10 ms
+        // 500 requests per client over 5 s, 10 IDs each (the mean, rounded down).
+        assert_eq!(workload.expected_ids(5_000), 4 * 500 * 10);
+        let few = WorkloadConfig {
+            requests_per_client: Some(3),
+            ..workload
+        };
+        assert_eq!(few.expected_ids(5_000), 4 * 3 * 10);
+        assert_eq!(workload.expected_ids(u64::MAX), MOST_EXPECTED_IDS as usize);
     }
 }
