@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use sim_core::history::CompletionFeed;
 use sim_core::metrics::{Series, nearest_rank};
 use sim_core::record::PlotSpec;
@@ -37,11 +38,13 @@ pub struct Observations {
     layout: Layout,
     feed: CompletionFeed<Op, Ret>,
     shown_read: usize,
-    /// Acknowledged messages: item → members still to show it.
-    owed: BTreeMap<u64, Vec<NodeId>>,
+    /// Acknowledged messages: item → members still to show it. (These
+    /// maps are only looked up and counted, never walked in order: Fx
+    /// hash maps, updated on every event.)
+    owed: FxHashMap<u64, Vec<NodeId>>,
     /// Shows that came before their acknowledgement.
-    early: BTreeMap<u64, Vec<NodeId>>,
-    push_per_server: BTreeMap<NodeId, usize>,
+    early: FxHashMap<u64, Vec<NodeId>>,
+    push_per_server: FxHashMap<NodeId, usize>,
     push_open: usize,
     in_flight_max: usize,
     /// Time integrals: (push connections × ns, in flight × ns), and when
@@ -57,9 +60,9 @@ impl Observations {
             layout: Layout::of(config),
             feed: CompletionFeed::default(),
             shown_read: 0,
-            owed: BTreeMap::new(),
-            early: BTreeMap::new(),
-            push_per_server: BTreeMap::new(),
+            owed: FxHashMap::default(),
+            early: FxHashMap::default(),
+            push_per_server: FxHashMap::default(),
             push_open: 0,
             in_flight_max: 0,
             integral: (0.0, 0.0),
