@@ -49,7 +49,7 @@ impl Default for WorkloadConfig {
     }
 }
 
-/// The most IDs `expected_ids` makes room for up front (about 1.5 MB of
+/// The most IDs `expected_ids` makes room for up front (about 2 MB of
 /// map): a longer run grows its map as it goes.
 const MOST_EXPECTED_IDS: u64 = 1 << 16;
 
