@@ -58,10 +58,8 @@ impl WorkloadConfig {
     /// client asked again after every think time (an overestimate: answers
     /// take time too), capped at `MOST_EXPECTED_IDS`.
     pub fn expected_ids(&self, duration_ms: u64) -> usize {
-        let per_client = match self.requests_per_client {
-            Some(most) => most.min(duration_ms / self.think_ms_mean.max(1)),
-            None => duration_ms / self.think_ms_mean.max(1),
-        };
+        let asks = duration_ms / self.think_ms_mean.max(1);
+        let per_client = self.requests_per_client.map_or(asks, |most| most.min(asks));
         let mean_batch = (u64::from(self.batch_min) + u64::from(self.batch_max)) / 2;
         let ids = u64::from(self.clients)
             .saturating_mul(per_client)
