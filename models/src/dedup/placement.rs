@@ -30,10 +30,8 @@ pub enum ReplicaChoice {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Targets {
     replicas: Vec<NodeId>,
-    /// How many replicas the preference list has.
+    /// How many replicas the preference list has (and so the write order).
     preferred: usize,
-    /// Where the write order starts (the read order's length).
-    write_from: usize,
 }
 
 impl Targets {
@@ -44,23 +42,24 @@ impl Targets {
 
     /// Replicas outside the list, in ring order (empty unless sloppy).
     pub fn stand_ins(&self) -> &[NodeId] {
-        &self.replicas[self.preferred..self.write_from]
+        &self.replicas[self.preferred..self.read_order_len()]
     }
 
     /// The preference list in the order the write phase asks it: a
     /// second, independent random order (or the ring's), so the W written
     /// are not the R read.
     pub fn write_order(&self) -> &[NodeId] {
-        &self.replicas[self.write_from..]
+        &self.replicas[self.read_order_len()..]
     }
 
     /// The order of the read phase: the preference list, then stand-ins.
     pub fn read_order(&self, index: usize) -> Option<NodeId> {
-        self.replicas[..self.write_from].get(index).copied()
+        self.replicas[..self.read_order_len()].get(index).copied()
     }
 
+    /// Where the write order starts: it is as long as the preference list.
     pub fn read_order_len(&self) -> usize {
-        self.write_from
+        self.replicas.len() - self.preferred
     }
 }
 
@@ -98,7 +97,6 @@ impl Placement {
         Targets {
             replicas,
             preferred: factor,
-            write_from,
         }
     }
 
