@@ -88,6 +88,9 @@ impl Spec for RegisterSpec<'_> {
             Op::Write(written) => Some(*written),
         }
     }
+    fn is_read_only(&self, op: &Op) -> bool {
+        matches!(op, Op::Read)
+    }
     fn describe_key(&self, _key: &()) -> String {
         "the register".to_owned()
     }

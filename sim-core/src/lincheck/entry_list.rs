@@ -20,13 +20,16 @@ const HEAD: u32 = 0;
 
 /// One key's lists, and where each operation's bit is in the memo's sets.
 /// Built once per key; each call order's search walks its own copy.
+/// Read-only operations with an unknown result are in neither list: they
+/// constrain nothing (`Spec::is_read_only`).
 #[derive(Clone)]
 pub(super) struct KeyLists {
     /// Calls and returns of the operations with a known result.
     pub known: EntryList,
     /// Calls of the operations with an unknown result.
     pub unknown: EntryList,
-    /// Per operation: its index among those of its kind (known or not).
+    /// Per operation: its index among those of its kind (known or not);
+    /// `usize::MAX` for one left out.
     pub index_in_kind: Vec<usize>,
     pub known_count: usize,
     pub unknown_count: usize,
@@ -67,11 +70,17 @@ struct Link {
 }
 
 impl KeyLists {
-    /// Builds the lists of one key's operations, failed ones removed.
-    pub(super) fn new<O, R>(operations: &[&Operation<O, R>]) -> Self {
+    /// Builds the lists of one key's operations, failed ones removed,
+    /// leaving out those with an unknown result that `read_only` says
+    /// never change the state.
+    pub(super) fn new<O, R>(
+        operations: &[&Operation<O, R>],
+        read_only: impl Fn(&O) -> bool,
+    ) -> Self {
+        let left_out = |op: &Operation<O, R>| op.ok_value().is_none() && read_only(&op.op);
         let unknown_count = operations
             .iter()
-            .filter(|op| op.ok_value().is_none())
+            .filter(|op| op.ok_value().is_none() && !left_out(op))
             .count();
         let mut known = Vec::with_capacity(2 * (operations.len() - unknown_count));
         let mut unknown = Vec::with_capacity(unknown_count);
@@ -98,6 +107,7 @@ impl KeyLists {
                         },
                     ]);
                 }
+                _ if left_out(operation) => index_in_kind.push(usize::MAX),
                 _ => {
                     index_in_kind.push(unknown.len());
                     unknown.push(call);

@@ -36,7 +36,7 @@ impl<'a, S: Spec> KeySearch<'a, S> {
         operations: &'a [&'a Operation<S::Op, S::Ret>],
         budget: &mut Budget<'_>,
     ) -> Self {
-        let lists = KeyLists::new(operations);
+        let lists = KeyLists::new(operations, |op| spec.is_read_only(op));
         // With no unknown results the two orders are the same search.
         let second = (lists.unknown_count > 0).then(|| lists.clone());
         let mut searches = vec![Search::new(

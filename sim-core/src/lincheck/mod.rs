@@ -23,6 +23,8 @@
 //! - `Fail` operations certainly did not happen and are dropped.
 //! - `Info` operations, and those that never completed, may take effect
 //!   at any point after their invocation, or never, with any result.
+//!   Those the spec calls read-only (`Spec::is_read_only`) then change
+//!   nothing either way and are left out of the search.
 //!
 //! The verdict is a pure function of the history and the step and memory
 //! limits (a stop callback aside): keys take turns in key order, the

@@ -40,6 +40,16 @@ pub trait Spec {
     fn state_heap_bytes(&self, _state: &Self::State) -> usize {
         0
     }
+    /// Whether `op` leaves every state as it was, whatever it returns (a
+    /// read). With its result unknown such an operation constrains
+    /// nothing: taking effect or not comes to the same, so the checker
+    /// leaves it out of the search instead of trying it, and rejecting
+    /// it, in every configuration it is in reach of. True for an
+    /// operation that can change the state makes the checker wrong; the
+    /// default, false, is always safe.
+    fn is_read_only(&self, _op: &Self::Op) -> bool {
+        false
+    }
 
     // How a counterexample names things. A design's own spec says them in
     // its words (`X = 74`, `client-3`); these defaults print them as Rust
@@ -208,6 +218,9 @@ impl<K: Ord + Clone + Debug, V: Clone + Eq + Hash + Debug> Spec for RegisterSpec
     fn state_heap_bytes(&self, value: &V) -> usize {
         (self.value_heap_bytes)(value)
     }
+    fn is_read_only(&self, op: &RegisterOp<K, V>) -> bool {
+        matches!(op.call, RegisterCall::Read)
+    }
 }
 
 impl<K, V> RegisterOp<K, V> {
@@ -269,6 +282,9 @@ impl<K: Ord + Clone + Debug> Spec for KvSpec<K> {
     fn state_heap_bytes(&self, value: &String) -> usize {
         heap_block_bytes(value.len())
     }
+    fn is_read_only(&self, op: &KvOp<K>) -> bool {
+        matches!(op.call, KvCall::Get)
+    }
 }
 
 impl<K> KvOp<K> {
@@ -316,6 +332,31 @@ mod tests {
         assert_eq!(spec.step(&0, &cas, Some(&2)), None);
         assert_eq!(spec.step(&0, &cas, None), Some(0));
         assert_eq!(spec.step(&1, &cas, None), Some(2));
+    }
+
+    #[test]
+    fn read_only_operations_leave_every_state_alone_and_others_do_not_say_so() {
+        let register = RegisterSpec::<u8, u32>::new(0);
+        for value in [0, 1, 7] {
+            assert!(register.is_read_only(&RegisterOp::read(0)));
+            assert_eq!(
+                register.step(&value, &RegisterOp::read(0), None),
+                Some(value)
+            );
+        }
+        assert!(!register.is_read_only(&RegisterOp::write(0, 1)));
+        assert!(!register.is_read_only(&RegisterOp::cas(0, 1, 2)));
+        let kv = KvSpec::<u8>::new();
+        for value in ["", "ab"] {
+            assert!(kv.is_read_only(&KvOp::get(0)));
+            assert_eq!(
+                kv.step(&value.to_owned(), &KvOp::get(0), None),
+                Some(value.to_owned())
+            );
+        }
+        assert!(!kv.is_read_only(&KvOp::put(0, "x")));
+        assert!(!kv.is_read_only(&KvOp::append(0, "x")));
+        assert!(!SetSpec::<u8>::new().is_read_only(&1));
     }
 
     #[test]
