@@ -128,7 +128,7 @@ impl EntryList {
     /// Builds a list from events in any order. A return without its call
     /// in `events` is a bug in the caller.
     fn new(mut events: Vec<Event>) -> Self {
-        events.sort_unstable();
+        sort_nearly_sorted(&mut events);
         let count = u32::try_from(events.len() + 1).expect("more than 2^32 events on one key");
         let mut entries: Vec<Link> = (0..count)
             .map(|entry| Link {
@@ -225,6 +225,32 @@ impl EntryList {
     }
 }
 
+/// Sorts events that come nearly in order: made operation by operation in
+/// history order, a call is in place and a return is behind only the
+/// calls of the few operations that began while it ran. Insertion sort
+/// then costs one pass and a move per event out of place, where a
+/// general sort paid for the whole order again (a fifth of a short
+/// register run's check). Past a budget of moves, a history far from
+/// order (as a file's can be) goes to the general sort instead.
+fn sort_nearly_sorted(events: &mut [Event]) {
+    let mut moves_left = 8 * events.len();
+    for i in 1..events.len() {
+        let event = events[i];
+        let mut at = i;
+        while at > 0 && events[at - 1] > event {
+            if moves_left == 0 {
+                events[at] = event;
+                events.sort_unstable();
+                return;
+            }
+            events[at] = events[at - 1];
+            at -= 1;
+            moves_left -= 1;
+        }
+        events[at] = event;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +291,28 @@ mod tests {
         list.unlift(second);
         list.unlift(first);
         assert_eq!(walk(&list), before);
+    }
+
+    #[test]
+    fn nearly_sorted_and_shuffled_events_sort_as_the_general_sort_does() {
+        use crate::rng::{SimRng, Stream};
+        let mut rng = SimRng::new(5, Stream::User(0));
+        for round in 0..200u64 {
+            let len = rng.below(300) as u32;
+            // Every fourth round far from order (past the moves budget),
+            // the others a few places out at most.
+            let spread = if round % 4 == 0 { 1_000_000 } else { 4 };
+            let mut events: Vec<Event> = (0..len)
+                .map(|i| {
+                    let position = u64::from(i) * 2 + rng.below(spread);
+                    event(position, rng.below(2) == 0, i % 7)
+                })
+                .collect();
+            let mut expected = events.clone();
+            expected.sort_unstable();
+            sort_nearly_sorted(&mut events);
+            assert_eq!(events, expected, "round {round}");
+        }
     }
 
     #[test]
