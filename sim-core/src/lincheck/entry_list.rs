@@ -231,8 +231,13 @@ impl EntryList {
 /// then costs one pass and a move per event out of place, where a
 /// general sort paid for the whole order again (a fifth of a short
 /// register run's check). Past a budget of moves, a history far from
-/// order (as a file's can be) goes to the general sort instead.
+/// order (as a file's can be) goes to the general sort instead, and so
+/// do a few events (the general sort's own small case is quicker).
 fn sort_nearly_sorted(events: &mut [Event]) {
+    if events.len() <= 20 {
+        events.sort_unstable();
+        return;
+    }
     let mut moves_left = 8 * events.len();
     for i in 1..events.len() {
         let event = events[i];
