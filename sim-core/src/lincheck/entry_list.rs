@@ -19,10 +19,9 @@ pub(super) const NO_ENTRY: u32 = u32::MAX;
 const HEAD: u32 = 0;
 
 /// One key's lists, and where each operation's bit is in the memo's sets.
-/// Built once per key; each call order's search walks its own copy.
+/// Built for each call order's search, which walks its own.
 /// Read-only operations with an unknown result are in neither list: they
 /// constrain nothing (`Spec::is_read_only`).
-#[derive(Clone)]
 pub(super) struct KeyLists {
     /// Calls and returns of the operations with a known result.
     pub known: EntryList,
@@ -46,7 +45,6 @@ struct Event {
     operation: u32,
 }
 
-#[derive(Clone)]
 pub(super) struct EntryList {
     /// Entry 0 is the head; the others are the events in order. One
     /// array of small records, so a key's list is one heap block (a check

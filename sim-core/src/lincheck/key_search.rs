@@ -9,7 +9,8 @@
 //! prunes the rest: this is what lets a failing search with many timeouts
 //! finish. Both orders are complete, so two searches run in lockstep, in
 //! fixed slices of steps, and the first to finish decides. That costs at
-//! most twice the better order, deterministically.
+//! most twice the better order, deterministically. The second search
+//! starts at its first turn: most keys are decided in the first slice.
 
 use super::budget::Budget;
 use super::entry_list::KeyLists;
@@ -22,14 +23,20 @@ pub(super) struct KeySearch<'a, S: Spec> {
     pub key: &'a S::Key,
     /// The key's operations that may have happened, in history order.
     pub operations: &'a [&'a Operation<S::Op, S::Ret>],
+    spec: &'a S,
     searches: Vec<Search<'a, S>>,
+    /// Whether the search trying known-result calls first is still to
+    /// start. It starts at its first turn, after the first search's
+    /// first slice: most keys are decided in that slice and never build
+    /// it.
+    second_pending: bool,
     /// Steps spent on this key, by both searches.
     steps: u64,
 }
 
 impl<'a, S: Spec> KeySearch<'a, S> {
-    /// Sets up the searches of `key`; what they hold counts against the
-    /// budget from here on.
+    /// Sets up the first search of `key`; what it holds counts against
+    /// the budget from here on.
     pub(super) fn new(
         spec: &'a S,
         key: &'a S::Key,
@@ -38,29 +45,21 @@ impl<'a, S: Spec> KeySearch<'a, S> {
     ) -> Self {
         let lists = KeyLists::new(operations, |op| spec.is_read_only(op));
         // With no unknown results the two orders are the same search.
-        let second = (lists.unknown_count > 0).then(|| lists.clone());
-        let mut searches = vec![Search::new(
+        let second_pending = lists.unknown_count > 0;
+        let first = Search::new(
             spec,
             key,
             operations,
             lists,
             CallOrder::UnknownFirst,
             budget,
-        )];
-        if let Some(lists) = second {
-            searches.push(Search::new(
-                spec,
-                key,
-                operations,
-                lists,
-                CallOrder::KnownFirst,
-                budget,
-            ));
-        }
+        );
         KeySearch {
             key,
             operations,
-            searches,
+            spec,
+            searches: vec![first],
+            second_pending,
             steps: 0,
         }
     }
@@ -68,9 +67,24 @@ impl<'a, S: Spec> KeySearch<'a, S> {
     /// Gives each search one slice of steps, in a fixed order; returns the
     /// key's outcome once there is one.
     pub(super) fn run_slice(&mut self, budget: &mut Budget<'_>) -> Option<SearchOutcome> {
-        self.searches
-            .iter_mut()
-            .find_map(|search| search.run(budget, &mut self.steps))
+        if let Some(outcome) = self.searches[0].run(budget, &mut self.steps) {
+            return Some(outcome);
+        }
+        if self.second_pending {
+            self.second_pending = false;
+            let spec = self.spec;
+            let lists = KeyLists::new(self.operations, |op| spec.is_read_only(op));
+            let second = Search::new(
+                spec,
+                self.key,
+                self.operations,
+                lists,
+                CallOrder::KnownFirst,
+                budget,
+            );
+            self.searches.push(second);
+        }
+        self.searches.get_mut(1)?.run(budget, &mut self.steps)
     }
 
     /// Drops the searches and gives their memory back to the budget.
