@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
-use sim_core::metrics::{Series, nearest_rank};
+use sim_core::metrics::{Series, nearest_rank_unsorted};
 use sim_core::record::{ExportOp, PlotSpec, RunRecord};
 use sim_core::{Checks, DiskConfig, Node, NodeId, Observer, RunResult, Sim, SimConfig, SimTime};
 
@@ -224,7 +224,7 @@ pub fn shared_metrics<O: ExportOp<R>, R>(result: &RunResult<O, R>) -> BTreeMap<S
     }
     // Latencies of Ok operations, in ns, overall and per kind.
     let mut by_kind: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
-    let mut all = Vec::new();
+    let mut all = Vec::with_capacity(operations.len());
     for op in operations {
         if let (Some(_), Some(done)) = (op.ok_value(), &op.completion) {
             let ns = done.stamp.time.as_nanos() - op.invoke.time.as_nanos();
@@ -249,9 +249,8 @@ pub fn shared_metrics<O: ExportOp<R>, R>(result: &RunResult<O, R>) -> BTreeMap<S
 }
 
 fn insert_latencies(metrics: &mut BTreeMap<String, f64>, prefix: &str, ns: &mut [u64]) {
-    ns.sort_unstable();
     for (name, per_mille) in [("latency_ms_p50", 500), ("latency_ms_p99", 990)] {
-        if let Some(value) = nearest_rank(ns, per_mille) {
+        if let Some(value) = nearest_rank_unsorted(ns, per_mille) {
             metrics.insert(format!("{prefix}{name}"), value as f64 / 1e6);
         }
     }

@@ -211,11 +211,23 @@ pub fn summarize(h: &Histogram<u64>) -> Summary {
 /// (the median of 1..=4 is 2). The one quantile of the project: metrics,
 /// grid summaries and reports all use it, so they agree.
 pub fn nearest_rank<T: Copy>(sorted: &[T], q_per_mille: u64) -> Option<T> {
-    if sorted.is_empty() {
+    Some(sorted[rank_index(sorted.len(), q_per_mille)?])
+}
+
+/// `nearest_rank` of values in any order, found by selection (linear)
+/// instead of a sort; it reorders `values`.
+pub fn nearest_rank_unsorted<T: Copy + Ord>(values: &mut [T], q_per_mille: u64) -> Option<T> {
+    let index = rank_index(values.len(), q_per_mille)?;
+    Some(*values.select_nth_unstable(index).1)
+}
+
+/// Where the nearest rank of `len` sorted values is.
+fn rank_index(len: usize, q_per_mille: u64) -> Option<usize> {
+    if len == 0 {
         return None;
     }
-    let rank = (sorted.len() as u64 * q_per_mille).div_ceil(1000).max(1);
-    Some(sorted[(rank - 1) as usize])
+    let rank = (len as u64 * q_per_mille).div_ceil(1000).max(1);
+    Some((rank - 1) as usize)
 }
 
 /// A count with thousands separators, for people (`5,056,937,541`): the
@@ -262,6 +274,17 @@ mod tests {
         assert_eq!(nearest_rank(&[7], 990), Some(7));
         assert_eq!(nearest_rank::<u64>(&[], 500), None);
         assert_eq!(nearest_rank(&[0.5, 1.5], 1000), Some(1.5));
+        // By selection, the same ranks of the values shuffled.
+        let mut shuffled: Vec<u64> = (1..=100).map(|i| i * 37 % 101).collect();
+        let mut sorted = shuffled.clone();
+        sorted.sort_unstable();
+        for q in [0, 1, 500, 990, 1000] {
+            assert_eq!(
+                nearest_rank_unsorted(&mut shuffled, q),
+                nearest_rank(&sorted, q)
+            );
+        }
+        assert_eq!(nearest_rank_unsorted::<u64>(&mut [], 500), None);
     }
 
     #[test]
