@@ -76,12 +76,12 @@ impl KeyLists {
         read_only: impl Fn(&O) -> bool,
     ) -> Self {
         let left_out = |op: &Operation<O, R>| op.ok_value().is_none() && read_only(&op.op);
-        let unknown_count = operations
+        let known_count = operations
             .iter()
-            .filter(|op| op.ok_value().is_none() && !left_out(op))
+            .filter(|op| op.ok_value().is_some())
             .count();
-        let mut known = Vec::with_capacity(2 * (operations.len() - unknown_count));
-        let mut unknown = Vec::with_capacity(unknown_count);
+        let mut known = Vec::with_capacity(2 * known_count);
+        let mut unknown = Vec::with_capacity(operations.len() - known_count);
         let mut index_in_kind = Vec::with_capacity(operations.len());
         for (index, operation) in (0..).zip(operations) {
             let invoked = operation.invoke.position;
@@ -113,7 +113,7 @@ impl KeyLists {
             }
         }
         KeyLists {
-            known_count: known.len() / 2,
+            known_count,
             unknown_count: unknown.len(),
             known: EntryList::new(known),
             unknown: EntryList::new(unknown),
