@@ -257,9 +257,13 @@ impl Server {
         }
         let mut ids = Vec::with_capacity(count as usize);
         while ids.len() < count as usize {
+            // A run of counters from the oldest bulk held, in one pass.
             let held = self.held.front_mut().expect("enough remaining");
-            ids.push(self.map.id(held.cursor));
-            held.cursor += 1;
+            let wanted = count as u64 - ids.len() as u64;
+            let run = held.cursor..(held.cursor + wanted).min(held.range.end);
+            held.cursor = run.end;
+            let map = &self.map;
+            ids.extend(run.map(|counter| map.id(counter)));
             if held.cursor == held.range.end {
                 let done = self.held.pop_front().expect("a front");
                 if self.config.variant == Variant::ClockReclaim {
