@@ -139,11 +139,10 @@ fn timed_out_reads_are_left_out_of_the_search() {
 }
 
 /// One key, four clients, one operation in ten timing out, the last read
-/// corrupted. Proving it wrong takes about 55,000 steps (65,000 before
-/// timed-out reads were left out), much of them in the search that tries
-/// timed-out calls last (the memo then prunes the configurations using
-/// more of them). Trying them first, or a memo without that pruning,
-/// takes over 3 million.
+/// corrupted. Proving it wrong takes about 55,000 steps over both call
+/// orders (65,000 before timed-out reads were left out); trying
+/// timed-out calls first alone, or a memo that does not prune the
+/// configurations using more of them, takes over 3 million.
 #[test]
 fn failing_search_with_many_timeouts_finishes() {
     let load = Load {
