@@ -164,6 +164,12 @@ impl EntryList {
         EntryList { entries }
     }
 
+    /// Whether the list was built with no events (lifting some does not
+    /// make it empty).
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries.len() == 1
+    }
+
     /// The first entry still in the list, or `NO_ENTRY`.
     pub(super) fn first(&self) -> u32 {
         self.entries[HEAD as usize].next

@@ -24,12 +24,10 @@ pub(super) struct KeySearch<'a, S: Spec> {
     /// The key's operations that may have happened, in history order.
     pub operations: &'a [&'a Operation<S::Op, S::Ret>],
     spec: &'a S,
+    /// The search trying unknown-result calls first, then, from its first
+    /// turn (after the first search's first slice, which decides most
+    /// keys), the one trying them last, if the key has any.
     searches: Vec<Search<'a, S>>,
-    /// Whether the search trying known-result calls first is still to
-    /// start. It starts at its first turn, after the first search's
-    /// first slice: most keys are decided in that slice and never build
-    /// it.
-    second_pending: bool,
     /// Steps spent on this key, by both searches.
     steps: u64,
 }
@@ -44,8 +42,6 @@ impl<'a, S: Spec> KeySearch<'a, S> {
         budget: &mut Budget<'_>,
     ) -> Self {
         let lists = KeyLists::new(operations, |op| spec.is_read_only(op));
-        // With no unknown results the two orders are the same search.
-        let second_pending = lists.unknown_count > 0;
         let first = Search::new(
             spec,
             key,
@@ -59,7 +55,6 @@ impl<'a, S: Spec> KeySearch<'a, S> {
             operations,
             spec,
             searches: vec![first],
-            second_pending,
             steps: 0,
         }
     }
@@ -70,8 +65,8 @@ impl<'a, S: Spec> KeySearch<'a, S> {
         if let Some(outcome) = self.searches[0].run(budget, &mut self.steps) {
             return Some(outcome);
         }
-        if self.second_pending {
-            self.second_pending = false;
+        // With no unknown results the two orders are the same search.
+        if self.searches.len() == 1 && self.searches[0].has_unknown_results() {
             let spec = self.spec;
             let lists = KeyLists::new(self.operations, |op| spec.is_read_only(op));
             let second = Search::new(

@@ -188,6 +188,11 @@ impl<'a, S: Spec> Search<'a, S> {
         None
     }
 
+    /// Whether the key has operations with an unknown result to place.
+    pub(super) fn has_unknown_results(&self) -> bool {
+        !self.unknown.is_empty()
+    }
+
     /// Drops the search and gives its memory back to the budget.
     pub(super) fn free(mut self, budget: &mut Budget<'_>) {
         budget.hold_memory(&mut self.held_bytes, 0);
