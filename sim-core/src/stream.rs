@@ -203,6 +203,9 @@ pub struct SameOrder {
     /// scan of everything a showed before, which made a long
     /// conversation's check quadratic. Only looked up, never iterated.
     latest: FxHashMap<(u64, NodeId, NodeId), usize>,
+    /// Room for the other showers of the item being checked, kept from
+    /// one show to the next so that a show allocates nothing.
+    others: Vec<(NodeId, usize)>,
 }
 
 impl SameOrder {
@@ -213,6 +216,7 @@ impl SameOrder {
             views: Views::default(),
             showers: FxHashMap::default(),
             latest: FxHashMap::default(),
+            others: Vec::new(),
         }
     }
 
@@ -229,16 +233,15 @@ impl SameOrder {
         })
     }
 
-    /// The other participants of `stream` that have shown `x`, with its
-    /// place, by node.
-    fn others_showing(&self, stream: u64, node: NodeId, x: u64) -> Vec<(NodeId, usize)> {
-        self.showers
+    /// Puts in `others` the other participants of `stream` that have
+    /// shown `x`, with its place, by node.
+    fn others_showing(&self, stream: u64, node: NodeId, x: u64, others: &mut Vec<(NodeId, usize)>) {
+        others.clear();
+        let showers = self
+            .showers
             .get(&(stream, x))
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .filter(|(other, _)| *other != node)
-            .copied()
-            .collect()
+            .map_or(&[][..], Vec::as_slice);
+        others.extend(showers.iter().filter(|(other, _)| *other != node));
     }
 }
 
@@ -257,7 +260,8 @@ where
             let (stream, x, node) = (show.stream, show.item, show.node);
             // Every other participant that shows x must show, before x,
             // whatever of what `node` showed before it shows at all.
-            let others = self.others_showing(stream, node, x);
+            let mut others = std::mem::take(&mut self.others);
+            self.others_showing(stream, node, x, &mut others);
             for &(other, x_at) in &others {
                 let latest = self.latest.get(&(stream, node, other)).copied();
                 let disagree = latest.is_some_and(|at| at > x_at);
@@ -294,12 +298,13 @@ where
             }
             // x is now among what `node` showed, at `x_here`, and among
             // what each of `others` showed.
-            for (other, x_at) in others {
+            for &(other, x_at) in &others {
                 let mine = self.latest.entry((stream, node, other)).or_insert(x_at);
                 *mine = (*mine).max(x_at);
                 let theirs = self.latest.entry((stream, other, node)).or_insert(x_here);
                 *theirs = (*theirs).max(x_here);
             }
+            self.others = others;
         }
         Ok(())
     }

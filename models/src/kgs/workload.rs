@@ -128,6 +128,9 @@ pub struct Client {
     next_request: u64,
     asked: u64,
     waiting: Option<Waiting>,
+    /// The attempt list of the last request that ended, emptied: the next
+    /// request's list reuses its room instead of allocating.
+    spare_attempts: Vec<(u64, NodeId)>,
 }
 
 #[derive(Debug)]
@@ -147,6 +150,7 @@ impl Client {
             next_request: 0,
             asked: 0,
             waiting: None,
+            spare_attempts: Vec::new(),
         }
     }
 
@@ -175,6 +179,7 @@ impl Client {
             .map(|(_, s)| *s)
             .expect("answered");
         ctx.complete(waiting.op, Outcome::Ok(Ret { server, ids }));
+        self.end(waiting);
         self.think(ctx);
     }
 
@@ -192,6 +197,7 @@ impl Client {
                 if let Some(waiting) = self.waiting.take_if(ours) {
                     ctx.cancel_timer(waiting.retry);
                     ctx.complete(waiting.op, Outcome::Info);
+                    self.end(waiting);
                     self.think(ctx);
                 }
             }
@@ -214,7 +220,7 @@ impl Client {
         let mut waiting = Waiting {
             op,
             count,
-            attempts: Vec::new(),
+            attempts: std::mem::take(&mut self.spare_attempts),
             retry: deadline, // replaced by the first attempt's timer
             deadline,
         };
@@ -222,19 +228,29 @@ impl Client {
         self.waiting = Some(waiting);
     }
 
+    /// Keeps an ended request's attempt list for the next request.
+    fn end(&mut self, waiting: Waiting) {
+        let mut attempts = waiting.attempts;
+        attempts.clear();
+        self.spare_attempts = attempts;
+    }
+
     /// Sends the request (again) to a server not yet asked, if any.
     fn attempt(&mut self, ctx: &mut Ctx<'_, KgsNode>, waiting: &mut Waiting) {
         let request = self.next_request;
         self.next_request += 1;
         let layout = Layout::of(&self.config);
-        let asked: Vec<NodeId> = waiting.attempts.iter().map(|(_, s)| *s).collect();
-        let fresh: Vec<NodeId> = layout.server_nodes().filter(|s| !asked.contains(s)).collect();
-        let pool: Vec<NodeId> = if fresh.is_empty() {
-            layout.server_nodes().collect()
+        // A server not asked yet, drawn uniformly; any server once all were.
+        // Counted, not collected: this runs for every request.
+        let asked = |s: &NodeId| waiting.attempts.iter().any(|(_, a)| a == s);
+        let fresh = layout.server_nodes().filter(|s| !asked(s)).count();
+        let server = if fresh == 0 {
+            let all = layout.server_nodes().count();
+            layout.server_nodes().nth(ctx.rng().index(all))
         } else {
-            fresh
-        };
-        let server = pool[ctx.rng().index(pool.len())];
+            layout.server_nodes().filter(|s| !asked(s)).nth(ctx.rng().index(fresh))
+        }
+        .expect("the index is below the count");
         ctx.send(
             server,
             Msg::Get {
