@@ -112,6 +112,7 @@ impl<E> EventQueue<E> {
     }
 
     /// The earliest event without removing it, skipping removed ones.
+    #[inline]
     pub fn peek(&mut self) -> Option<(SimTime, EventKey, &E)> {
         while let Some((time, seq, slot)) = self.order.peek() {
             let entry = &self.slots[slot as usize];

@@ -6,18 +6,28 @@
 //! nothing beats then. But a pop costs `log n` levels, and past a few
 //! thousand keys those levels no longer fit in the cache: a 10,000-node
 //! run, whose every node has a timer and messages in flight, spent most of
-//! its time sifting. Most keys are due soon, though (a message's latency,
-//! a node's next tick), so past `RING_FROM` keys they go into a ring of
-//! short time buckets, unsorted, and only the bucket due next is a heap
-//! (`near`). A key due past the ring's end waits in a second heap (`far`)
-//! until the ring reaches it. Below `HEAP_BELOW` keys it is one heap
-//! again.
+//! its time sifting. So past `RING_FROM` keys they go into two wheels of
+//! time buckets, unsorted (a hierarchical timing wheel), and only the
+//! bucket due next is a heap (`near`). Below `HEAP_BELOW` keys it is one
+//! heap again.
 //!
-//! The order stays exact because the three parts never overlap in time:
-//! every key in `near` is due before `near_end`; ring bucket `k` (counted
-//! from `head`) holds keys due in `[near_end + k w, near_end + (k+1) w)`;
-//! every key in `far` is due at or after the ring's end. Within `near`,
-//! the heap orders by `(time, seq)`.
+//! Time is cut into blocks of about 17 ms (`BLOCK_SHIFT`). The fine wheel
+//! holds the keys of the current block and the next, in buckets of about
+//! 8 µs (`WIDTH_SHIFT`): network latencies and short timers go straight
+//! there. The coarse wheel holds the next `BUCKETS - 2` blocks (about
+//! 34 s), a block per slot; later keys wait in a heap (`far`). Each time
+//! the current block moves on, the block that becomes the next one is
+//! spread over the fine wheel. A key so moves at most twice before it
+//! reaches `near`. With one wheel of 17 ms, every key due later went
+//! through `far`: a crowd of 5,000 users, whose timers are seconds apart,
+//! sifted nearly all of them through that heap.
+//!
+//! The order stays exact because the parts never overlap in time: every
+//! key in `near` is due before `near_end`; the fine wheel's are due at or
+//! after it and before the end of block `block + 1`, each in the slot of
+//! its bucket; the coarse wheel's are in blocks `block + 2 .. block +
+//! BUCKETS`, each in its block's slot; `far`'s are later still. Within
+//! `near`, the heap orders by `(time, seq)`.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -27,60 +37,49 @@ use crate::time::SimTime;
 /// A pending event's place in the order, and its slot in the queue.
 pub(crate) type Key = (SimTime, u64, u32);
 
-/// How many buckets the ring has (a power of two).
+/// Fine buckets in a block, and slots of the coarse wheel.
 const BUCKETS: usize = 2048;
-/// One bucket's span: 2^13 ns, about 8 µs; the ring spans about 17 ms,
-/// which covers network latencies and short timers.
+/// The fine wheel's slots: two blocks' worth.
+const FINE_SLOTS: usize = 2 * BUCKETS;
+/// A fine bucket's span: 2^13 ns, about 8 µs.
 const WIDTH_SHIFT: u32 = 13;
+#[cfg(test)]
 const WIDTH: u64 = 1 << WIDTH_SHIFT;
-const SPAN: u64 = WIDTH * BUCKETS as u64;
-const WORDS: usize = BUCKETS / 64;
-/// Queue sizes at which the ring starts, and stops, being used.
+/// A block's span: 2^24 ns, about 17 ms.
+const BLOCK_SHIFT: u32 = WIDTH_SHIFT + BUCKETS.trailing_zeros();
+#[cfg(test)]
+const BLOCK: u64 = 1 << BLOCK_SHIFT;
+/// Queue sizes at which the wheels start, and stop, being used.
 const RING_FROM: usize = 4096;
 const HEAP_BELOW: usize = 512;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Timeline {
-    /// Whether the ring is in use. A small queue is one heap (`near`),
-    /// which is cheaper than any ring while it fits in the cache; past
-    /// `RING_FROM` keys the ring takes over, and below `HEAP_BELOW` the
+    /// Whether the wheels are in use. A small queue is one heap (`near`),
+    /// which is cheaper than any wheel while it fits in the cache; past
+    /// `RING_FROM` keys the wheels take over, and below `HEAP_BELOW` the
     /// heap again (the gap keeps the O(n) switches rare).
     ringed: bool,
     /// Keys due before `near_end` (every key, unless `ringed`): the next
     /// to run.
     near: BinaryHeap<Reverse<Key>>,
     near_end: u64,
-    ring: Vec<Vec<Key>>,
-    /// The ring bucket that starts at `near_end`.
-    head: usize,
-    /// One bit per ring bucket: does it hold a key?
-    occupied: [u64; WORDS],
-    in_ring: usize,
-    /// Keys due at or after the ring's end.
+    /// The block `near_end` is in: the fine wheel holds it and the next.
+    block: u64,
+    /// Keys due from `near_end` to the end of block `block + 1`, by
+    /// bucket.
+    fine: Wheel<FINE_SLOTS>,
+    /// Keys of blocks `block + 2 .. block + BUCKETS`, by block.
+    coarse: Wheel<BUCKETS>,
+    /// Keys due past the coarse wheel.
     far: BinaryHeap<Reverse<Key>>,
-}
-
-impl Default for Timeline {
-    fn default() -> Self {
-        Timeline {
-            ringed: false,
-            near: BinaryHeap::new(),
-            near_end: 0,
-            // Made when first needed: most runs never grow that large.
-            ring: Vec::new(),
-            head: 0,
-            occupied: [0; WORDS],
-            in_ring: 0,
-            far: BinaryHeap::new(),
-        }
-    }
 }
 
 impl Timeline {
     /// Every key held, including any whose event was removed since.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.near.len() + self.in_ring + self.far.len()
+        self.near.len() + self.fine.len + self.coarse.len + self.far.len()
     }
 
     #[inline(always)]
@@ -95,11 +94,31 @@ impl Timeline {
         let at = time_ns(key);
         if at < self.near_end {
             self.near.push(Reverse(key));
-            return;
+        } else if (at >> BLOCK_SHIFT) - self.block < 2 {
+            // Most keys: a message in flight, a short timer.
+            self.fine.put(at >> WIDTH_SHIFT, key);
+        } else {
+            self.place_later(key);
         }
-        let ahead = (at - self.near_end) >> WIDTH_SHIFT;
-        if ahead < BUCKETS as u64 {
-            self.put_in_ring(ahead as usize, key);
+    }
+
+    /// Puts a key due at or after `near_end` in its wheel, or in `far`.
+    fn place(&mut self, key: Key) {
+        let at = time_ns(key);
+        if (at >> BLOCK_SHIFT) - self.block < 2 {
+            self.fine.put(at >> WIDTH_SHIFT, key);
+        } else {
+            self.place_later(key);
+        }
+    }
+
+    /// Puts a key due past the fine wheel in the coarse wheel, or in
+    /// `far`. Out of line: the hot path is the fine wheel.
+    #[inline(never)]
+    fn place_later(&mut self, key: Key) {
+        let at = time_ns(key);
+        if (at >> BLOCK_SHIFT) - self.block < BUCKETS as u64 {
+            self.coarse.put(at >> BLOCK_SHIFT, key);
         } else {
             self.far.push(Reverse(key));
         }
@@ -109,8 +128,8 @@ impl Timeline {
     #[inline]
     pub(crate) fn peek(&mut self) -> Option<Key> {
         if self.near.is_empty() {
-            if self.ringed && self.in_ring == 0 {
-                // Only far keys are left. Restarting the ring there can
+            if self.ringed && self.fine.len == 0 && self.coarse.len == 0 {
+                // Only far keys are left. Restarting the wheels there can
                 // wait for a pop: the run may end before them (a deep
                 // queue of timers past the end is never spread).
                 return self.far.peek().map(|&Reverse(key)| key);
@@ -131,27 +150,17 @@ impl Timeline {
         self.near.pop().map(|Reverse(key)| key)
     }
 
-    fn put_in_ring(&mut self, ahead: usize, key: Key) {
-        let bucket = (self.head + ahead) % BUCKETS;
-        self.ring[bucket].push(key);
-        self.occupied[bucket / 64] |= 1 << (bucket % 64);
-        self.in_ring += 1;
-    }
-
-    /// Spreads the one heap over the ring: `near` keeps the keys of the
-    /// first bucket's span, the rest go to the ring and `far`.
+    /// Spreads the one heap over the wheels, from the block of its
+    /// earliest key.
     #[inline(never)]
     fn start_ring(&mut self) {
-        if self.ring.is_empty() {
-            self.ring = (0..BUCKETS).map(|_| Vec::new()).collect();
-        }
         let keys = std::mem::take(&mut self.near).into_vec();
         let first = keys.iter().map(|&Reverse(key)| time_ns(key)).min();
         self.ringed = true;
-        self.near_end = first.unwrap_or(0).saturating_add(WIDTH);
-        self.head = 0;
+        self.block = first.unwrap_or(0) >> BLOCK_SHIFT;
+        self.near_end = self.block << BLOCK_SHIFT;
         for Reverse(key) in keys {
-            self.push(key);
+            self.place(key);
         }
     }
 
@@ -159,86 +168,181 @@ impl Timeline {
     #[inline(never)]
     fn stop_ring(&mut self) {
         self.ringed = false;
-        for bucket in &mut self.ring {
-            self.near.extend(bucket.drain(..).map(Reverse));
-        }
-        self.occupied = [0; WORDS];
-        self.in_ring = 0;
+        self.fine.drain_into(&mut self.near);
+        self.coarse.drain_into(&mut self.near);
         self.near.append(&mut self.far);
     }
 
-    /// Refills an empty `near` with the next occupied bucket (or, if the
-    /// ring is empty, restarts the ring at the earliest far key; or, if
-    /// few keys are left, goes back to one heap). False when nothing is
-    /// left at all.
+    /// Refills an empty `near` with the next occupied fine bucket; when
+    /// the fine wheel is empty, first moves on to the next occupied block
+    /// (of the coarse wheel, or else `far`'s earliest). Goes back to one
+    /// heap if few keys are left. False when nothing is left at all.
     #[inline(never)]
     fn advance(&mut self) -> bool {
         if !self.ringed {
             return false; // `near` is every key, and it is empty
         }
-        if self.in_ring + self.far.len() < HEAP_BELOW {
+        if self.fine.len + self.coarse.len + self.far.len() < HEAP_BELOW {
             self.stop_ring();
             return !self.near.is_empty();
         }
-        loop {
-            if self.in_ring == 0 {
+        if self.fine.len == 0 {
+            let block = if self.coarse.len > 0 {
+                let from = Wheel::<BUCKETS>::slot(self.block + 2);
+                let slot = self.coarse.next_occupied(from);
+                self.block + 2 + ((slot + BUCKETS - from) % BUCKETS) as u64
+            } else {
                 let Some(&Reverse(first)) = self.far.peek() else {
                     return false;
                 };
-                // Start the ring at the earliest far key.
-                self.near_end = time_ns(first);
-                self.pull_from_far();
-                continue;
-            }
-            let ahead = self.next_occupied();
-            let bucket = (self.head + ahead) % BUCKETS;
-            // Every bucket up to and including this one is passed: near
-            // now ends where this bucket ends.
-            self.near_end = self.near_end.saturating_add((ahead as u64 + 1) * WIDTH);
-            self.head = (bucket + 1) % BUCKETS;
-            self.occupied[bucket / 64] &= !(1 << (bucket % 64));
-            let keys = &mut self.ring[bucket];
-            self.in_ring -= keys.len();
-            self.near.extend(keys.drain(..).map(Reverse));
-            // The ring's end moved on: far keys it now covers join it.
+                time_ns(first) >> BLOCK_SHIFT
+            };
+            // Nothing is due before that block: jump to its start, and
+            // spread it and the next one over the fine wheel.
+            self.block = block;
+            self.near_end = block << BLOCK_SHIFT;
+            self.spread(block);
+            self.spread(block + 1);
             self.pull_from_far();
-            return true;
         }
+        // No fine slot holds a key due before `near_end`: going round from
+        // its slot finds the earliest.
+        let first = self.near_end >> WIDTH_SHIFT;
+        let from = Wheel::<FINE_SLOTS>::slot(first);
+        let slot = self.fine.next_occupied(from);
+        let bucket = first + ((slot + FINE_SLOTS - from) % FINE_SLOTS) as u64;
+        self.near_end = (bucket + 1) << WIDTH_SHIFT;
+        self.fine.take_as_heap(slot, &mut self.near);
+        // Each block `near_end` passed into makes the one after it the
+        // fine wheel's second.
+        while self.block < self.near_end >> BLOCK_SHIFT {
+            self.block += 1;
+            self.spread(self.block + 1);
+            self.pull_from_far();
+        }
+        true
     }
 
-    /// How many buckets past `head` the first occupied one is.
-    fn next_occupied(&self) -> usize {
-        let (word, bit) = (self.head / 64, self.head % 64);
-        // The head's own word, from the head on.
-        let here = self.occupied[word] >> bit;
-        if here != 0 {
-            return here.trailing_zeros() as usize;
+    /// Moves the coarse keys of `block` to the fine wheel (an empty slot
+    /// if none are there).
+    fn spread(&mut self, block: u64) {
+        let slot = Wheel::<BUCKETS>::slot(block);
+        if !self.coarse.holds(slot) {
+            return;
         }
-        let mut ahead = 64 - bit;
-        for step in 1..=WORDS {
-            let w = self.occupied[(word + step) % WORDS];
-            if w != 0 {
-                // The head's word comes round again last: only its bits
-                // before the head are ahead of it then.
-                return ahead + w.trailing_zeros() as usize;
-            }
-            ahead += 64;
+        let mut keys = std::mem::take(&mut self.coarse.buckets[slot]);
+        self.coarse.clear(slot, keys.len());
+        for Reverse(key) in keys.drain(..) {
+            self.fine.put(time_ns(key) >> WIDTH_SHIFT, key);
         }
-        unreachable!("in_ring > 0 but no bucket is occupied")
+        // Its room goes back, so the slot does not grow it again.
+        self.coarse.buckets[slot] = keys;
     }
 
-    /// Moves the far keys the ring now covers into their buckets.
+    /// Moves the far keys the coarse wheel now covers into the wheels.
     fn pull_from_far(&mut self) {
-        let end = self.near_end.saturating_add(SPAN);
+        let end = self.block + BUCKETS as u64;
         while let Some(&Reverse(key)) = self.far.peek() {
-            let at = time_ns(key);
-            if at >= end {
+            if time_ns(key) >> BLOCK_SHIFT >= end {
                 break;
             }
             self.far.pop();
-            let ahead = ((at - self.near_end) >> WIDTH_SHIFT) as usize;
-            self.put_in_ring(ahead, key);
+            self.place(key);
         }
+    }
+}
+
+/// One wheel of `SLOTS` slots (a power of two): keys by slot, unsorted,
+/// with a bit per slot that holds any. Made when first needed: most runs
+/// never grow that large.
+#[derive(Debug, Default)]
+struct Wheel<const SLOTS: usize> {
+    /// Keys are kept as the heap keeps them, so a bucket becomes `near`'s
+    /// heap in place.
+    buckets: Vec<Vec<Reverse<Key>>>,
+    occupied: Vec<u64>,
+    len: usize,
+}
+
+impl<const SLOTS: usize> Wheel<SLOTS> {
+    /// The slot of a bucket or block number.
+    fn slot(number: u64) -> usize {
+        (number % SLOTS as u64) as usize
+    }
+
+    /// Adds a key to the slot of its bucket or block `number`.
+    #[inline(always)]
+    fn put(&mut self, number: u64, key: Key) {
+        if self.buckets.is_empty() {
+            self.make();
+        }
+        let slot = Self::slot(number);
+        self.buckets[slot].push(Reverse(key));
+        self.occupied[slot / 64] |= 1 << (slot % 64);
+        self.len += 1;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn make(&mut self) {
+        self.buckets = (0..SLOTS).map(|_| Vec::new()).collect();
+        self.occupied = vec![0; SLOTS / 64];
+    }
+
+    fn holds(&self, slot: usize) -> bool {
+        self.occupied
+            .get(slot / 64)
+            .is_some_and(|word| word & (1 << (slot % 64)) != 0)
+    }
+
+    /// Marks `slot` empty, its `count` keys gone.
+    fn clear(&mut self, slot: usize, count: usize) {
+        self.occupied[slot / 64] &= !(1 << (slot % 64));
+        self.len -= count;
+    }
+
+    /// Makes the keys of `slot` the empty `heap`: the bucket's vector
+    /// becomes the heap's, and the heap's (empty, with its room) the
+    /// bucket's, so nothing is copied or allocated.
+    fn take_as_heap(&mut self, slot: usize, heap: &mut BinaryHeap<Reverse<Key>>) {
+        debug_assert!(heap.is_empty(), "near is refilled only when empty");
+        let room = std::mem::take(heap).into_vec();
+        let keys = std::mem::replace(&mut self.buckets[slot], room);
+        self.clear(slot, keys.len());
+        *heap = BinaryHeap::from(keys);
+    }
+
+    /// Moves every key into `heap`.
+    fn drain_into(&mut self, heap: &mut BinaryHeap<Reverse<Key>>) {
+        for bucket in &mut self.buckets {
+            heap.extend(bucket.drain(..));
+        }
+        self.occupied.fill(0);
+        self.len = 0;
+    }
+
+    /// The first occupied slot at or after `from`, going round.
+    ///
+    /// # Panics
+    /// If the wheel is empty.
+    fn next_occupied(&self, from: usize) -> usize {
+        let words = SLOTS / 64;
+        let (word, bit) = (from / 64, from % 64);
+        // The starting word, from `from` on.
+        let here = self.occupied[word] >> bit;
+        if here != 0 {
+            return from + here.trailing_zeros() as usize;
+        }
+        for step in 1..=words {
+            let at = (word + step) % words;
+            let w = self.occupied[at];
+            if w != 0 {
+                // The starting word comes round again last: only its bits
+                // before `from` are left then.
+                return at * 64 + w.trailing_zeros() as usize;
+            }
+        }
+        unreachable!("next_occupied on an empty wheel")
     }
 }
 
@@ -256,13 +360,15 @@ mod tests {
     /// to far past the ring, against a sorted set. The queue grows past
     /// `RING_FROM` and shrinks below `HEAP_BELOW` in turns, so it moves
     /// between one heap and the ring several times.
-    fn agrees_with_a_sorted_set(seed: u64, spread_ns: u64) {
+    /// Returns whether keys waited in the coarse wheel, and in `far`.
+    fn agrees_with_a_sorted_set(seed: u64, spread_ns: u64) -> (bool, bool) {
         let mut rng = SimRng::new(seed, Stream::User(0));
         let mut timeline = Timeline::default();
         let mut expected = BTreeSet::new();
         let mut now = 0u64;
         let mut seq = 0u64;
         let (mut ringed, mut switches) = (false, 0);
+        let (mut coarse, mut far) = (false, false);
         for i in 0..60_000 {
             let pushes_in_ten = if (i / 10_000) % 2 == 0 { 8 } else { 2 };
             if rng.below(10) < pushes_in_ten {
@@ -281,6 +387,8 @@ mod tests {
                 }
             }
             assert_eq!(timeline.len(), expected.len());
+            coarse |= timeline.coarse.len > 0;
+            far |= !timeline.far.is_empty();
             switches += usize::from(timeline.ringed != ringed);
             ringed = timeline.ringed;
         }
@@ -289,6 +397,7 @@ mod tests {
             assert_eq!(Some(key), expected.pop_first());
         }
         assert!(expected.is_empty());
+        (coarse, far)
     }
 
     #[test]
@@ -297,12 +406,24 @@ mod tests {
             (1, 1),
             (2, 1_000),
             (3, WIDTH * 3),
-            (4, SPAN / 2),
-            (5, SPAN * 3),
-            (6, SPAN * 1_000),
+            (4, BLOCK / 2),
+            (5, BLOCK * 3),
+            (6, BLOCK * 1_000),
+            (8, BLOCK * BUCKETS as u64 * 3),
             (7, u64::MAX / 1_000_000),
         ] {
-            agrees_with_a_sorted_set(seed, spread);
+            let (coarse, far) = agrees_with_a_sorted_set(seed, spread);
+            // Each part of the order was exercised where the spread
+            // reaches it.
+            assert!(
+                coarse || spread <= BLOCK,
+                "spread {spread}: coarse wheel unused"
+            );
+            assert_eq!(
+                far,
+                spread > BLOCK * BUCKETS as u64,
+                "spread {spread}: far used"
+            );
         }
     }
 }
