@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use sim_core::metrics::{Series, nearest_rank_unsorted};
 use sim_core::record::{ExportOp, PlotSpec, RunRecord};
@@ -114,7 +115,7 @@ pub struct Finished<'a, M: Model + ?Sized> {
 #[derive(Debug)]
 pub struct Harness<M: Model> {
     model: M,
-    names: Vec<String>,
+    names: Arc<[String]>,
     /// Every node's durable state at the start, copied for each seed (a
     /// crowd of 5,000 users would otherwise be named afresh every run).
     durables: Vec<<M::Node as Node>::Durable>,
@@ -124,7 +125,8 @@ pub struct Harness<M: Model> {
 
 impl<M: Model> Harness<M> {
     pub fn new(model: M) -> Harness<M> {
-        let (names, durables) = model.nodes().into_iter().unzip();
+        let (names, durables): (Vec<String>, _) = model.nodes().into_iter().unzip();
+        let names = Arc::from(names);
         let check_names = model.checks().names();
         Harness {
             model,
@@ -155,8 +157,8 @@ impl<M: Model> Harness<M> {
 }
 
 impl<M: Model> Design for Harness<M> {
-    fn node_names(&self) -> Vec<String> {
-        self.names.clone()
+    fn node_names(&self) -> Arc<[String]> {
+        Arc::clone(&self.names)
     }
 
     fn default_fault_targets(&self) -> Vec<NodeId> {

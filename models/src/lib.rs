@@ -15,6 +15,7 @@ pub mod harness;
 use serde::{Deserialize, Serialize};
 use sim_core::record::RunRecord;
 use sim_core::{ConfigError, NodeId, SimConfig};
+use std::sync::Arc;
 
 /// The registry: one line per design. Each line declares the design's
 /// module, its model section's variant in scenario files, and its
@@ -129,7 +130,7 @@ impl ModelConfig {
 pub trait Design: Send + Sync {
     /// Node names by `NodeId` index (`replica-0`, `client-0`), unique.
     /// Scenario files name nodes this way.
-    fn node_names(&self) -> Vec<String>;
+    fn node_names(&self) -> Arc<[String]>;
 
     /// The nodes the nemesis strikes when the scenario names none: the
     /// servers, not the clients.

@@ -140,7 +140,7 @@ fn nodes_are_replicas_then_clients_and_faults_target_replicas() {
     config.workload.clients = 2;
     let design = ModelConfig::Dedup(config).design();
     assert_eq!(
-        design.node_names(),
+        *design.node_names(),
         [
             "replica-0",
             "replica-1",

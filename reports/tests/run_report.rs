@@ -162,7 +162,9 @@ fn the_chain_is_told_in_words_above_the_diagram_in_event_order() {
 #[test]
 fn text_from_runs_and_scenarios_is_escaped() {
     let mut record = passing_run();
-    record.node_names[0] = "<script>alert(1)</script>".to_owned();
+    let mut names = record.node_names.to_vec();
+    names[0] = "<script>alert(1)</script>".to_owned();
+    record.node_names = names.into();
     record.checks[0] = "a \"quoted\" & <b>bold</b> check".to_owned();
     let html = render_run(&record);
     assert!(!html.contains("<script"));

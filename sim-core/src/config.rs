@@ -2,6 +2,7 @@
 //! network, clocks, faults, liveness phase, limits. Scenario files build
 //! this; the engine only reads it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{ClockConfig, DRIFT_PPM_LIMIT};
@@ -36,7 +37,8 @@ pub struct SimConfig {
     pub record_trace: bool,
     /// Node names by index, for the engine's own messages (a liveness
     /// failure names the node); past the end, a node is `n<index>`.
-    pub node_names: Vec<String>,
+    /// Shared: a sweep's every seed, and its record, hold the same list.
+    pub node_names: Arc<[String]>,
 }
 
 impl SimConfig {
@@ -54,7 +56,7 @@ impl SimConfig {
             duration: Duration::from_secs(10),
             limits: Limits::default(),
             record_trace: false,
-            node_names: Vec::new(),
+            node_names: Arc::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! Fault windows and counter series come from the engine as data.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +32,8 @@ pub struct RunRecord {
     /// The design's metrics, by name; names carry their unit
     /// (`latency_ms_p99`, `messages_per_request`, `read_miss_fraction`).
     pub metrics: BTreeMap<String, f64>,
-    /// Node names by `NodeId` index.
-    pub node_names: Vec<String>,
+    /// Node names by `NodeId` index, shared with the run's config.
+    pub node_names: Arc<[String]>,
     /// Every invariant and history check the run had, by name.
     pub checks: Vec<String>,
     /// The history as JSON-lines events (empty unless requested).
@@ -192,7 +193,7 @@ impl RunRecord {
     /// typed operations (costly for long runs; sweeps leave them out).
     pub fn from_result<O: ExportOp<R>, R>(
         result: RunResult<O, R>,
-        node_names: Vec<String>,
+        node_names: Arc<[String]>,
         checks: Vec<String>,
         metrics: BTreeMap<String, f64>,
         with_history: bool,

@@ -37,8 +37,7 @@ pub const MONEY_CONSERVED: &str = "money_conserved";
 pub const PAYMENTS_RESOLVED: &str = "payments_resolved";
 
 /// The checks; `settle` is (the liveness bound, when the run ends).
-pub fn checks(config: &BookingConfig, names: Vec<String>, settle: Option<(Duration, SimTime)>) -> Checks<BookingNode> {
-    let names = Arc::new(names);
+pub fn checks(config: &BookingConfig, names: Arc<[String]>, settle: Option<(Duration, SimTime)>) -> Checks<BookingNode> {
     let layout = Layout::of(config);
     Checks::new()
         .invariant(SeatSoldOnce::new(&names))
@@ -71,13 +70,13 @@ impl Tickets {
 
 #[derive(Debug)]
 pub struct SeatSoldOnce {
-    names: Arc<Vec<String>>,
+    names: Arc<[String]>,
     tickets: Tickets,
     sold: BTreeMap<u16, (OrderId, OpId, NodeId)>,
 }
 
 impl SeatSoldOnce {
-    fn new(names: &Arc<Vec<String>>) -> SeatSoldOnce {
+    fn new(names: &Arc<[String]>) -> SeatSoldOnce {
         SeatSoldOnce {
             names: Arc::clone(names),
             tickets: Tickets::default(),
@@ -197,14 +196,14 @@ impl Commits {
 pub struct SeatMapFresh {
     layout: Layout,
     bound: Duration,
-    names: Arc<Vec<String>>,
+    names: Arc<[String]>,
     commits: Commits,
     /// Per app server: the maps it had served at its last look.
     served: BTreeMap<NodeId, u64>,
 }
 
 impl SeatMapFresh {
-    fn new(layout: Layout, bound: Duration, names: &Arc<Vec<String>>) -> SeatMapFresh {
+    fn new(layout: Layout, bound: Duration, names: &Arc<[String]>) -> SeatMapFresh {
         SeatMapFresh {
             layout,
             bound,

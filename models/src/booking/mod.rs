@@ -374,7 +374,7 @@ impl Model for BookingDesign {
     fn checks_for(&self, config: &SimConfig) -> Checks<BookingNode> {
         let settle = config.liveness.map(|l| (l.bound(), config.end()));
         // The run's own names, already made: not 5,000 users named again.
-        let names = if config.node_names.is_empty() { self.node_names() } else { config.node_names.clone() };
+        let names = if config.node_names.is_empty() { self.node_names() } else { Arc::clone(&config.node_names) };
         invariants::checks(&self.config, names, settle)
     }
 
@@ -416,7 +416,7 @@ impl Model for BookingDesign {
 }
 
 impl BookingDesign {
-    fn node_names(&self) -> Vec<String> {
+    fn node_names(&self) -> Arc<[String]> {
         self.nodes().into_iter().map(|(name, _)| name).collect()
     }
 }

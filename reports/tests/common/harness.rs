@@ -72,7 +72,7 @@ impl Setup {
     fn config(&self, seed: u64) -> SimConfig {
         let mut config = SimConfig::new(seed);
         config.record_trace = true;
-        config.node_names = self.node_names();
+        config.node_names = self.node_names().into();
         config.duration = Duration::from_millis(self.duration_ms);
         // No loss on healthy links, or clients would time out after the
         // heal and fail liveness for a reason no one planted.
@@ -135,7 +135,7 @@ pub fn run(setup: &Setup, seed: u64) -> RunRecord {
     sim.add_history_check(ReadsNeverExceedAdds);
     let result = sim.run();
     let metrics = metrics(&result.history, result.stats.messages_sent);
-    RunRecord::from_result(result, setup.node_names(), checks, metrics, true)
+    RunRecord::from_result(result, setup.node_names().into(), checks, metrics, true)
 }
 
 /// One `SeedLine` per seed, in seed order, as `dsim sweep` writes them.
