@@ -8,7 +8,7 @@
 //!
 //! Events live in a slab (a `Vec` with a free list); their order is kept
 //! apart, as small `(time, seq, slot)` keys (`timeline.rs`: one binary heap
-//! while the queue is small, a ring of time buckets when it is large).
+//! while the queue is small, two wheels of time buckets when it is large).
 //! After warm-up, a push reuses a freed slot and a key's place, so the hot
 //! loop allocates nothing. Removing an event (a cancelled timer) frees its
 //! slot at once; its key stays in the timeline and is skipped when popped,
@@ -299,7 +299,7 @@ mod tests {
         let mut rng = SimRng::new(11, Stream::User(0));
         let mut q = EventQueue::new();
         let mut expected = BTreeMap::new();
-        // 20,000 events over 50 ms (the ring spans about 17 ms), a third
+        // 20,000 events over 50 ms (the fine wheel spans 17 to 34 ms), a third
         // of them removed again, with pushes going on while it drains.
         let mut keys = Vec::new();
         for i in 0..20_000u64 {

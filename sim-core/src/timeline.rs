@@ -6,7 +6,7 @@
 //! nothing beats then. But a pop costs `log n` levels, and past a few
 //! thousand keys those levels no longer fit in the cache: a 10,000-node
 //! run, whose every node has a timer and messages in flight, spent most of
-//! its time sifting. So past `RING_FROM` keys they go into two wheels of
+//! its time sifting. So past `WHEELS_FROM` keys they go into two wheels of
 //! time buckets, unsorted (a hierarchical timing wheel), and only the
 //! bucket due next is a heap (`near`). Below `HEAP_BELOW` keys it is one
 //! heap again.
@@ -50,17 +50,17 @@ const BLOCK_SHIFT: u32 = WIDTH_SHIFT + BUCKETS.trailing_zeros();
 #[cfg(test)]
 const BLOCK: u64 = 1 << BLOCK_SHIFT;
 /// Queue sizes at which the wheels start, and stop, being used.
-const RING_FROM: usize = 4096;
+const WHEELS_FROM: usize = 4096;
 const HEAP_BELOW: usize = 512;
 
 #[derive(Debug, Default)]
 pub(crate) struct Timeline {
     /// Whether the wheels are in use. A small queue is one heap (`near`),
     /// which is cheaper than any wheel while it fits in the cache; past
-    /// `RING_FROM` keys the wheels take over, and below `HEAP_BELOW` the
+    /// `WHEELS_FROM` keys the wheels take over, and below `HEAP_BELOW` the
     /// heap again (the gap keeps the O(n) switches rare).
-    ringed: bool,
-    /// Keys due before `near_end` (every key, unless `ringed`): the next
+    on_wheels: bool,
+    /// Keys due before `near_end` (every key, unless `on_wheels`): the next
     /// to run.
     near: BinaryHeap<Reverse<Key>>,
     near_end: u64,
@@ -84,10 +84,10 @@ impl Timeline {
 
     #[inline(always)]
     pub(crate) fn push(&mut self, key: Key) {
-        if !self.ringed {
+        if !self.on_wheels {
             self.near.push(Reverse(key));
-            if self.near.len() >= RING_FROM {
-                self.start_ring();
+            if self.near.len() >= WHEELS_FROM {
+                self.start_wheels();
             }
             return;
         }
@@ -128,7 +128,7 @@ impl Timeline {
     #[inline]
     pub(crate) fn peek(&mut self) -> Option<Key> {
         if self.near.is_empty() {
-            if self.ringed && self.fine.len == 0 && self.coarse.len == 0 {
+            if self.on_wheels && self.fine.len == 0 && self.coarse.len == 0 {
                 // Only far keys are left. Restarting the wheels there can
                 // wait for a pop: the run may end before them (a deep
                 // queue of timers past the end is never spread).
@@ -153,10 +153,10 @@ impl Timeline {
     /// Spreads the one heap over the wheels, from the block of its
     /// earliest key.
     #[inline(never)]
-    fn start_ring(&mut self) {
+    fn start_wheels(&mut self) {
         let keys = std::mem::take(&mut self.near).into_vec();
         let first = keys.iter().map(|&Reverse(key)| time_ns(key)).min();
-        self.ringed = true;
+        self.on_wheels = true;
         self.block = first.unwrap_or(0) >> BLOCK_SHIFT;
         self.near_end = self.block << BLOCK_SHIFT;
         for Reverse(key) in keys {
@@ -166,8 +166,8 @@ impl Timeline {
 
     /// Gathers every key back into one heap.
     #[inline(never)]
-    fn stop_ring(&mut self) {
-        self.ringed = false;
+    fn stop_wheels(&mut self) {
+        self.on_wheels = false;
         self.fine.drain_into(&mut self.near);
         self.coarse.drain_into(&mut self.near);
         self.near.append(&mut self.far);
@@ -179,11 +179,11 @@ impl Timeline {
     /// heap if few keys are left. False when nothing is left at all.
     #[inline(never)]
     fn advance(&mut self) -> bool {
-        if !self.ringed {
+        if !self.on_wheels {
             return false; // `near` is every key, and it is empty
         }
         if self.fine.len + self.coarse.len + self.far.len() < HEAP_BELOW {
-            self.stop_ring();
+            self.stop_wheels();
             return !self.near.is_empty();
         }
         if self.fine.len == 0 {
@@ -357,9 +357,9 @@ mod tests {
     use std::collections::BTreeSet;
 
     /// Pushes and pops at random, the times spread from the same instant
-    /// to far past the ring, against a sorted set. The queue grows past
-    /// `RING_FROM` and shrinks below `HEAP_BELOW` in turns, so it moves
-    /// between one heap and the ring several times.
+    /// to far past the coarse wheel, against a sorted set. The queue grows past
+    /// `WHEELS_FROM` and shrinks below `HEAP_BELOW` in turns, so it moves
+    /// between one heap and the wheels several times.
     /// Returns whether keys waited in the coarse wheel, and in `far`.
     fn agrees_with_a_sorted_set(seed: u64, spread_ns: u64) -> (bool, bool) {
         let mut rng = SimRng::new(seed, Stream::User(0));
@@ -367,7 +367,7 @@ mod tests {
         let mut expected = BTreeSet::new();
         let mut now = 0u64;
         let mut seq = 0u64;
-        let (mut ringed, mut switches) = (false, 0);
+        let (mut on_wheels, mut switches) = (false, 0);
         let (mut coarse, mut far) = (false, false);
         for i in 0..60_000 {
             let pushes_in_ten = if (i / 10_000) % 2 == 0 { 8 } else { 2 };
@@ -389,15 +389,38 @@ mod tests {
             assert_eq!(timeline.len(), expected.len());
             coarse |= timeline.coarse.len > 0;
             far |= !timeline.far.is_empty();
-            switches += usize::from(timeline.ringed != ringed);
-            ringed = timeline.ringed;
+            switches += usize::from(timeline.on_wheels != on_wheels);
+            on_wheels = timeline.on_wheels;
         }
-        assert!(switches >= 2, "{switches} switches between heap and ring");
+        assert!(switches >= 2, "{switches} switches between heap and wheels");
         while let Some(key) = timeline.pop() {
             assert_eq!(Some(key), expected.pop_first());
         }
         assert!(expected.is_empty());
         (coarse, far)
+    }
+
+    #[test]
+    fn keys_seconds_apart_wait_in_the_coarse_wheel_not_far() {
+        // A crowd: 10,000 timers spread over 5 s, popped in order while
+        // each popped one sets another a few seconds on.
+        let mut rng = SimRng::new(12, Stream::User(0));
+        let mut timeline = Timeline::default();
+        for seq in 0..10_000u64 {
+            let at = rng.below(5_000_000_000);
+            timeline.push((SimTime::from_nanos(at), seq, 0));
+        }
+        assert!(timeline.on_wheels);
+        let mut last = (SimTime::ZERO, 0);
+        for seq in 10_000..40_000u64 {
+            let (time, popped, _) = timeline.pop().expect("never empty");
+            assert!((time, popped) > last, "in order");
+            last = (time, popped);
+            let at = time.as_nanos() + rng.below(4_000_000_000);
+            timeline.push((SimTime::from_nanos(at), seq, 0));
+            assert!(timeline.far.is_empty(), "a key due within 34 s went to far");
+        }
+        assert!(timeline.coarse.len > 0);
     }
 
     #[test]
