@@ -308,7 +308,9 @@ impl Store {
         let safe = |a: &Answer| a.committed <= committed && a.echoed.is_none_or(|t| vouched.is_some_and(|v| v >= t));
         // The answers left wait where they are, in order (most calls
         // release none or a few of many).
-        let done: Vec<Answer> = leading.waiting.extract_if(.., |a| safe(a)).collect();
+        for Answer { conn, id, outcome, .. } in leading.waiting.extract_if(.., |a| safe(a)) {
+            ctx.send_on(conn, Msg::TxDone { id, outcome });
+        }
         if leading.read_ping.is_some_and(|p| vouched.is_some_and(|v| v >= p)) {
             leading.read_ping = None;
         }
@@ -318,11 +320,6 @@ impl Store {
         let ask = leading.read_ping.is_none() && leading.waiting.iter().any(|a| a.echoed.is_some_and(|t| t <= now));
         if ask {
             leading.read_ping = Some(now);
-        }
-        for Answer { conn, id, outcome, .. } in done {
-            ctx.send_on(conn, Msg::TxDone { id, outcome });
-        }
-        if ask {
             self.ping_followers(ctx, now);
         }
     }

@@ -167,8 +167,7 @@ impl Store {
         let Timer::Synced { n } = timer else {
             return;
         };
-        let done: Vec<_> = self.waiting.extract_if(.., |(s, ..)| *s <= n).collect();
-        for (_, conn, answer, new) in done {
+        for (_, conn, answer, new) in self.waiting.extract_if(.., |(s, ..)| *s <= n) {
             if let Some(message) = new {
                 self.unsynced.remove(&message.item);
                 for &server in &self.servers {

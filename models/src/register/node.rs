@@ -179,10 +179,9 @@ impl Server {
         {
             self.synced = (*value, version);
         }
-        let done: Vec<_> = self
+        let done = self
             .waiting
-            .extract_if(.., |&mut (_, _, written, _)| written <= version)
-            .collect();
+            .extract_if(.., |&mut (_, _, written, _)| written <= version);
         for (client, request, version, _) in done {
             ctx.count("writes_acknowledged", 1);
             ctx.send(client, Msg::Written { request, version });
