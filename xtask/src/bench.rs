@@ -2,7 +2,8 @@
 //! (release, one codegen unit, thin LTO). Each prints a last line of
 //! `name key=value ...` so scripts can track the figures.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use crate::{cargo, workspace_root};
 
@@ -24,14 +25,82 @@ const LIBRARY: [(&str, &str); 8] = [
     ("scenarios/booking/crowd.ron", "0..1"),
 ];
 
+/// What `--compare` runs unless told otherwise, and how many rounds.
+const COMPARE_SCENARIO: &str = "scenarios/register/correct.ron";
+const COMPARE_SEEDS: &str = "0..4000";
+const COMPARE_ROUNDS: usize = 10;
+
 pub fn run(args: &[String]) -> Result<(), String> {
     match args {
         [] => wall_clock(),
         [flag] if flag == "--instructions" => instructions(),
+        [flag, old, new, rest @ ..] if flag == "--compare" && rest.len() <= 2 => {
+            let scenario = rest.first().map_or(COMPARE_SCENARIO, String::as_str);
+            let seeds = rest.get(1).map_or(COMPARE_SEEDS, String::as_str);
+            compare(Path::new(old), Path::new(new), scenario, seeds)
+        }
         _ => Err(format!(
-            "unknown bench arguments {args:?}: `cargo xtask bench` or `cargo xtask bench --instructions`"
+            "unknown bench arguments {args:?}: `cargo xtask bench`, `cargo xtask bench \
+             --instructions` or `cargo xtask bench --compare OLD_DSIM NEW_DSIM [FILE [SEEDS]]`"
         )),
     }
+}
+
+/// `--compare OLD NEW`: two `dsim` binaries' sweep rates, as a ratio that
+/// this machine's load does not move. Run one after the other, two
+/// binaries drift apart by 10% either way as the load changes; run at
+/// the same time, one per core (`taskset`, when there is one), the cores
+/// swapped each round, they share whatever the machine does. Prints every
+/// round's rates and the median ratio, new over old.
+fn compare(old: &Path, new: &Path, scenario: &str, seeds: &str) -> Result<(), String> {
+    for dsim in [old, new] {
+        if !dsim.is_file() {
+            return Err(format!("{}: no such dsim binary", dsim.display()));
+        }
+    }
+    let pin = Command::new("taskset").arg("-V").output().is_ok();
+    let start = |dsim: &Path, core: usize| {
+        let mut command = if pin {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", &core.to_string()]).arg(dsim);
+            taskset
+        } else {
+            Command::new(dsim)
+        };
+        command
+            .args(["sweep", scenario, "--seeds", seeds, "--jobs", "1"])
+            .current_dir(workspace_root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", dsim.display()))
+    };
+    let mut ratios = Vec::new();
+    for round in 0..COMPARE_ROUNDS {
+        let (old_core, new_core) = if round % 2 == 0 { (0, 1) } else { (1, 0) };
+        let (old_run, new_run) = (start(old, old_core)?, start(new, new_core)?);
+        let rate = |run: std::process::Child| -> Result<f64, String> {
+            let output = run.wait_with_output().map_err(|e| e.to_string())?;
+            Ok(parse_sweep_line(&output)?.events_per_s)
+        };
+        let (old_rate, new_rate) = (rate(old_run)?, rate(new_run)?);
+        println!(
+            "round {}: old {:.2} M events/s, new {:.2} M events/s",
+            round + 1,
+            old_rate / 1e6,
+            new_rate / 1e6
+        );
+        ratios.push(new_rate / old_rate);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = (ratios[(ratios.len() - 1) / 2] + ratios[ratios.len() / 2]) / 2.0;
+    println!(
+        "compare-bench scenario={scenario} seeds={seeds} rounds={COMPARE_ROUNDS} pinned={pin} \
+         new_over_old={median:.3} min={:.3} max={:.3}",
+        ratios[0],
+        ratios[ratios.len() - 1]
+    );
+    Ok(())
 }
 
 fn wall_clock() -> Result<(), String> {
@@ -131,6 +200,11 @@ fn sweep_line(args: &[&str]) -> Result<SweepLine, String> {
         .current_dir(workspace_root())
         .output()
         .map_err(|e| format!("cannot run dsim: {e}"))?;
+    parse_sweep_line(&output)
+}
+
+/// The summary line of a finished `dsim sweep`, and its two rates.
+fn parse_sweep_line(output: &Output) -> Result<SweepLine, String> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let text = stdout.lines().next().unwrap_or_default().to_owned();
     let rates = text

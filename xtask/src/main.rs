@@ -3,7 +3,8 @@
 //! - `ci`: exactly what CI runs (format, lints, tests, the scenario library,
 //!   then `k8s` and `slurm`).
 //! - `bench`: the benchmarks whose figures the README quotes; `bench
-//!   --instructions` the engine's instruction count under callgrind.
+//!   --instructions` the engine's instruction count under callgrind;
+//!   `bench --compare OLD NEW` two dsim binaries' rates, side by side.
 //! - `k8s`: the Kubernetes Job example validated against the schema.
 //! - `slurm`: the Slurm array example run on a real one-node Slurm.
 //! - `gallery`: the example reports' screenshots, from shipped scenarios.
@@ -33,6 +34,9 @@ fn main() -> ExitCode {
             eprintln!("  bench    the engine and checker benchmarks (release build)");
             eprintln!(
                 "           --instructions: the engine and a bare heap loop under callgrind (valgrind)"
+            );
+            eprintln!(
+                "           --compare OLD NEW [FILE [SEEDS]]: two dsim binaries at once, one per core"
             );
             eprintln!("  k8s      validate the Kubernetes Job example against the schema (pip)");
             eprintln!(
