@@ -74,7 +74,12 @@ impl Clock {
     /// Nanoseconds the oscillator counts between true times `from` and
     /// `now`, at the current rate.
     fn counted_since(&self, from: SimTime, now: SimTime) -> u64 {
-        let elapsed = u128::from(now.as_nanos().saturating_sub(from.as_nanos()));
+        let elapsed = now.as_nanos().saturating_sub(from.as_nanos());
+        if self.drift_ppm == 0 {
+            // Most clocks: no 128-bit division, the same count.
+            return elapsed;
+        }
+        let elapsed = u128::from(elapsed);
         let rate = u128::try_from(1_000_000 + i64::from(self.drift_ppm)).expect("drift limited");
         u64::try_from(elapsed * rate / 1_000_000).unwrap_or(u64::MAX)
     }
@@ -82,6 +87,9 @@ impl Clock {
     /// How much true time passes while this clock's oscillator counts
     /// `local` (rounded up, so a timer never fires early by its own clock).
     pub fn true_duration(&self, local: Duration) -> Duration {
+        if self.drift_ppm == 0 {
+            return Duration::from_nanos(duration_nanos(local));
+        }
         let local_ns = u128::from(duration_nanos(local));
         let rate = u128::try_from(1_000_000 + i64::from(self.drift_ppm)).expect("drift limited");
         let true_ns = (local_ns * 1_000_000).div_ceil(rate);
@@ -161,6 +169,30 @@ mod tests {
         assert_eq!(clock.oscillator(SimTime::from_secs(2)), 2_002_000_000);
         clock.set_drift(SimTime::from_secs(2), 0);
         assert_eq!(clock.oscillator(SimTime::from_secs(3)), 3_002_000_000);
+    }
+
+    #[test]
+    fn a_clock_without_drift_counts_true_time_at_every_size() {
+        // The undrifted shortcut gives what the general formula gives,
+        // up to the saturating end.
+        let clock = Clock::new(ClockConfig {
+            offset_us: 3,
+            drift_ppm: 0,
+        });
+        let formula = |ns: u64| {
+            let true_ns = (u128::from(ns) * 1_000_000).div_ceil(1_000_000);
+            u64::try_from(true_ns).unwrap_or(u64::MAX)
+        };
+        for ns in [0, 1, 999_999, 1_000_001, 1 << 40, u64::MAX / 3, u64::MAX] {
+            let d = Duration::from_nanos(ns);
+            assert_eq!(duration_nanos(clock.true_duration(d)), formula(ns));
+            assert_eq!(clock.oscillator(SimTime::from_nanos(ns)), ns);
+        }
+        assert_eq!(
+            duration_nanos(clock.true_duration(Duration::MAX)),
+            u64::MAX,
+            "saturates as the formula does"
+        );
     }
 
     #[test]
