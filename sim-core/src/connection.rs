@@ -388,6 +388,7 @@ impl<N: Node> Kernel<N> {
 impl<N: Node> Sim<N> {
     /// The open reaches the acceptor: if it is up, the connection is, and
     /// the acceptance travels back.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn conn_open_arrives(&mut self, id: ConnId, to: NodeId) {
         let k = &mut self.kernel;
         if k.connections.conns[id.0 as usize].state != State::Opening {
@@ -417,6 +418,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// The acceptance reaches the opener.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn conn_accepted_arrives(&mut self, id: ConnId, to: NodeId) {
         let k = &mut self.kernel;
         let incarnation = k.incarnation[to.index()];
@@ -468,6 +470,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// The other end's close reaches `to`, behind everything sent before it.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn conn_fin_arrives(&mut self, id: ConnId, to: NodeId) {
         let k = &mut self.kernel;
         let incarnation = k.incarnation[to.index()];
@@ -495,6 +498,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// An end learns its connection is gone.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn conn_notify_arrives(
         &mut self,
         id: ConnId,

@@ -53,6 +53,7 @@ impl<N: Node> Sim<N> {
     /// Applies one fault, and schedules its undo if it has a duration.
     /// Faults that find nothing to do (crashing a crashed node) are
     /// skipped without a trace event.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn apply_fault(&mut self, fault: Fault, duration: Option<Duration>) {
         let now = self.kernel.now;
         let undo = match &fault {
@@ -207,6 +208,7 @@ impl<N: Node> Sim<N> {
 
     /// Undoes one fault's own effect. A cut or link change already
     /// removed (by a heal or a reset) is skipped.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn apply_undo(&mut self, undo: Undo) {
         match undo {
             Undo::Cut { cut, fault, window } => {
@@ -242,6 +244,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// One nemesis tick; true if it struck.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn nemesis_tick(&mut self) -> bool {
         self.nemesis_tick = None;
         if !self.faults_active {
@@ -285,6 +288,7 @@ impl<N: Node> Sim<N> {
     /// then paused nodes resume, nodes shutting down stop, and stopped
     /// nodes restart, into a whole network. Nothing of the fault phase is
     /// left in the queue.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn begin_liveness_phase(&mut self) {
         self.faults_active = false;
         let k = &mut self.kernel;
@@ -387,6 +391,7 @@ impl<N: Node> Sim<N> {
 
     /// The end of a graceful shutdown: the node stops like a crash, but
     /// everything it wrote stays on disk.
+    #[inline(never)] // rare: kept out of the run loop's hot code
     pub(crate) fn stop(&mut self, id: NodeId) {
         let slot = &mut self.slots[id.index()];
         if slot.node.take().is_none() {

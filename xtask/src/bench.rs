@@ -28,7 +28,7 @@ const LIBRARY: [(&str, &str); 8] = [
 /// What `--compare` runs unless told otherwise, and how many rounds.
 const COMPARE_SCENARIO: &str = "scenarios/register/correct.ron";
 const COMPARE_SEEDS: &str = "0..4000";
-const COMPARE_ROUNDS: usize = 10;
+const COMPARE_ROUNDS: usize = 12;
 
 pub fn run(args: &[String]) -> Result<(), String> {
     match args {
@@ -50,8 +50,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// this machine's load does not move. Run one after the other, two
 /// binaries drift apart by 10% either way as the load changes; run at
 /// the same time, one per core (`taskset`, when there is one), the cores
-/// swapped each round, they share whatever the machine does. Prints every
-/// round's rates and the median ratio, new over old.
+/// and which starts first swapped from round to round, they share
+/// whatever the machine does. Prints every round's rates and the median
+/// ratio, new over old.
 fn compare(old: &Path, new: &Path, scenario: &str, seeds: &str) -> Result<(), String> {
     for dsim in [old, new] {
         if !dsim.is_file() {
@@ -77,8 +78,15 @@ fn compare(old: &Path, new: &Path, scenario: &str, seeds: &str) -> Result<(), St
     };
     let mut ratios = Vec::new();
     for round in 0..COMPARE_ROUNDS {
+        // Each binary gets each core, and starts first, in half the rounds.
         let (old_core, new_core) = if round % 2 == 0 { (0, 1) } else { (1, 0) };
-        let (old_run, new_run) = (start(old, old_core)?, start(new, new_core)?);
+        let (old_run, new_run) = if round % 4 < 2 {
+            let old_run = start(old, old_core)?;
+            (old_run, start(new, new_core)?)
+        } else {
+            let new_run = start(new, new_core)?;
+            (start(old, old_core)?, new_run)
+        };
         let rate = |run: std::process::Child| -> Result<f64, String> {
             let output = run.wait_with_output().map_err(|e| e.to_string())?;
             Ok(parse_sweep_line(&output)?.events_per_s)
