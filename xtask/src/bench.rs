@@ -54,11 +54,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// whatever the machine does. Prints every round's rates and the median
 /// ratio, new over old.
 fn compare(old: &Path, new: &Path, scenario: &str, seeds: &str) -> Result<(), String> {
-    for dsim in [old, new] {
-        if !dsim.is_file() {
-            return Err(format!("{}: no such dsim binary", dsim.display()));
-        }
-    }
+    // Absolute: the sweeps run from the workspace root.
+    let found = |dsim: &Path| {
+        dsim.canonicalize()
+            .ok()
+            .filter(|path| path.is_file())
+            .ok_or_else(|| format!("{}: no such dsim binary", dsim.display()))
+    };
+    let (old, new) = (&found(old)?, &found(new)?);
     let pin = Command::new("taskset").arg("-V").output().is_ok();
     let start = |dsim: &Path, core: usize| {
         let mut command = if pin {

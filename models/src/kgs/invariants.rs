@@ -56,6 +56,7 @@ impl GrantBook {
 
     /// Reads the grants the stepped servers received; returns how many of
     /// `grants` are new.
+    ///
     /// Inline: each of the three checks calls it after every event, and
     /// most events step no server.
     #[inline]
