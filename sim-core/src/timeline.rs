@@ -63,13 +63,13 @@ pub(crate) struct Timeline {
     /// Keys due before `near_end` (every key, unless `on_wheels`): the next
     /// to run.
     near: BinaryHeap<Reverse<Key>>,
+    /// Where `near` ends, a bucket's edge; the block it is in (`block()`)
+    /// and the next are the fine wheel's.
     near_end: u64,
-    /// The block `near_end` is in: the fine wheel holds it and the next.
-    block: u64,
-    /// Keys due from `near_end` to the end of block `block + 1`, by
+    /// Keys due from `near_end` to the end of block `block() + 1`, by
     /// bucket.
     fine: Wheel<FINE_SLOTS>,
-    /// Keys of blocks `block + 2 .. block + BUCKETS`, by block.
+    /// Keys of blocks `block() + 2 .. block() + BUCKETS`, by block.
     coarse: Wheel<BUCKETS>,
     /// Keys due past the coarse wheel.
     far: BinaryHeap<Reverse<Key>>,
@@ -91,21 +91,24 @@ impl Timeline {
             }
             return;
         }
-        let at = time_ns(key);
-        if at < self.near_end {
+        if time_ns(key) < self.near_end {
             self.near.push(Reverse(key));
-        } else if (at >> BLOCK_SHIFT) - self.block < 2 {
-            // Most keys: a message in flight, a short timer.
-            self.fine.put(at >> WIDTH_SHIFT, key);
         } else {
-            self.place_later(key);
+            self.place(key);
         }
     }
 
+    /// The block `near_end` is in.
+    fn block(&self) -> u64 {
+        self.near_end >> BLOCK_SHIFT
+    }
+
     /// Puts a key due at or after `near_end` in its wheel, or in `far`.
+    #[inline(always)]
     fn place(&mut self, key: Key) {
         let at = time_ns(key);
-        if (at >> BLOCK_SHIFT) - self.block < 2 {
+        if (at >> BLOCK_SHIFT) - self.block() < 2 {
+            // Most keys: a message in flight, a short timer.
             self.fine.put(at >> WIDTH_SHIFT, key);
         } else {
             self.place_later(key);
@@ -117,7 +120,7 @@ impl Timeline {
     #[inline(never)]
     fn place_later(&mut self, key: Key) {
         let at = time_ns(key);
-        if (at >> BLOCK_SHIFT) - self.block < BUCKETS as u64 {
+        if (at >> BLOCK_SHIFT) - self.block() < BUCKETS as u64 {
             self.coarse.put(at >> BLOCK_SHIFT, key);
         } else {
             self.far.push(Reverse(key));
@@ -157,8 +160,7 @@ impl Timeline {
         let keys = std::mem::take(&mut self.near).into_vec();
         let first = keys.iter().map(|&Reverse(key)| time_ns(key)).min();
         self.on_wheels = true;
-        self.block = first.unwrap_or(0) >> BLOCK_SHIFT;
-        self.near_end = self.block << BLOCK_SHIFT;
+        self.near_end = first.unwrap_or(0) >> BLOCK_SHIFT << BLOCK_SHIFT;
         for Reverse(key) in keys {
             self.place(key);
         }
@@ -188,9 +190,9 @@ impl Timeline {
         }
         if self.fine.len == 0 {
             let block = if self.coarse.len > 0 {
-                let from = Wheel::<BUCKETS>::slot(self.block + 2);
+                let from = Wheel::<BUCKETS>::slot(self.block() + 2);
                 let slot = self.coarse.next_occupied(from);
-                self.block + 2 + ((slot + BUCKETS - from) % BUCKETS) as u64
+                self.block() + 2 + ((slot + BUCKETS - from) % BUCKETS) as u64
             } else {
                 let Some(&Reverse(first)) = self.far.peek() else {
                     return false;
@@ -199,7 +201,6 @@ impl Timeline {
             };
             // Nothing is due before that block: jump to its start, and
             // spread it and the next one over the fine wheel.
-            self.block = block;
             self.near_end = block << BLOCK_SHIFT;
             self.spread(block);
             self.spread(block + 1);
@@ -211,13 +212,15 @@ impl Timeline {
         let from = Wheel::<FINE_SLOTS>::slot(first);
         let slot = self.fine.next_occupied(from);
         let bucket = first + ((slot + FINE_SLOTS - from) % FINE_SLOTS) as u64;
+        let passed = self.block();
         self.near_end = (bucket + 1) << WIDTH_SHIFT;
         self.fine.take_as_heap(slot, &mut self.near);
         // Each block `near_end` passed into makes the one after it the
-        // fine wheel's second.
-        while self.block < self.near_end >> BLOCK_SHIFT {
-            self.block += 1;
-            self.spread(self.block + 1);
+        // fine wheel's second (at most two: the fine wheel holds two).
+        if self.block() > passed {
+            for block in passed + 1..=self.block() {
+                self.spread(block + 1);
+            }
             self.pull_from_far();
         }
         true
@@ -241,7 +244,7 @@ impl Timeline {
 
     /// Moves the far keys the coarse wheel now covers into the wheels.
     fn pull_from_far(&mut self) {
-        let end = self.block + BUCKETS as u64;
+        let end = self.block() + BUCKETS as u64;
         while let Some(&Reverse(key)) = self.far.peek() {
             if time_ns(key) >> BLOCK_SHIFT >= end {
                 break;
