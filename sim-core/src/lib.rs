@@ -23,6 +23,7 @@ pub mod float;
 pub mod history;
 mod inject;
 mod kernel;
+mod key_heap;
 pub mod lincheck;
 pub mod link;
 pub mod liveness;

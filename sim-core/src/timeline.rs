@@ -29,9 +29,7 @@
 //! BUCKETS`, each in its block's slot; `far`'s are later still. Within
 //! `near`, the heap orders by `(time, seq)`.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
+use crate::key_heap::KeyHeap;
 use crate::time::SimTime;
 
 /// A pending event's place in the order, and its slot in the queue.
@@ -62,7 +60,7 @@ pub(crate) struct Timeline {
     on_wheels: bool,
     /// Keys due before `near_end` (every key, unless `on_wheels`): the next
     /// to run.
-    near: BinaryHeap<Reverse<Key>>,
+    near: KeyHeap,
     /// Where `near` ends, a bucket's edge; the block it is in (`block()`)
     /// and the next are the fine wheel's.
     near_end: u64,
@@ -72,7 +70,7 @@ pub(crate) struct Timeline {
     /// Keys of blocks `block() + 2 .. block() + BUCKETS`, by block.
     coarse: Wheel<BUCKETS>,
     /// Keys due past the coarse wheel.
-    far: BinaryHeap<Reverse<Key>>,
+    far: KeyHeap,
 }
 
 impl Timeline {
@@ -85,14 +83,14 @@ impl Timeline {
     #[inline(always)]
     pub(crate) fn push(&mut self, key: Key) {
         if !self.on_wheels {
-            self.near.push(Reverse(key));
+            self.near.push(key);
             if self.near.len() >= WHEELS_FROM {
                 self.start_wheels();
             }
             return;
         }
         if time_ns(key) < self.near_end {
-            self.near.push(Reverse(key));
+            self.near.push(key);
         } else {
             self.place(key);
         }
@@ -123,7 +121,7 @@ impl Timeline {
         if (at >> BLOCK_SHIFT) - self.block() < BUCKETS as u64 {
             self.coarse.put(at >> BLOCK_SHIFT, key);
         } else {
-            self.far.push(Reverse(key));
+            self.far.push(key);
         }
     }
 
@@ -135,13 +133,13 @@ impl Timeline {
                 // Only far keys are left. Restarting the wheels there can
                 // wait for a pop: the run may end before them (a deep
                 // queue of timers past the end is never spread).
-                return self.far.peek().map(|&Reverse(key)| key);
+                return self.far.peek();
             }
             if !self.advance() {
                 return None;
             }
         }
-        self.near.peek().map(|&Reverse(key)| key)
+        self.near.peek()
     }
 
     /// Removes and returns the earliest key.
@@ -150,7 +148,7 @@ impl Timeline {
         if self.near.is_empty() && !self.advance() {
             return None;
         }
-        self.near.pop().map(|Reverse(key)| key)
+        self.near.pop()
     }
 
     /// Spreads the one heap over the wheels, from the block of its
@@ -158,10 +156,10 @@ impl Timeline {
     #[inline(never)]
     fn start_wheels(&mut self) {
         let keys = std::mem::take(&mut self.near).into_vec();
-        let first = keys.iter().map(|&Reverse(key)| time_ns(key)).min();
+        let first = keys.iter().map(|&key| time_ns(key)).min();
         self.on_wheels = true;
         self.near_end = first.unwrap_or(0) >> BLOCK_SHIFT << BLOCK_SHIFT;
-        for Reverse(key) in keys {
+        for key in keys {
             self.place(key);
         }
     }
@@ -172,7 +170,8 @@ impl Timeline {
         self.on_wheels = false;
         self.fine.drain_into(&mut self.near);
         self.coarse.drain_into(&mut self.near);
-        self.near.append(&mut self.far);
+        let far = std::mem::take(&mut self.far).into_vec();
+        self.near.extend(far);
     }
 
     /// Refills an empty `near` with the next occupied fine bucket; when
@@ -194,7 +193,7 @@ impl Timeline {
                 let slot = self.coarse.next_occupied(from);
                 self.block() + 2 + ((slot + BUCKETS - from) % BUCKETS) as u64
             } else {
-                let Some(&Reverse(first)) = self.far.peek() else {
+                let Some(first) = self.far.peek() else {
                     return false;
                 };
                 time_ns(first) >> BLOCK_SHIFT
@@ -235,7 +234,7 @@ impl Timeline {
         }
         let mut keys = std::mem::take(&mut self.coarse.buckets[slot]);
         self.coarse.clear(slot, keys.len());
-        for Reverse(key) in keys.drain(..) {
+        for key in keys.drain(..) {
             self.fine.put(time_ns(key) >> WIDTH_SHIFT, key);
         }
         // Its room goes back, so the slot does not grow it again.
@@ -245,7 +244,7 @@ impl Timeline {
     /// Moves the far keys the coarse wheel now covers into the wheels.
     fn pull_from_far(&mut self) {
         let end = self.block() + BUCKETS as u64;
-        while let Some(&Reverse(key)) = self.far.peek() {
+        while let Some(key) = self.far.peek() {
             if time_ns(key) >> BLOCK_SHIFT >= end {
                 break;
             }
@@ -262,7 +261,7 @@ impl Timeline {
 struct Wheel<const SLOTS: usize> {
     /// Keys are kept as the heap keeps them, so a bucket becomes `near`'s
     /// heap in place.
-    buckets: Vec<Vec<Reverse<Key>>>,
+    buckets: Vec<Vec<Key>>,
     occupied: Vec<u64>,
     len: usize,
 }
@@ -280,7 +279,7 @@ impl<const SLOTS: usize> Wheel<SLOTS> {
             self.make();
         }
         let slot = Self::slot(number);
-        self.buckets[slot].push(Reverse(key));
+        self.buckets[slot].push(key);
         self.occupied[slot / 64] |= 1 << (slot % 64);
         self.len += 1;
     }
@@ -307,19 +306,17 @@ impl<const SLOTS: usize> Wheel<SLOTS> {
     /// Makes the keys of `slot` the empty `heap`: the bucket's vector
     /// becomes the heap's, and the heap's (empty, with its room) the
     /// bucket's, so nothing is copied or allocated.
-    fn take_as_heap(&mut self, slot: usize, heap: &mut BinaryHeap<Reverse<Key>>) {
+    fn take_as_heap(&mut self, slot: usize, heap: &mut KeyHeap) {
         debug_assert!(heap.is_empty(), "near is refilled only when empty");
         let room = std::mem::take(heap).into_vec();
         let keys = std::mem::replace(&mut self.buckets[slot], room);
         self.clear(slot, keys.len());
-        *heap = BinaryHeap::from(keys);
+        *heap = KeyHeap::from_vec(keys);
     }
 
     /// Moves every key into `heap`.
-    fn drain_into(&mut self, heap: &mut BinaryHeap<Reverse<Key>>) {
-        for bucket in &mut self.buckets {
-            heap.extend(bucket.drain(..));
-        }
+    fn drain_into(&mut self, heap: &mut KeyHeap) {
+        heap.extend(self.buckets.iter_mut().flat_map(|bucket| bucket.drain(..)));
         self.occupied.fill(0);
         self.len = 0;
     }
