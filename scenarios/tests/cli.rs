@@ -177,6 +177,26 @@ fn reports_are_written_where_asked() {
     );
 }
 
+/// A sweep timed or run for its summary alone writes its lines to a
+/// device, which has nothing to sync.
+#[cfg(unix)]
+#[test]
+fn a_sweep_can_write_its_lines_to_dev_null() {
+    let (code, out, err) = dsim(&[
+        "sweep",
+        "register/correct.ron",
+        "--seeds",
+        "0..3",
+        "--out",
+        "/dev/null",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("3 seeds") && out.contains("results   /dev/null"),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_grid_sweep_reports_each_cell_and_skips_invalid_ones() {
     let dir = scratch("grid");

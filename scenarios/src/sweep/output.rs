@@ -96,7 +96,14 @@ impl ShardWriter {
     pub fn finish(mut self, trailer: &Trailer) -> std::io::Result<()> {
         self.file.write_all(trailer_text(trailer).as_bytes())?;
         self.file.flush()?;
-        self.file.get_ref().sync_all()
+        // A finished shard is on disk before its job reports success. A
+        // device or a pipe (`--out /dev/null`, `/dev/stdout`) has nothing
+        // to sync, and refuses to.
+        let file = self.file.get_ref();
+        if file.metadata()?.is_file() {
+            file.sync_all()?;
+        }
+        Ok(())
     }
 }
 
