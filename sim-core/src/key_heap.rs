@@ -29,13 +29,25 @@ pub(crate) struct KeyHeap {
 }
 
 impl KeyHeap {
-    /// A heap of `keys`, in any order (Floyd's construction: O(n)).
+    /// A heap of `keys`, in any order.
     pub(crate) fn from_vec(keys: Vec<Key>) -> KeyHeap {
         let mut heap = KeyHeap { keys };
-        for at in (0..heap.keys.len() / 2).rev() {
-            heap.sift_down(at);
-        }
+        heap.rebuild();
         heap
+    }
+
+    /// Restores the order of keys in any order (Floyd's construction:
+    /// O(n)).
+    fn rebuild(&mut self) {
+        for at in (0..self.keys.len() / 2).rev() {
+            self.sift_down(at);
+        }
+    }
+
+    /// Drops the keys `keep` refuses.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(Key) -> bool) {
+        self.keys.retain(|&key| keep(key));
+        self.rebuild();
     }
 
     /// The keys, in no particular order; their room goes with them.
@@ -117,9 +129,8 @@ impl KeyHeap {
 
     /// Adds every key of `keys`, then restores the order once.
     pub(crate) fn extend(&mut self, keys: impl IntoIterator<Item = Key>) {
-        let mut all = std::mem::take(&mut self.keys);
-        all.extend(keys);
-        *self = KeyHeap::from_vec(all);
+        self.keys.extend(keys);
+        self.rebuild();
     }
 
     /// Moves the key at `at` down until neither child sorts before it.

@@ -12,7 +12,8 @@
 //! After warm-up, a push reuses a freed slot and a key's place, so the hot
 //! loop allocates nothing. Removing an event (a cancelled timer) frees its
 //! slot at once; its key stays in the timeline and is skipped when popped,
-//! recognised by its sequence number.
+//! recognised by its sequence number, or dropped with the others when
+//! the dead keys come to outnumber the living.
 
 use crate::time::SimTime;
 use crate::timeline::Timeline;
@@ -164,7 +165,27 @@ impl<E> EventQueue<E> {
         let event = entry.event.take()?;
         self.free.push(key.slot);
         self.live -= 1;
+        // The keys of removed events outnumber those of pending ones.
+        if self.order.len() > 2 * self.live {
+            self.compact();
+        }
         Some(event)
+    }
+
+    /// Drops the keys of removed events from the order. A cancelled
+    /// timer's key otherwise waits there until its time: a client's
+    /// deadline or a lease's timeout is long, and most are cancelled, so
+    /// the keys of the dead came to outnumber the living twenty to one
+    /// (`kgs/correct.ron`: 207 keys for 10 pending events), and every pop
+    /// sifted through them. Compacting once they outnumber the living
+    /// costs a pass over the keys per as many removals.
+    #[inline(never)]
+    fn compact(&mut self) {
+        let slots = &self.slots;
+        self.order.retain(|(_, seq, slot)| {
+            let entry = &slots[slot as usize];
+            entry.seq == seq && entry.event.is_some()
+        });
     }
 
     /// Number of events still scheduled.
@@ -179,6 +200,27 @@ impl<E> EventQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Deadlines set and nearly all cancelled, as a client's are: their
+    /// keys are dropped in passes, so the order stays within twice the
+    /// pending events, and what is left pops in order.
+    #[test]
+    fn the_keys_of_cancelled_events_do_not_pile_up() {
+        let mut q = EventQueue::new();
+        let mut kept = Vec::new();
+        for i in 0..10_000u64 {
+            let at = SimTime::from_millis(1_000 + i);
+            let key = q.push(at, i);
+            if i % 100 == 0 {
+                kept.push(i);
+            } else {
+                assert_eq!(q.remove(key), Some(i));
+            }
+            assert!(q.order.len() <= 2 * q.len() + 1, "{} keys", q.order.len());
+        }
+        let order: Vec<u64> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, kept);
+    }
 
     #[test]
     fn at_one_time_a_lower_class_runs_first_and_within_a_class_the_earlier_push() {
