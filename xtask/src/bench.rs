@@ -282,46 +282,95 @@ fn instructions() -> Result<(), String> {
 /// count.
 fn library_instructions() -> Result<(), String> {
     build_bench("scenarios", &["--bin", "dsim"])?;
-    let root = workspace_root();
-    let dsim = root.join("target/release/dsim");
-    let lines = root.join("target/library-bench.jsonl");
     for (scenario, seeds) in LIBRARY {
-        let out = root.join("target/callgrind.library.out");
-        eprintln!("$ valgrind --tool=callgrind dsim sweep {scenario} --seeds {seeds} --jobs 1");
-        let output = Command::new("valgrind")
-            .arg("--tool=callgrind")
-            .arg(format!("--callgrind-out-file={}", out.display()))
-            .arg(&dsim)
-            .args(["sweep", scenario, "--seeds", seeds, "--jobs", "1", "--out"])
-            .arg(&lines)
-            .current_dir(&root)
-            .output()
-            .map_err(|e| format!("cannot run valgrind ({e})"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "dsim sweep {scenario} failed under valgrind: {}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let ir = collected(&output.stderr)
-            .ok_or_else(|| format!("no instruction count for {scenario}"))?;
-        let text = std::fs::read_to_string(&lines).map_err(|e| e.to_string())?;
-        // Each seed line holds `"events":N`; the trailer has none.
-        let events: u64 = text
-            .lines()
-            .filter_map(|l| l.split_once("\"events\":"))
-            .filter_map(|(_, rest)| {
-                rest.split(|c: char| !c.is_ascii_digit())
-                    .next()
-                    .and_then(|n| n.parse::<u64>().ok())
-            })
-            .sum();
+        let (ir, events) = sweep_instructions(scenario, seeds)?;
         println!(
             "library-instructions scenario={scenario} seeds={seeds} events={events} ir_per_event={:.0}",
             ir as f64 / events.max(1) as f64
         );
     }
+    long_run_instructions()
+}
+
+/// The chat scenario whose run is also made fifty times longer.
+const LONG_RUN_SCENARIO: &str = "scenarios/chat/correct-push.ron";
+/// Its run's length, and the liveness check's heal, as the file says them
+/// and as the long run rewrites them.
+const LONG_RUN_EDITS: [(&str, &str); 2] = [
+    ("duration_ms: 8000,", "duration_ms: 400000,"),
+    ("heal_at_ms: 4000,", "heal_at_ms: 200000,"),
+];
+
+/// A long run costs what a short one does per event. Chat's store syncs
+/// after every message, and a buffered disk copies the node's durable
+/// state at each sync: when that copy was the whole history, a 400 s run
+/// cost five times as much per event as the library's 8 s one. The same
+/// file, its run made 400 s long (written to `target/`), one seed each.
+fn long_run_instructions() -> Result<(), String> {
+    let root = workspace_root();
+    let source = std::fs::read_to_string(root.join(LONG_RUN_SCENARIO))
+        .map_err(|e| format!("{LONG_RUN_SCENARIO}: {e}"))?;
+    let mut long = source.clone();
+    for (short, longer) in LONG_RUN_EDITS {
+        if !long.contains(short) {
+            return Err(format!(
+                "{LONG_RUN_SCENARIO} no longer says `{short}`: update LONG_RUN_EDITS"
+            ));
+        }
+        long = long.replacen(short, longer, 1);
+    }
+    let long_path = root.join("target/chat-long-run.ron");
+    std::fs::write(&long_path, long).map_err(|e| format!("{}: {e}", long_path.display()))?;
+    let per_event = |scenario: &str| -> Result<f64, String> {
+        let (ir, events) = sweep_instructions(scenario, "0..1")?;
+        Ok(ir as f64 / events.max(1) as f64)
+    };
+    let short = per_event(LONG_RUN_SCENARIO)?;
+    let long = per_event(&long_path.display().to_string())?;
+    println!(
+        "long-run-instructions scenario={LONG_RUN_SCENARIO} seeds=0..1 ir_per_event_8s={short:.0} ir_per_event_400s={long:.0} ratio={:.2}",
+        long / short
+    );
     Ok(())
+}
+
+/// `dsim sweep SCENARIO --seeds SEEDS --jobs 1` under callgrind: its
+/// instructions, and the events its seed lines count.
+fn sweep_instructions(scenario: &str, seeds: &str) -> Result<(u64, u64), String> {
+    let root = workspace_root();
+    let dsim = root.join("target/release/dsim");
+    let lines = root.join("target/library-bench.jsonl");
+    let out = root.join("target/callgrind.library.out");
+    eprintln!("$ valgrind --tool=callgrind dsim sweep {scenario} --seeds {seeds} --jobs 1");
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(&dsim)
+        .args(["sweep", scenario, "--seeds", seeds, "--jobs", "1", "--out"])
+        .arg(&lines)
+        .current_dir(&root)
+        .output()
+        .map_err(|e| format!("cannot run valgrind ({e})"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "dsim sweep {scenario} failed under valgrind: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let ir =
+        collected(&output.stderr).ok_or_else(|| format!("no instruction count for {scenario}"))?;
+    let text = std::fs::read_to_string(&lines).map_err(|e| e.to_string())?;
+    // Each seed line holds `"events":N`; the trailer has none.
+    let events: u64 = text
+        .lines()
+        .filter_map(|l| l.split_once("\"events\":"))
+        .filter_map(|(_, rest)| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum();
+    Ok((ir, events))
 }
 
 /// Runs a benchmark example once under callgrind; its instruction count.

@@ -15,6 +15,7 @@
 pub mod client;
 pub mod invariants;
 pub mod lb;
+pub mod log;
 pub mod metrics;
 pub mod msg;
 pub mod node;

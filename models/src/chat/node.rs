@@ -8,14 +8,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sim_core::{ConnEvent, ConnId, Ctx, Node, NodeId};
 
 use super::ChatConfig;
 use super::client::Client;
 use super::lb::Lb;
-use super::msg::{Message, Msg};
+use super::log::{Keys, MessageLog};
+use super::msg::Msg;
 use super::server::Server;
 use super::store::Store;
 use super::workload::{Op, Ret};
@@ -39,16 +39,14 @@ pub enum ChatDisk {
 }
 
 /// The store's disk: every conversation's messages in order, and the key
-/// of every message stored (for idempotent retries), with when.
+/// of every message stored (for idempotent retries), with when. Both
+/// share what they hold with their copies (`log.rs`): the disk is copied
+/// at every sync.
 #[derive(Clone, Debug)]
 pub struct StoreDisk {
     pub config: Arc<ChatConfig>,
-    pub conversations: BTreeMap<u32, Vec<Message>>,
-    /// Message id → (conversation, order, the store's clock when stored).
-    /// Only looked up (and pruned), never listed, so a hash map (Fx,
-    /// deterministic): a buffered disk copies it on every sync, and a
-    /// hash map of plain values copies as one block.
-    pub keys: FxHashMap<u64, (u32, u64, i64)>,
+    pub conversations: BTreeMap<u32, MessageLog>,
+    pub keys: Keys,
 }
 
 #[derive(Clone, Debug)]
@@ -64,7 +62,7 @@ impl ChatDisk {
         ChatDisk::Store(StoreDisk {
             config: Arc::new(config.clone()),
             conversations: BTreeMap::new(),
-            keys: FxHashMap::default(),
+            keys: Keys::default(),
         })
     }
     pub fn lb(config: &ChatConfig) -> ChatDisk {

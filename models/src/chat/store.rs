@@ -96,10 +96,10 @@ impl Store {
             Variant::NoIdempotency => None,
             Variant::ShortIdempotencyWindow => {
                 // The mistake: keys expire while senders still retry.
-                disk.keys.retain(|_, (_, _, at)| now.saturating_sub(*at) <= window_ns);
-                disk.keys.get(&item).copied()
+                disk.keys.forget_older_than(now, window_ns);
+                disk.keys.get(item)
             }
-            _ => disk.keys.get(&item).copied(),
+            _ => disk.keys.get(item),
         };
         if let Some((_, order, _)) = known {
             let answer = Msg::Appended {
@@ -152,11 +152,14 @@ impl Store {
         for &(conv, cursor) in cursors {
             // In order, so a read looks at what is after its cursor, not
             // at the whole conversation (a long poll reads again and again).
-            let list = disk.conversations.get(&conv).map_or(&[][..], Vec::as_slice);
-            let head = list.iter().rev().find(synced).map_or(0, |m| m.order);
+            let Some(list) = disk.conversations.get(&conv) else {
+                heads.push((conv, 0));
+                continue;
+            };
+            let head = list.latest_first().find(synced).map_or(0, |m| m.order);
             if let Some(cursor) = cursor {
                 let after = list.partition_point(|m| m.order <= cursor);
-                messages.extend(list[after..].iter().filter(synced));
+                messages.extend(list.from(after).filter(synced));
             }
             heads.push((conv, head));
         }
