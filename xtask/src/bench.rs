@@ -289,48 +289,64 @@ fn library_instructions() -> Result<(), String> {
             ir as f64 / events.max(1) as f64
         );
     }
-    long_run_instructions()
+    scaled_run_instructions()
 }
 
-/// The chat scenario whose run is also made fifty times longer.
-const LONG_RUN_SCENARIO: &str = "scenarios/chat/correct-push.ron";
-/// Its run's length, and the liveness check's heal, as the file says them
-/// and as the long run rewrites them.
-const LONG_RUN_EDITS: [(&str, &str); 2] = [
-    ("duration_ms: 8000,", "duration_ms: 400000,"),
-    ("heal_at_ms: 4000,", "heal_at_ms: 200000,"),
+/// The chat scenario that is also run made larger, and how: its run fifty
+/// times as long (with the liveness check's heal), and its clients and
+/// conversations a hundred times as many. Each edit is text the file must
+/// hold.
+const SCALED_SCENARIO: &str = "scenarios/chat/correct-push.ron";
+const SCALED_RUNS: [(&str, &[(&str, &str)]); 2] = [
+    (
+        "400s",
+        &[
+            ("duration_ms: 8000,", "duration_ms: 400000,"),
+            ("heal_at_ms: 4000,", "heal_at_ms: 200000,"),
+        ],
+    ),
+    (
+        "400_clients",
+        &[(
+            "clients: 4, conversations: 3,",
+            "clients: 400, conversations: 300,",
+        )],
+    ),
 ];
 
-/// A long run costs what a short one does per event. Chat's store syncs
-/// after every message, and a buffered disk copies the node's durable
-/// state at each sync: when that copy was the whole history, a 400 s run
-/// cost five times as much per event as the library's 8 s one. The same
-/// file, its run made 400 s long (written to `target/`), one seed each.
-fn long_run_instructions() -> Result<(), String> {
+/// A larger run costs what a small one does per event. Chat's store
+/// syncs after every message, and a buffered disk copies the node's
+/// durable state at each sync: when that copy was the whole history, a
+/// 400 s run cost five times as much per event as the library's 8 s one,
+/// and 400 clients in 300 conversations nearly seven times as much. The
+/// same file, made larger (written to `target/`), one seed each.
+fn scaled_run_instructions() -> Result<(), String> {
     let root = workspace_root();
-    let source = std::fs::read_to_string(root.join(LONG_RUN_SCENARIO))
-        .map_err(|e| format!("{LONG_RUN_SCENARIO}: {e}"))?;
-    let mut long = source.clone();
-    for (short, longer) in LONG_RUN_EDITS {
-        if !long.contains(short) {
-            return Err(format!(
-                "{LONG_RUN_SCENARIO} no longer says `{short}`: update LONG_RUN_EDITS"
-            ));
-        }
-        long = long.replacen(short, longer, 1);
-    }
-    let long_path = root.join("target/chat-long-run.ron");
-    std::fs::write(&long_path, long).map_err(|e| format!("{}: {e}", long_path.display()))?;
+    let source = std::fs::read_to_string(root.join(SCALED_SCENARIO))
+        .map_err(|e| format!("{SCALED_SCENARIO}: {e}"))?;
     let per_event = |scenario: &str| -> Result<f64, String> {
         let (ir, events) = sweep_instructions(scenario, "0..1")?;
         Ok(ir as f64 / events.max(1) as f64)
     };
-    let short = per_event(LONG_RUN_SCENARIO)?;
-    let long = per_event(&long_path.display().to_string())?;
-    println!(
-        "long-run-instructions scenario={LONG_RUN_SCENARIO} seeds=0..1 ir_per_event_8s={short:.0} ir_per_event_400s={long:.0} ratio={:.2}",
-        long / short
-    );
+    let small = per_event(SCALED_SCENARIO)?;
+    for (name, edits) in SCALED_RUNS {
+        let mut scaled = source.clone();
+        for (from, to) in edits {
+            if !scaled.contains(from) {
+                return Err(format!(
+                    "{SCALED_SCENARIO} no longer says `{from}`: update SCALED_RUNS"
+                ));
+            }
+            scaled = scaled.replacen(from, to, 1);
+        }
+        let path = root.join(format!("target/chat-{name}.ron"));
+        std::fs::write(&path, scaled).map_err(|e| format!("{}: {e}", path.display()))?;
+        let large = per_event(&path.display().to_string())?;
+        println!(
+            "scaled-run-instructions scenario={SCALED_SCENARIO} seeds=0..1 scaled={name} ir_per_event_as_shipped={small:.0} ir_per_event_scaled={large:.0} ratio={:.2}",
+            large / small
+        );
+    }
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 //! structures (rpds) that a copy shares by pointer.
 
 use archery::ArcTK;
-use rpds::{HashTrieMap, Vector};
+use rpds::{HashTrieMap, RedBlackTreeMap, Vector};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::msg::Message;
@@ -99,6 +99,29 @@ impl MessageLog {
     pub fn latest_first(&self) -> impl Iterator<Item = &Message> {
         let sealed = self.sealed.iter().rev().flat_map(|chunk| chunk.iter().rev());
         self.tail.iter().rev().chain(sealed)
+    }
+}
+
+/// Every conversation's log, by conversation. Persistent too: with a
+/// thousand conversations, a copy of an ordinary map cloned every log's
+/// newest messages at every sync; this one shares them, and a write
+/// copies only the path to its conversation.
+#[derive(Clone, Debug, Default)]
+pub struct Conversations {
+    logs: RedBlackTreeMap<u32, MessageLog, ArcTK>,
+}
+
+impl Conversations {
+    pub fn get(&self, conv: u32) -> Option<&MessageLog> {
+        self.logs.get(&conv)
+    }
+
+    /// `conv`'s log, made empty if it has none yet.
+    pub fn log_mut(&mut self, conv: u32) -> &mut MessageLog {
+        if self.logs.get(&conv).is_none() {
+            self.logs.insert_mut(conv, MessageLog::default());
+        }
+        self.logs.get_mut(&conv).expect("just made")
     }
 }
 
@@ -195,6 +218,20 @@ mod tests {
         assert_eq!(keys.get(10), None, "forgotten: older than the window");
         assert_eq!(keys.get(2600), Some((0, 260, 260)));
         assert_eq!(keys.get(3010), Some((0, 301, 301)));
+    }
+
+    #[test]
+    fn a_copy_of_the_conversations_keeps_what_it_saw() {
+        let mut conversations = Conversations::default();
+        for conv in 0..50 {
+            conversations.log_mut(conv).insert(0, message(1));
+        }
+        let then = conversations.clone();
+        let log = conversations.log_mut(7);
+        log.insert(log.len(), message(2));
+        assert_eq!(conversations.get(7).and_then(MessageLog::last), Some(&message(2)));
+        assert_eq!(then.get(7).and_then(MessageLog::last), Some(&message(1)));
+        assert!(then.get(50).is_none());
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! code is in its own file; this one owns the node and disk types, the
 //! timers, and the dispatch.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -14,7 +13,7 @@ use sim_core::{ConnEvent, ConnId, Ctx, Node, NodeId};
 use super::ChatConfig;
 use super::client::Client;
 use super::lb::Lb;
-use super::log::{Keys, MessageLog};
+use super::log::{Conversations, Keys};
 use super::msg::Msg;
 use super::server::Server;
 use super::store::Store;
@@ -45,7 +44,7 @@ pub enum ChatDisk {
 #[derive(Clone, Debug)]
 pub struct StoreDisk {
     pub config: Arc<ChatConfig>,
-    pub conversations: BTreeMap<u32, MessageLog>,
+    pub conversations: Conversations,
     pub keys: Keys,
 }
 
@@ -61,7 +60,7 @@ impl ChatDisk {
     pub fn store(config: &ChatConfig) -> ChatDisk {
         ChatDisk::Store(StoreDisk {
             config: Arc::new(config.clone()),
-            conversations: BTreeMap::new(),
+            conversations: Conversations::default(),
             keys: Keys::default(),
         })
     }

@@ -12,7 +12,7 @@
 //! that kept the clients on would leave them waiting for messages that
 //! never come.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,9 +33,9 @@ pub struct Server {
     next_request: u64,
     /// Store requests in flight, by request number: what the answer is for.
     pending: BTreeMap<u64, Pending>,
-    /// Push clients: connection → the conversations it subscribed to
-    /// (empty until it subscribes).
-    push: BTreeMap<ConnId, Vec<u32>>,
+    /// Push clients: the conversations each connection subscribed to
+    /// (none until it subscribes).
+    push: Subscriptions<ConnId>,
     /// Long polls with nothing to say yet.
     parked: BTreeMap<u64, Parked>,
     next_poll: u64,
@@ -63,7 +63,7 @@ impl Server {
             store: None,
             next_request: 0,
             pending: BTreeMap::new(),
-            push: BTreeMap::new(),
+            push: Subscriptions::default(),
             parked: BTreeMap::new(),
             next_poll: 0,
         }
@@ -149,14 +149,14 @@ impl Server {
         match event {
             ConnEvent::Accepted { .. } => {
                 if self.store_up().is_some() {
-                    self.push.insert(conn, Vec::new());
+                    self.push.set(conn, &[]);
                 } else {
                     ctx.close(conn); // nothing to serve it with yet
                 }
             }
             ConnEvent::Message(Msg::Request(request)) => self.on_push_request(ctx, conn, request),
             ConnEvent::Closed(_) => {
-                self.push.remove(&conn);
+                self.push.remove(conn);
             }
             _ => {}
         }
@@ -168,9 +168,9 @@ impl Server {
             Request::Subscribe { cursors } => {
                 // Subscribed at once: announcements that race the resync
                 // are the receiver's to order (it buffers by sequence).
-                let convs = cursors.iter().map(|(conv, _)| *conv).collect();
-                if let Some(subscribed) = self.push.get_mut(&conn) {
-                    *subscribed = convs;
+                if self.push.holds(conn) {
+                    let convs: Vec<u32> = cursors.iter().map(|(conv, _)| *conv).collect();
+                    self.push.set(conn, &convs);
                 }
                 let read = |r| Msg::Read { request: r, cursors };
                 if !self.ask_store(ctx, read, Pending::Subscribe { conn }) {
@@ -189,7 +189,7 @@ impl Server {
     }
 
     fn drop_push(&mut self, ctx: &mut Ctx<'_, ChatNode>, conn: ConnId) {
-        self.push.remove(&conn);
+        self.push.remove(conn);
         ctx.close(conn);
     }
 
@@ -218,7 +218,7 @@ impl Server {
                 for (client, request) in unavailable {
                     ctx.send(client, Msg::Reply(Reply::Unavailable { request }));
                 }
-                let conns: Vec<ConnId> = self.push.keys().copied().collect();
+                let conns: Vec<ConnId> = self.push.keys().collect();
                 for conn in conns {
                     self.drop_push(ctx, conn);
                 }
@@ -307,14 +307,15 @@ impl Server {
         );
     }
 
+
     /// A new message: push it to its subscribers; answer the long polls
     /// waiting on its conversation with a fresh read.
     fn announce(&mut self, ctx: &mut Ctx<'_, ChatNode>, message: Message) {
-        for (&conn, convs) in &self.push {
-            if convs.contains(&message.conv) {
-                ctx.send_on(conn, Msg::Reply(Reply::Pushed(message)));
-            }
+        for conn in self.push.of(message.conv) {
+            ctx.send_on(conn, Msg::Reply(Reply::Pushed(message)));
         }
+        // Parked polls are few at a time (a long poll waits at one server
+        // for its hold time), so they are looked through.
         let waiting: Vec<u64> = self
             .parked
             .iter()
@@ -351,5 +352,62 @@ impl Server {
             }
             _ => {}
         }
+    }
+}
+
+/// Who waits on which conversation, both ways: an announcement reaches
+/// its conversation's subscribers without a look at every other one (a
+/// server of 400 push clients checked all 400 for every message).
+#[derive(Debug)]
+struct Subscriptions<K> {
+    by_key: BTreeMap<K, Vec<u32>>,
+    by_conv: BTreeMap<u32, BTreeSet<K>>,
+}
+
+impl<K> Default for Subscriptions<K> {
+    fn default() -> Self {
+        Subscriptions {
+            by_key: BTreeMap::new(),
+            by_conv: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Ord + Copy> Subscriptions<K> {
+    /// `key` now waits on `convs` (and only those).
+    fn set(&mut self, key: K, convs: &[u32]) {
+        self.remove(key);
+        for &conv in convs {
+            self.by_conv.entry(conv).or_default().insert(key);
+        }
+        self.by_key.insert(key, convs.to_vec());
+    }
+
+    fn remove(&mut self, key: K) {
+        for conv in self.by_key.remove(&key).unwrap_or_default() {
+            if let Some(keys) = self.by_conv.get_mut(&conv) {
+                keys.remove(&key);
+                if keys.is_empty() {
+                    self.by_conv.remove(&conv);
+                }
+            }
+        }
+    }
+
+    fn holds(&self, key: K) -> bool {
+        self.by_key.contains_key(&key)
+    }
+
+    fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    fn keys(&self) -> impl Iterator<Item = K> + '_ {
+        self.by_key.keys().copied()
+    }
+
+    /// Those waiting on `conv`, in order.
+    fn of(&self, conv: u32) -> impl Iterator<Item = K> + '_ {
+        self.by_conv.get(&conv).into_iter().flatten().copied()
     }
 }

@@ -115,7 +115,7 @@ impl Store {
             }
             return;
         }
-        let messages = disk.conversations.entry(conv).or_default();
+        let messages = disk.conversations.log_mut(conv);
         let order = match variant {
             // The mistake: the conversation's order is the servers' clocks.
             Variant::ArrivalOrder => stamp.max(1),
@@ -152,7 +152,7 @@ impl Store {
         for &(conv, cursor) in cursors {
             // In order, so a read looks at what is after its cursor, not
             // at the whole conversation (a long poll reads again and again).
-            let Some(list) = disk.conversations.get(&conv) else {
+            let Some(list) = disk.conversations.get(conv) else {
                 heads.push((conv, 0));
                 continue;
             };

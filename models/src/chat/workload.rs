@@ -79,11 +79,20 @@ impl WorkloadConfig {
         (0..self.group_size).map(|j| (conv + j) % self.clients).collect()
     }
 
-    /// The conversations client `index` is in.
+    /// The conversations client `index` is in, in order. Conversation `c`
+    /// has clients `c + j` (mod `clients`) for `j < group_size`, so the
+    /// client is in those `c` congruent to `index - j`: found directly, not
+    /// by listing every conversation's members for every client (with 400
+    /// clients in 300 conversations, that was 5% of a run).
     pub fn conversations_of(&self, index: u32) -> Vec<u32> {
-        (0..self.conversations)
-            .filter(|&c| self.members(c).contains(&index))
-            .collect()
+        let mut convs: Vec<u32> = (0..self.group_size)
+            .flat_map(|j| {
+                let first = (index + self.clients - j % self.clients) % self.clients;
+                (first..self.conversations).step_by(self.clients as usize)
+            })
+            .collect();
+        convs.sort_unstable();
+        convs
     }
 }
 
@@ -129,4 +138,29 @@ pub fn split_item(item: u64) -> (NodeId, u32, u64) {
 /// a count within the boot.
 pub fn item_id(sender: NodeId, boot: u32, count: u64) -> u64 {
     (u64::from(sender.0) << 44) | (u64::from(boot & 0xfff) << 32) | (count & 0xffff_ffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client's conversations are exactly those that list it as a
+    /// member, at sizes where groups wrap round the clients.
+    #[test]
+    fn a_client_is_in_the_conversations_that_list_it() {
+        for (clients, conversations, group_size) in [(4, 3, 3), (5, 12, 2), (7, 7, 7), (40, 300, 3)] {
+            let workload = WorkloadConfig {
+                clients,
+                conversations,
+                group_size,
+                ..WorkloadConfig::default()
+            };
+            for index in 0..clients {
+                let listed: Vec<u32> = (0..conversations)
+                    .filter(|&c| workload.members(c).contains(&index))
+                    .collect();
+                assert_eq!(workload.conversations_of(index), listed, "client {index} of {clients}");
+            }
+        }
+    }
 }
