@@ -35,7 +35,7 @@ pub struct Server {
     pending: BTreeMap<u64, Pending>,
     /// Push clients: the conversations each connection subscribed to
     /// (none until it subscribes).
-    push: Subscriptions<ConnId>,
+    push: Subscriptions,
     /// Long polls with nothing to say yet.
     parked: BTreeMap<u64, Parked>,
     next_poll: u64,
@@ -218,7 +218,7 @@ impl Server {
                 for (client, request) in unavailable {
                     ctx.send(client, Msg::Reply(Reply::Unavailable { request }));
                 }
-                let conns: Vec<ConnId> = self.push.keys().collect();
+                let conns: Vec<ConnId> = self.push.conns().collect();
                 for conn in conns {
                     self.drop_push(ctx, conn);
                 }
@@ -307,7 +307,6 @@ impl Server {
         );
     }
 
-
     /// A new message: push it to its subscribers; answer the long polls
     /// waiting on its conversation with a fresh read.
     fn announce(&mut self, ctx: &mut Ctx<'_, ChatNode>, message: Message) {
@@ -355,59 +354,74 @@ impl Server {
     }
 }
 
-/// Who waits on which conversation, both ways: an announcement reaches
-/// its conversation's subscribers without a look at every other one (a
-/// server of 400 push clients checked all 400 for every message).
-#[derive(Debug)]
-struct Subscriptions<K> {
-    by_key: BTreeMap<K, Vec<u32>>,
-    by_conv: BTreeMap<u32, BTreeSet<K>>,
+/// Which push connection subscribed to which conversation, both ways: an
+/// announcement reaches its conversation's subscribers without a look at
+/// every other connection (a server of 400 push clients checked all 400
+/// for every message).
+#[derive(Debug, Default)]
+struct Subscriptions {
+    by_conn: BTreeMap<ConnId, Vec<u32>>,
+    by_conv: BTreeMap<u32, BTreeSet<ConnId>>,
 }
 
-impl<K> Default for Subscriptions<K> {
-    fn default() -> Self {
-        Subscriptions {
-            by_key: BTreeMap::new(),
-            by_conv: BTreeMap::new(),
-        }
-    }
-}
-
-impl<K: Ord + Copy> Subscriptions<K> {
-    /// `key` now waits on `convs` (and only those).
-    fn set(&mut self, key: K, convs: &[u32]) {
-        self.remove(key);
+impl Subscriptions {
+    /// `conn` is now subscribed to `convs` (and only those).
+    fn set(&mut self, conn: ConnId, convs: &[u32]) {
+        self.remove(conn);
         for &conv in convs {
-            self.by_conv.entry(conv).or_default().insert(key);
+            self.by_conv.entry(conv).or_default().insert(conn);
         }
-        self.by_key.insert(key, convs.to_vec());
+        self.by_conn.insert(conn, convs.to_vec());
     }
 
-    fn remove(&mut self, key: K) {
-        for conv in self.by_key.remove(&key).unwrap_or_default() {
-            if let Some(keys) = self.by_conv.get_mut(&conv) {
-                keys.remove(&key);
-                if keys.is_empty() {
+    fn remove(&mut self, conn: ConnId) {
+        for conv in self.by_conn.remove(&conn).unwrap_or_default() {
+            if let Some(conns) = self.by_conv.get_mut(&conv) {
+                conns.remove(&conn);
+                if conns.is_empty() {
                     self.by_conv.remove(&conv);
                 }
             }
         }
     }
 
-    fn holds(&self, key: K) -> bool {
-        self.by_key.contains_key(&key)
+    fn holds(&self, conn: ConnId) -> bool {
+        self.by_conn.contains_key(&conn)
     }
 
     fn len(&self) -> usize {
-        self.by_key.len()
+        self.by_conn.len()
     }
 
-    fn keys(&self) -> impl Iterator<Item = K> + '_ {
-        self.by_key.keys().copied()
+    fn conns(&self) -> impl Iterator<Item = ConnId> + '_ {
+        self.by_conn.keys().copied()
     }
 
-    /// Those waiting on `conv`, in order.
-    fn of(&self, conv: u32) -> impl Iterator<Item = K> + '_ {
+    /// The connections subscribed to `conv`, in order.
+    fn of(&self, conv: u32) -> impl Iterator<Item = ConnId> + '_ {
         self.by_conv.get(&conv).into_iter().flatten().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_reaches_the_current_subscribers_of_its_conversation_in_order() {
+        let mut subs = Subscriptions::default();
+        subs.set(ConnId(5), &[]);
+        subs.set(ConnId(3), &[1, 2]);
+        subs.set(ConnId(5), &[2]);
+        subs.set(ConnId(1), &[2, 7]);
+        assert_eq!(subs.of(2).collect::<Vec<_>>(), [ConnId(1), ConnId(3), ConnId(5)]);
+        // Subscribing again replaces; closing forgets.
+        subs.set(ConnId(3), &[7]);
+        subs.remove(ConnId(1));
+        assert_eq!(subs.of(2).collect::<Vec<_>>(), [ConnId(5)]);
+        assert_eq!(subs.of(7).collect::<Vec<_>>(), [ConnId(3)]);
+        assert_eq!(subs.of(1).count(), 0);
+        assert_eq!((subs.len(), subs.holds(ConnId(1))), (2, false));
+        assert_eq!(subs.conns().collect::<Vec<_>>(), [ConnId(3), ConnId(5)]);
     }
 }
