@@ -43,3 +43,31 @@ impl Touched {
         &self.nodes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each node once, in the order first touched, however often touched,
+    /// and afresh after a clear.
+    #[test]
+    fn each_node_is_listed_once_in_the_order_touched() {
+        let mut touched = Touched::new(100);
+        for round in 0..3 {
+            let order: Vec<u32> = match round {
+                0 => vec![4, 2, 4, 2, 9],
+                _ => (0..40).map(|i| (i * 7 + round) % 30).collect(),
+            };
+            let mut expected: Vec<NodeId> = Vec::new();
+            for &n in order.iter().chain(order.iter().rev()) {
+                touched.insert(NodeId(n));
+                if !expected.contains(&NodeId(n)) {
+                    expected.push(NodeId(n));
+                }
+            }
+            assert_eq!(touched.nodes(), expected, "round {round}");
+            touched.clear();
+            assert!(touched.nodes().is_empty());
+        }
+    }
+}
