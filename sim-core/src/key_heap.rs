@@ -127,12 +127,6 @@ impl KeyHeap {
         Some(earliest)
     }
 
-    /// Adds every key of `keys`, then restores the order once.
-    pub(crate) fn extend(&mut self, keys: impl IntoIterator<Item = Key>) {
-        self.keys.extend(keys);
-        self.rebuild();
-    }
-
     /// Moves the key at `at` down until neither child sorts before it.
     fn sift_down(&mut self, mut hole: usize) {
         let len = self.keys.len();
@@ -191,8 +185,7 @@ mod tests {
             }
             let rebuilt = KeyHeap::from_vec(heap.clone().into_vec());
             sorted.sort_by_key(rank);
-            for heap in [heap, rebuilt] {
-                let mut heap = heap;
+            for mut heap in [heap, rebuilt] {
                 let drained: Vec<Key> = std::iter::from_fn(|| heap.pop()).collect();
                 assert_eq!(drained, sorted);
             }
@@ -200,9 +193,9 @@ mod tests {
     }
 
     #[test]
-    fn extend_keeps_the_order_and_peek_shows_the_earliest() {
-        let mut heap = KeyHeap::from_vec(vec![key(5, 0), key(3, 1)]);
-        heap.extend([key(4, 2), key(3, 0), key(9, 3)]);
+    fn a_heap_built_whole_peeks_and_pops_the_earliest_first() {
+        let mut heap =
+            KeyHeap::from_vec(vec![key(5, 0), key(3, 1), key(4, 2), key(3, 0), key(9, 3)]);
         assert_eq!(heap.peek(), Some(key(3, 0)));
         let order: Vec<Key> = std::iter::from_fn(|| heap.pop()).collect();
         assert_eq!(

@@ -175,10 +175,12 @@ impl Timeline {
     #[inline(never)]
     fn stop_wheels(&mut self) {
         self.on_wheels = false;
-        self.fine.drain_into(&mut self.near);
-        self.coarse.drain_into(&mut self.near);
-        let far = std::mem::take(&mut self.far).into_vec();
-        self.near.extend(far);
+        let mut keys = std::mem::take(&mut self.near).into_vec();
+        self.fine.drain_into(&mut keys);
+        self.coarse.drain_into(&mut keys);
+        keys.append(&mut std::mem::take(&mut self.far).into_vec());
+        // One heap built once, not three merges each rebuilding it.
+        self.near = KeyHeap::from_vec(keys);
     }
 
     /// Refills an empty `near` with the next occupied fine bucket; when
@@ -321,9 +323,9 @@ impl<const SLOTS: usize> Wheel<SLOTS> {
         *heap = KeyHeap::from_vec(keys);
     }
 
-    /// Moves every key into `heap`.
-    fn drain_into(&mut self, heap: &mut KeyHeap) {
-        heap.extend(self.buckets.iter_mut().flat_map(|bucket| bucket.drain(..)));
+    /// Moves every key into `keys`.
+    fn drain_into(&mut self, keys: &mut Vec<Key>) {
+        keys.extend(self.buckets.iter_mut().flat_map(|bucket| bucket.drain(..)));
         self.occupied.fill(0);
         self.len = 0;
     }

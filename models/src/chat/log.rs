@@ -71,7 +71,7 @@ impl MessageLog {
         }
         // From the start of `at`'s chunk (or of the tail) on.
         let start = (at / CHUNK).min(self.sealed.len()) * CHUNK;
-        let mut rest: Vec<Message> = self.from(start).copied().collect();
+        let mut rest: Vec<Message> = self.starting_at(start).copied().collect();
         rest.insert(at - start, message);
         while self.sealed.len() * CHUNK > start {
             self.sealed.drop_last_mut();
@@ -90,9 +90,9 @@ impl MessageLog {
         }
     }
 
-    /// The messages from `from` on, in order.
-    pub fn from(&self, from: usize) -> impl Iterator<Item = &Message> {
-        (from..self.len()).map(|index| self.get(index))
+    /// The messages from `index` on, in order.
+    pub fn starting_at(&self, index: usize) -> impl Iterator<Item = &Message> {
+        (index..self.len()).map(|index| self.get(index))
     }
 
     /// The messages from the last back.
@@ -246,11 +246,11 @@ mod tests {
             let at = log.partition_point(|m| m.order < order);
             log.insert(at, message(order));
         }
-        let orders: Vec<u64> = log.from(0).map(|m| m.order).collect();
+        let orders: Vec<u64> = log.starting_at(0).map(|m| m.order).collect();
         assert_eq!(orders, (1..200).collect::<Vec<u64>>());
         let latest: Vec<u64> = log.latest_first().map(|m| m.order).collect();
         assert_eq!(latest, (1..200).rev().collect::<Vec<u64>>());
-        let from: Vec<u64> = log.from(130).map(|m| m.order).take(3).collect();
+        let from: Vec<u64> = log.starting_at(130).map(|m| m.order).take(3).collect();
         assert_eq!(from, [131, 132, 133]);
         assert_eq!(log.partition_point(|m| m.order <= 64), 64);
     }

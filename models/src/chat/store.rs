@@ -159,7 +159,7 @@ impl Store {
             let head = list.latest_first().find(synced).map_or(0, |m| m.order);
             if let Some(cursor) = cursor {
                 let after = list.partition_point(|m| m.order <= cursor);
-                messages.extend(list.from(after).filter(synced));
+                messages.extend(list.starting_at(after).filter(synced));
             }
             heads.push((conv, head));
         }
