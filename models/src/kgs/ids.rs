@@ -65,6 +65,48 @@ impl IdMap {
     pub fn multiplier(&self) -> u64 {
         self.multiplier
     }
+
+    /// The counters behind `ids`, in their order, as runs of consecutive
+    /// counters: `(first, last)`, both included. A server hands out IDs
+    /// from a bulk in counter order, so one answer is one run, or two
+    /// where it crossed into the next bulk; the checks judge a run at a
+    /// time instead of an ID at a time. Only for an invertible map (where
+    /// each ID has exactly one counter).
+    pub fn counter_runs<'a>(&self, ids: &'a [u64]) -> CounterRuns<'a> {
+        assert!(self.is_invertible(), "an even multiplier has no one counter per ID");
+        CounterRuns {
+            odd_inverse: self.odd_inverse,
+            ids,
+        }
+    }
+}
+
+/// See [`IdMap::counter_runs`].
+#[derive(Debug)]
+pub struct CounterRuns<'a> {
+    odd_inverse: u64,
+    ids: &'a [u64],
+}
+
+impl Iterator for CounterRuns<'_> {
+    type Item = (u64, u64);
+
+    fn next(&mut self) -> Option<(u64, u64)> {
+        let counter = |id: u64| id.wrapping_mul(self.odd_inverse);
+        let (&id, rest) = self.ids.split_first()?;
+        let first = counter(id);
+        let mut last = first;
+        let mut taken = 1;
+        for &id in rest {
+            if last.checked_add(1) != Some(counter(id)) {
+                break;
+            }
+            last += 1;
+            taken += 1;
+        }
+        self.ids = &self.ids[taken..];
+        Some((first, last))
+    }
 }
 
 /// The inverse of an odd `a` modulo 2^64, by Newton's iteration: each
@@ -90,6 +132,15 @@ mod tests {
             assert_eq!(map.counters(map.id(counter)), Some((counter, 0)));
         }
         assert_ne!(map.id(1) + 1, map.id(2), "not sequential");
+    }
+
+    #[test]
+    fn counter_runs_split_where_counters_stop_being_consecutive() {
+        let map = IdMap::new(DEFAULT_MULTIPLIER);
+        let ids: Vec<u64> = [5, 6, 7, 1000, 1001, 7, u64::MAX, 0].map(|c| map.id(c)).to_vec();
+        let runs: Vec<(u64, u64)> = map.counter_runs(&ids).collect();
+        assert_eq!(runs, [(5, 7), (1000, 1001), (7, 7), (u64::MAX, u64::MAX), (0, 0)]);
+        assert_eq!(map.counter_runs(&[]).count(), 0);
     }
 
     #[test]

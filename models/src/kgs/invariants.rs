@@ -16,9 +16,11 @@
 //! checkers remember across the server's crashes.
 
 
+use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+
 use rustc_hash::FxHashMap;
 use sim_core::history::CompletionFeed;
-use std::collections::hash_map::Entry;
 use sim_core::{Breach, Invariant, NodeId, OpId, Step, World};
 
 use super::Layout;
@@ -98,10 +100,20 @@ impl GrantBook {
         self.by_server.get(server.index()).map_or(&[], Vec::as_slice)
     }
 
-    /// Whether a bulk `server` was granted holds `counter`. The newest
-    /// is tried first: a server hands out IDs from its latest bulk.
-    pub fn held_by(&self, server: NodeId, counter: u64) -> bool {
-        self.granted_to(server).iter().rev().any(|r| r.contains(counter))
+    /// The first counter of `first..=last` in no bulk `server` was
+    /// granted, if any. The newest bulk is tried first: a server hands
+    /// out IDs from its latest bulks.
+    pub fn first_not_held(&self, server: NodeId, first: u64, last: u64) -> Option<u64> {
+        let mut counter = first;
+        loop {
+            let Some(bulk) = self.granted_to(server).iter().rev().find(|r| r.contains(counter)) else {
+                return Some(counter);
+            };
+            if bulk.end > last {
+                return None;
+            }
+            counter = bulk.end; // held up to here; the rest may be in another bulk
+        }
     }
 
     /// Every grant that holds `counter`.
@@ -117,25 +129,119 @@ pub struct UniqueIds {
     map: IdMap,
     feed: CompletionFeed<Op, Ret>,
     book: GrantBook,
-    /// Every ID handed out: the operation and server it went with. Only
-    /// looked up, never iterated, so a hash map (deterministic Fx hashing)
-    /// serves: the hottest structure of a KGS run.
-    seen: FxHashMap<u64, (OpId, NodeId)>,
+    seen: Seen,
     /// `RandomIds`: IDs are drawn from 2^bits values, not mapped counters.
     random_bits: Option<u32>,
 }
 
+/// Every ID handed out, with the operation and server it went with: the
+/// hottest structure of a KGS run.
+#[derive(Debug)]
+enum Seen {
+    /// Through an invertible map an ID repeats exactly when its counter
+    /// does, so counters are kept, as the runs the answers carried (see
+    /// [`IdMap::counter_runs`]). A server hands out its bulk in counter
+    /// order, so one answer's run usually continues the last: runs that
+    /// touch are joined, and a run's thousands of IDs become about as
+    /// many runs as there were bulks.
+    Counters {
+        /// First counter → last counter (included) of joined runs, which
+        /// never overlap (an overlap is the breach).
+        joined: BTreeMap<u64, u64>,
+        /// Every answer's runs as they came: (first, last, operation,
+        /// server). Read only to name who had a repeated counter first.
+        answered: Vec<(u64, u64, OpId, NodeId)>,
+    },
+    /// An even multiplier, or random IDs: the IDs themselves. Only looked
+    /// up, never iterated, so a hash map (deterministic Fx hashing).
+    Ids(FxHashMap<u64, (OpId, NodeId)>),
+}
+
+/// An ID handed out again: the ID, and the operation and server it went
+/// with the first time.
+type Repeat = (u64, OpId, NodeId);
+
+impl Seen {
+    /// Records the IDs of `op`'s answer; the first that was handed out
+    /// before (by this answer or an earlier one), with the operation and
+    /// server it went with then.
+    fn record(&mut self, map: &IdMap, op: OpId, ret: &Ret) -> Option<Repeat> {
+        match self {
+            Seen::Counters { joined, answered } => {
+                for (first, last) in map.counter_runs(&ret.ids) {
+                    let mut below = joined.range_mut(..=last);
+                    match below.next_back() {
+                        Some((_, end)) if *end >= first => {
+                            // The earliest joined run that overlaps holds
+                            // the first repeated counter.
+                            let (&start, _) = joined
+                                .range(..=last)
+                                .rev()
+                                .take_while(|(_, end)| **end >= first)
+                                .last()
+                                .expect("one overlaps");
+                            let counter = start.max(first);
+                            let &(_, _, op, server) = answered
+                                .iter()
+                                .find(|(a, b, _, _)| (*a..=*b).contains(&counter))
+                                .expect("every kept counter was answered");
+                            return Some((map.id(counter), op, server));
+                        }
+                        Some((_, end)) if end.checked_add(1) == Some(first) => *end = last,
+                        _ => {
+                            joined.insert(first, last);
+                        }
+                    }
+                    answered.push((first, last, op, ret.server));
+                }
+                None
+            }
+            Seen::Ids(ids) => {
+                for &id in &ret.ids {
+                    match ids.entry(id) {
+                        Entry::Occupied(first) => {
+                            let &(first, server) = first.get();
+                            return Some((id, first, server));
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert((op, ret.server));
+                        }
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// How many IDs were handed out.
+    fn len(&self) -> u64 {
+        match self {
+            Seen::Counters { joined, .. } => joined.iter().map(|(first, last)| last - first + 1).sum(),
+            Seen::Ids(ids) => ids.len() as u64,
+        }
+    }
+}
+
 impl UniqueIds {
     /// `random_bits`: the `RandomIds` variant's space, 2^bits values.
-    /// `expected_ids`: how many IDs the run will likely hand out (room is
-    /// made for them up front).
+    /// `expected_ids`: how many IDs the run will likely hand out (where
+    /// IDs themselves are kept, room is made for them up front: a map
+    /// grown by doubling spent a twentieth of a run rehashing).
     pub fn new(layout: Layout, map: IdMap, random_bits: Option<u32>, expected_ids: usize) -> UniqueIds {
+        let seen = if random_bits.is_none() && map.is_invertible() {
+            Seen::Counters {
+                joined: BTreeMap::new(),
+                answered: Vec::new(),
+            }
+        } else {
+            Seen::Ids(FxHashMap::with_capacity_and_hasher(expected_ids, Default::default()))
+        };
         UniqueIds {
             layout,
             map,
             feed: CompletionFeed::default(),
             book: GrantBook::new(layout),
-            seen: FxHashMap::with_capacity_and_hasher(expected_ids, Default::default()),
+            seen,
             random_bits,
         }
     }
@@ -144,7 +250,7 @@ impl UniqueIds {
     fn origin(&self, id: u64) -> String {
         if let Some(bits) = self.random_bits {
             let drawn = self.seen.len() + 1;
-            let p = super::birthday::collision_probability(bits, drawn as u64);
+            let p = super::birthday::collision_probability(bits, drawn);
             return format!(
                 "both drew it at random from 2^{bits} values; after {drawn} draws the exact chance \
                  of some collision is {}",
@@ -202,24 +308,18 @@ impl Invariant<KgsNode> for UniqueIds {
     fn check(&mut self, world: &World<'_, KgsNode>, step: &Step<'_>) -> Result<(), Breach> {
         self.book.update(world, step);
         let mut duplicate = None;
-        let seen = &mut self.seen;
+        let (seen, map) = (&mut self.seen, &self.map);
         let _ = self.feed.for_each_completed(world.history(), |op| {
             let Some(ret) = op.ok_value() else {
                 return Ok(());
             };
-            for &id in &ret.ids {
-                match seen.entry(id) {
-                    Entry::Occupied(first) => {
-                        let &(first, server) = first.get();
-                        duplicate = Some((id, first, server, op.id, ret.server));
-                        return Err(());
-                    }
-                    Entry::Vacant(slot) => {
-                        slot.insert((op.id, ret.server));
-                    }
+            match seen.record(map, op.id, ret) {
+                Some((id, first, server)) => {
+                    duplicate = Some((id, first, server, op.id, ret.server));
+                    Err(())
                 }
+                None => Ok(()),
             }
-            Ok(())
         });
         let Some((id, first_op, first_server, op, server)) = duplicate else {
             return Ok(());
@@ -311,15 +411,20 @@ impl Invariant<KgsNode> for IdsFromHeldBulks {
             let Some(ret) = op.ok_value() else {
                 return Ok(());
             };
+            if map.is_invertible() {
+                for (first, last) in map.counter_runs(&ret.ids) {
+                    if let Some(counter) = book.first_not_held(ret.server, first, last) {
+                        stray = Some((map.id(counter), op.id, ret.server));
+                        return Err(());
+                    }
+                }
+                return Ok(());
+            }
             for &id in &ret.ids {
                 let held = map.counters(id).is_some_and(|(first, step)| {
-                    if step == 0 {
-                        book.held_by(ret.server, first)
-                    } else {
-                        book.granted_to(ret.server)
-                            .iter()
-                            .any(|r| first_in(r, first, step).is_some())
-                    }
+                    book.granted_to(ret.server)
+                        .iter()
+                        .any(|r| first_in(r, first, step).is_some())
                 });
                 if !held {
                     stray = Some((id, op.id, ret.server));
@@ -339,5 +444,65 @@ impl Invariant<KgsNode> for IdsFromHeldBulks {
             op.0
         ))
         .with_ops([op]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kgs::ids::DEFAULT_MULTIPLIER;
+
+    /// Feeds answers of `(server, counters)` to a fresh `seen`; what each
+    /// answer's record returned, and how many IDs were kept.
+    fn replay(mut seen: Seen, answers: &[(u32, &[u64])]) -> (Vec<Option<Repeat>>, u64) {
+        let map = IdMap::new(DEFAULT_MULTIPLIER);
+        let found = answers
+            .iter()
+            .enumerate()
+            .map(|(op, &(server, counters))| {
+                let ret = Ret {
+                    server: NodeId(server),
+                    ids: counters.iter().map(|&c| map.id(c)).collect(),
+                };
+                seen.record(&map, OpId(op as u32), &ret)
+            })
+            .collect();
+        (found, seen.len())
+    }
+
+    #[test]
+    fn joined_counter_runs_find_the_same_repeats_as_a_set_of_ids() {
+        let counters = || Seen::Counters {
+            joined: BTreeMap::new(),
+            answered: Vec::new(),
+        };
+        let ids = || Seen::Ids(FxHashMap::default());
+        let map = IdMap::new(DEFAULT_MULTIPLIER);
+        let answers: &[(u32, &[u64])] = &[
+            (0, &[10, 11, 12]),
+            (1, &[100, 101]),
+            (0, &[13, 14]),  // joins 10..=12
+            (1, &[102, 200]), // joins 100..=101, then a new run
+            (2, &[50, 12]),   // 12 was op 0's, inside a joined run
+            (2, &[60, 61, 60]), // a repeat inside one answer
+            (0, &[u64::MAX]),
+            (0, &[0]), // does not join across the wrap
+            (3, &[99, 100, 101]), // 100 is op 1's
+        ];
+        let (by_runs, _) = replay(counters(), answers);
+        assert_eq!(by_runs, replay(ids(), answers).0);
+        // Until the first repeat (after which the run is over), both keep
+        // every ID answered.
+        assert_eq!(replay(counters(), &answers[..4]).1, 9);
+        assert_eq!(replay(ids(), &answers[..4]).1, 9);
+        let repeats: Vec<_> = by_runs.iter().enumerate().filter_map(|(op, r)| Some((op, (*r)?))).collect();
+        assert_eq!(
+            repeats,
+            [
+                (4, (map.id(12), OpId(0), NodeId(0))),
+                (5, (map.id(60), OpId(5), NodeId(2))),
+                (8, (map.id(100), OpId(1), NodeId(1))),
+            ]
+        );
     }
 }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use sim_core::metrics::thousands;
 use sim_core::record::PlotSpec;
-use sim_core::{NodeId, Observer, Step, World};
+use sim_core::{Observer, Step, World};
 
 use super::birthday::{Birthday, collision_probability, lasting};
 use super::invariants::GrantBook;
@@ -33,8 +33,9 @@ use crate::harness::Finished;
 pub struct Observations {
     layout: Layout,
     book: GrantBook,
-    /// Per server: what it held and had discarded at its last step.
-    last: BTreeMap<NodeId, (u64, u64)>,
+    /// Per node, by index: what it held and had discarded at its last
+    /// step (servers only; grown as they step).
+    last: Vec<(u64, u64)>,
     wasted: u64,
 }
 
@@ -43,7 +44,7 @@ impl Observations {
         Observations {
             layout,
             book: GrantBook::new(layout),
-            last: BTreeMap::new(),
+            last: Vec::new(),
             wasted: 0,
         }
     }
@@ -53,18 +54,22 @@ impl Observer<KgsNode> for Observations {
     fn observe(&mut self, world: &World<'_, KgsNode>, step: &Step<'_>) {
         self.book.update(world, step);
         for &node in step.nodes.iter().filter(|&&n| self.layout.is_server(n)) {
-            let (held, discarded) = self.last.get(&node).copied().unwrap_or((0, 0));
+            if self.last.len() <= node.index() {
+                self.last.resize(node.index() + 1, (0, 0));
+            }
+            let last = &mut self.last[node.index()];
+            let (held, discarded) = *last;
             match world.node(node) {
                 Some(KgsNode::Server(server)) => {
                     // Discards count as they happen; a new boot starts at 0.
                     let more = server.discarded.checked_sub(discarded).unwrap_or(server.discarded);
                     self.wasted += more;
-                    self.last.insert(node, (server.remaining(), server.discarded));
+                    *last = (server.remaining(), server.discarded);
                 }
                 // Down: what it held is lost.
                 _ => {
                     self.wasted += held;
-                    self.last.insert(node, (0, 0));
+                    *last = (0, 0);
                 }
             }
         }
