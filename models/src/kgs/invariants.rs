@@ -141,9 +141,9 @@ enum Seen {
     /// Through an invertible map an ID repeats exactly when its counter
     /// does, so counters are kept, as the runs the answers carried (see
     /// [`IdMap::counter_runs`]). A server hands out its bulk in counter
-    /// order, so one answer's run usually continues the last: runs that
-    /// touch are joined, and a run's thousands of IDs become about as
-    /// many runs as there were bulks.
+    /// order, so one answer's run usually continues its previous one:
+    /// runs that touch are joined, and a simulation's thousands of IDs
+    /// are kept as about as many runs as there were bulks.
     Counters {
         /// First counter → last counter (included) of joined runs, which
         /// never overlap (an overlap is the breach).
@@ -169,8 +169,8 @@ impl Seen {
         match self {
             Seen::Counters { joined, answered } => {
                 for (first, last) in map.counter_runs(&ret.ids) {
-                    let mut below = joined.range_mut(..=last);
-                    match below.next_back() {
+                    // The joined run starting nearest below `last`.
+                    match joined.range_mut(..=last).next_back() {
                         Some((_, end)) if *end >= first => {
                             // The earliest joined run that overlaps holds
                             // the first repeated counter.
