@@ -17,10 +17,8 @@
 
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::Entry;
-
-use rustc_hash::FxHashMap;
-use sim_core::history::CompletionFeed;
+use rustc_hash::FxHashSet;
+use sim_core::history::{CompletionFeed, History};
 use sim_core::{Breach, Invariant, NodeId, OpId, Step, World};
 
 use super::Layout;
@@ -140,39 +138,30 @@ pub struct UniqueIds {
 enum Seen {
     /// Through an invertible map an ID repeats exactly when its counter
     /// does, so counters are kept, as the runs the answers carried (see
-    /// [`IdMap::counter_runs`]). A server hands out its bulk in counter
-    /// order, so one answer's run usually continues its previous one:
-    /// runs that touch are joined, and a simulation's thousands of IDs
-    /// are kept as about as many runs as there were bulks.
-    Counters {
-        /// First counter → last counter (included) of joined runs, which
-        /// never overlap (an overlap is the breach).
-        joined: BTreeMap<u64, u64>,
-        /// Every answer's runs as they came: (first, last, operation,
-        /// server). Read only to name who had a repeated counter first.
-        answered: Vec<(u64, u64, OpId, NodeId)>,
-    },
+    /// [`IdMap::counter_runs`]): first counter → last counter (included).
+    /// A server hands out its bulk in counter order, so one answer's run
+    /// usually continues its previous one: runs that touch are joined,
+    /// and a simulation's thousands of IDs are kept as about as many runs
+    /// as there were bulks. Kept runs never overlap (an overlap is the
+    /// breach).
+    Counters(BTreeMap<u64, u64>),
     /// An even multiplier, or random IDs: the IDs themselves. Only looked
-    /// up, never iterated, so a hash map (deterministic Fx hashing).
-    Ids(FxHashMap<u64, (OpId, NodeId)>),
+    /// up, never iterated, so a hash set (deterministic Fx hashing).
+    Ids(FxHashSet<u64>),
 }
 
-/// An ID handed out again: the ID, and the operation and server it went
-/// with the first time.
-type Repeat = (u64, OpId, NodeId);
-
 impl Seen {
-    /// Records the IDs of `op`'s answer; the first that was handed out
-    /// before (by this answer or an earlier one), with the operation and
-    /// server it went with then.
-    fn record(&mut self, map: &IdMap, op: OpId, ret: &Ret) -> Option<Repeat> {
+    /// Records the IDs of an answer; the first that was handed out before
+    /// (by this answer or an earlier one). Who had it first is in the
+    /// history (see [`first_holder`]), so it is not kept here.
+    fn record(&mut self, map: &IdMap, ret: &Ret) -> Option<u64> {
         match self {
-            Seen::Counters { joined, answered } => {
+            Seen::Counters(joined) => {
                 for (first, last) in map.counter_runs(&ret.ids) {
-                    // The joined run starting nearest below `last`.
+                    // The kept run starting nearest below `last`.
                     match joined.range_mut(..=last).next_back() {
                         Some((_, end)) if *end >= first => {
-                            // The earliest joined run that overlaps holds
+                            // The earliest kept run that overlaps holds
                             // the first repeated counter.
                             let (&start, _) = joined
                                 .range(..=last)
@@ -180,43 +169,24 @@ impl Seen {
                                 .take_while(|(_, end)| **end >= first)
                                 .last()
                                 .expect("one overlaps");
-                            let counter = start.max(first);
-                            let &(_, _, op, server) = answered
-                                .iter()
-                                .find(|(a, b, _, _)| (*a..=*b).contains(&counter))
-                                .expect("every kept counter was answered");
-                            return Some((map.id(counter), op, server));
+                            return Some(map.id(start.max(first)));
                         }
                         Some((_, end)) if end.checked_add(1) == Some(first) => *end = last,
                         _ => {
                             joined.insert(first, last);
                         }
                     }
-                    answered.push((first, last, op, ret.server));
                 }
                 None
             }
-            Seen::Ids(ids) => {
-                for &id in &ret.ids {
-                    match ids.entry(id) {
-                        Entry::Occupied(first) => {
-                            let &(first, server) = first.get();
-                            return Some((id, first, server));
-                        }
-                        Entry::Vacant(slot) => {
-                            slot.insert((op, ret.server));
-                        }
-                    }
-                }
-                None
-            }
+            Seen::Ids(ids) => ret.ids.iter().copied().find(|&id| !ids.insert(id)),
         }
     }
 
     /// How many IDs were handed out.
     fn len(&self) -> u64 {
         match self {
-            Seen::Counters { joined, .. } => joined.iter().map(|(first, last)| last - first + 1).sum(),
+            Seen::Counters(joined) => joined.iter().map(|(first, last)| last - first + 1).sum(),
             Seen::Ids(ids) => ids.len() as u64,
         }
     }
@@ -229,12 +199,9 @@ impl UniqueIds {
     /// grown by doubling spent a twentieth of a run rehashing).
     pub fn new(layout: Layout, map: IdMap, random_bits: Option<u32>, expected_ids: usize) -> UniqueIds {
         let seen = if random_bits.is_none() && map.is_invertible() {
-            Seen::Counters {
-                joined: BTreeMap::new(),
-                answered: Vec::new(),
-            }
+            Seen::Counters(BTreeMap::new())
         } else {
-            Seen::Ids(FxHashMap::with_capacity_and_hasher(expected_ids, Default::default()))
+            Seen::Ids(FxHashSet::with_capacity_and_hasher(expected_ids, Default::default()))
         };
         UniqueIds {
             layout,
@@ -300,6 +267,21 @@ fn first_in(range: &Range, first: u64, step: u64) -> Option<u64> {
     range.contains(c).then_some(c)
 }
 
+/// The operation an ID first went to, and the server that handed it out:
+/// of the answers that carried it, the one that completed first.
+fn first_holder(history: &History<Op, Ret>, id: u64) -> (OpId, NodeId) {
+    history
+        .operations()
+        .iter()
+        .filter_map(|op| {
+            let ret = op.ok_value().filter(|ret| ret.ids.contains(&id))?;
+            Some((op.completion.as_ref()?.stamp.position, op.id, ret.server))
+        })
+        .min()
+        .map(|(_, op, server)| (op, server))
+        .expect("a repeated ID was handed out before")
+}
+
 impl Invariant<KgsNode> for UniqueIds {
     fn name(&self) -> &str {
         UNIQUE_IDS
@@ -313,17 +295,18 @@ impl Invariant<KgsNode> for UniqueIds {
             let Some(ret) = op.ok_value() else {
                 return Ok(());
             };
-            match seen.record(map, op.id, ret) {
-                Some((id, first, server)) => {
-                    duplicate = Some((id, first, server, op.id, ret.server));
+            match seen.record(map, ret) {
+                Some(id) => {
+                    duplicate = Some((id, op.id, ret.server));
                     Err(())
                 }
                 None => Ok(()),
             }
         });
-        let Some((id, first_op, first_server, op, server)) = duplicate else {
+        let Some((id, op, server)) = duplicate else {
             return Ok(());
         };
+        let (first_op, first_server) = first_holder(world.history(), id);
         Err(Breach::new(format!(
             "ID {id:#018x} was handed out twice: by {} (operation #{}) and by {} (operation #{}); {}",
             self.layout.name(first_server),
@@ -451,20 +434,32 @@ impl Invariant<KgsNode> for IdsFromHeldBulks {
 mod tests {
     use super::*;
     use crate::kgs::ids::DEFAULT_MULTIPLIER;
+    use sim_core::SimTime;
+    use sim_core::history::Outcome;
 
-    /// Feeds answers of `(server, counters)` to a fresh `seen`; what each
-    /// answer's record returned, and how many IDs were kept.
+    /// An ID repeated, and the operation and server it went with first.
+    type Repeat = (u64, OpId, NodeId);
+
+    /// Feeds answers of `(server, counters)` to a fresh `seen`, each
+    /// completed in a history first; for each answer, the ID it repeated
+    /// with who had it first, and how many IDs were kept.
     fn replay(mut seen: Seen, answers: &[(u32, &[u64])]) -> (Vec<Option<Repeat>>, u64) {
         let map = IdMap::new(DEFAULT_MULTIPLIER);
+        let mut history = History::new();
         let found = answers
             .iter()
             .enumerate()
-            .map(|(op, &(server, counters))| {
+            .map(|(event, &(server, counters))| {
                 let ret = Ret {
                     server: NodeId(server),
                     ids: counters.iter().map(|&c| map.id(c)).collect(),
                 };
-                seen.record(&map, OpId(op as u32), &ret)
+                let time = SimTime::from_millis(event as u64);
+                let op = history.invoke(NodeId(9), Op { count: 1 }, time, event as u64);
+                history.complete(op, Outcome::Ok(ret.clone()), time, event as u64);
+                let id = seen.record(&map, &ret)?;
+                let (first, server) = first_holder(&history, id);
+                Some((id, first, server))
             })
             .collect();
         (found, seen.len())
@@ -472,11 +467,8 @@ mod tests {
 
     #[test]
     fn joined_counter_runs_find_the_same_repeats_as_a_set_of_ids() {
-        let counters = || Seen::Counters {
-            joined: BTreeMap::new(),
-            answered: Vec::new(),
-        };
-        let ids = || Seen::Ids(FxHashMap::default());
+        let counters = || Seen::Counters(BTreeMap::new());
+        let ids = || Seen::Ids(FxHashSet::default());
         let map = IdMap::new(DEFAULT_MULTIPLIER);
         let answers: &[(u32, &[u64])] = &[
             (0, &[10, 11, 12]),
