@@ -394,7 +394,7 @@ fn driven_by_hand_an_expired_hold_lets_its_seats_go_with_no_cleanup() {
     let hold = |order| Tx::Hold {
         order: OrderId(order),
         user: NodeId(99),
-        seats: vec![3, 4],
+        seats: [3, 4].into(),
         zone: 0,
     };
     assert!(matches!(

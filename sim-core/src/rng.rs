@@ -142,6 +142,42 @@ impl SimRng {
         }
     }
 
+    /// A partial Fisher–Yates shuffle of the positions `0..len`: for each
+    /// `i` in `0..take` (clamped to `len`), swap place `i` with place `i +
+    /// index(len - i)`, then hand place `i`, now final, to `each`. The
+    /// same draws and the same positions as shuffling a list of `len`
+    /// items that way, without the list: a user picking 4 of 500 free
+    /// seats touches 8 places, not 500. `moved` is room for the places
+    /// swapped ahead (at most one per draw), kept by the caller so a warm
+    /// caller allocates nothing.
+    pub fn shuffled_prefix(
+        &mut self,
+        take: usize,
+        len: usize,
+        moved: &mut Vec<(usize, usize)>,
+        mut each: impl FnMut(usize),
+    ) {
+        moved.clear();
+        // A place not in `moved` holds its own position.
+        let held = |moved: &[(usize, usize)], place: usize| {
+            moved
+                .iter()
+                .find(|(p, _)| *p == place)
+                .map_or(place, |&(_, v)| v)
+        };
+        for i in 0..take.min(len) {
+            let j = i + self.index(len - i);
+            let (at_i, at_j) = (held(moved, i), held(moved, j));
+            each(at_j);
+            if j != i {
+                match moved.iter_mut().find(|(p, _)| *p == j) {
+                    Some(entry) => entry.1 = at_i,
+                    None => moved.push((j, at_i)),
+                }
+            }
+        }
+    }
+
     /// Picks an index with probability proportional to its weight. Returns
     /// `None` when every weight is zero.
     pub fn weighted(&mut self, weights: &[u32]) -> Option<usize> {
@@ -183,6 +219,42 @@ mod tests {
         assert_ne!(draws(7, Stream::Node(3)), draws(7, Stream::Node(4)));
         assert_ne!(draws(7, Stream::Network), draws(8, Stream::Network));
         assert_ne!(draws(7, Stream::Network), draws(7, Stream::Nemesis));
+    }
+
+    #[test]
+    fn a_shuffled_prefix_draws_what_shuffling_the_list_draws() {
+        let mut moved = Vec::new();
+        for (take, len) in [
+            (0, 0),
+            (3, 0),
+            (0, 5),
+            (1, 1),
+            (4, 500),
+            (7, 7),
+            (9, 4),
+            (60, 100),
+            (3, 3),
+        ] {
+            let seed = take as u64 * 1_000 + len as u64;
+            let (mut lazy, mut eager) = (
+                SimRng::new(seed, Stream::User(1)),
+                SimRng::new(seed, Stream::User(1)),
+            );
+            let mut list: Vec<usize> = (0..len).collect();
+            for i in 0..take.min(len) {
+                let j = i + eager.index(len - i);
+                list.swap(i, j);
+            }
+            list.truncate(take);
+            let mut drawn = Vec::new();
+            lazy.shuffled_prefix(take, len, &mut moved, |p| drawn.push(p));
+            assert_eq!(drawn, list, "{take} of {len}");
+            assert_eq!(
+                lazy.next_u64(),
+                eager.next_u64(),
+                "{take} of {len}: as many draws"
+            );
+        }
     }
 
     #[test]

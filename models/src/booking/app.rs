@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use sim_core::{ConnEvent, ConnId, Ctx, MonotonicTime, NodeId};
 
-use super::ledger::{Ledger, OrderId, OrderState, SeatMap};
+use super::ledger::{Ledger, OrderId, OrderState, SeatMap, Seats};
 use super::msg::{ChargeStatus, Msg, Ticket, Tx, TxOutcome};
 use super::node::{BookingNode, Timer};
 use super::{BookingConfig, Layout, Variant, labels};
@@ -59,7 +59,7 @@ pub struct App {
 enum Waiting {
     Hold { user: NodeId, request: u64, order: OrderId },
     /// The check of a check-then-write; the write follows.
-    Check { user: NodeId, request: u64, order: OrderId, seats: Vec<u16>, zone: u32 },
+    Check { user: NodeId, request: u64, order: OrderId, seats: Seats, zone: u32 },
     /// A step of this order's payment.
     Pay { order: OrderId },
     Reconcile,
@@ -73,7 +73,7 @@ struct Pay {
     user: Option<(NodeId, u64)>,
     step: Step,
     attempt: u32,
-    seats: Vec<u16>,
+    seats: Seats,
     zone: u32,
     expires_ns: i64,
 }
@@ -238,7 +238,7 @@ impl App {
 
     // Holds.
 
-    fn hold(&mut self, ctx: &mut Ctx<'_, BookingNode>, user: NodeId, request: u64, order: OrderId, seats: Vec<u16>, zone: u32) {
+    fn hold(&mut self, ctx: &mut Ctx<'_, BookingNode>, user: NodeId, request: u64, order: OrderId, seats: Seats, zone: u32) {
         let split = match self.config.variant {
             Variant::CheckThenWrite => true,
             Variant::ZoneNotAtomic => zone > 0,
@@ -302,7 +302,7 @@ impl App {
                                 user: None,
                                 step: Step::Charging,
                                 attempt: 0,
-                                seats: Vec::new(),
+                                seats: Seats::default(),
                                 zone: 0,
                                 expires_ns: 0,
                             },
@@ -350,7 +350,7 @@ impl App {
                 user: Some((user, request)),
                 step: Step::Starting,
                 attempt: 0,
-                seats: Vec::new(),
+                seats: Seats::default(),
                 zone: 0,
                 expires_ns: 0,
             },

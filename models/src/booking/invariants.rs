@@ -93,7 +93,7 @@ impl Invariant<BookingNode> for SeatSoldOnce {
     fn check(&mut self, world: &World<'_, BookingNode>, step: &Step<'_>) -> Result<(), Breach> {
         let (sold, names) = (&mut self.sold, &self.names);
         self.tickets.each_new(world, step, |op, user, ticket| {
-            for &seat in &ticket.seats {
+            for &seat in ticket.seats.iter() {
                 if let Some(&(other, other_op, other_user)) = sold.get(&seat)
                     && other != ticket.order
                 {

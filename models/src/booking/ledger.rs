@@ -14,6 +14,7 @@
 //! for others only after expiry plus the margin. In between, neither.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use sim_core::NodeId;
@@ -50,6 +51,12 @@ impl std::fmt::Debug for OrderId {
     }
 }
 
+/// An order's seats, in seat order. Shared, not copied: the list a user
+/// picks travels in its request, the journal entry, every ledger copy
+/// (a seat-map view starts from a snapshot of them all) and the answers,
+/// and each of those holds the one list.
+pub type Seats = Arc<[u16]>;
+
 /// One change of the store.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub enum Entry {
@@ -58,7 +65,7 @@ pub enum Entry {
     Hold {
         order: OrderId,
         user: NodeId,
-        seats: Vec<u16>,
+        seats: Seats,
         zone: u32,
         at_ns: i64,
         expires_ns: i64,
@@ -84,7 +91,7 @@ pub enum OrderState {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct Order {
     pub user: NodeId,
-    pub seats: Vec<u16>,
+    pub seats: Seats,
     pub zone: u32,
     pub expires_ns: i64,
     pub state: OrderState,
@@ -145,6 +152,11 @@ pub struct Ledger {
     pub orders: BTreeMap<OrderId, Order>,
     /// Orders with zone places that may still count.
     pub zone_orders: Vec<OrderId>,
+    /// Per zone order (by its place in `zone_orders`): its places, state
+    /// and expiry, copied by `apply` like `seat_holds`, so counting the
+    /// zone (on every hold, check and seat map) looks up no order.
+    #[serde(skip)]
+    zone_holds: Vec<(u32, SeatHold)>,
     /// How many entries are applied: the offset of this state.
     pub offset: u64,
     /// How long after its expiry an order still keeps its seats from
@@ -184,6 +196,7 @@ impl Ledger {
             seat_holds: vec![None; usize::from(seats)],
             orders: BTreeMap::new(),
             zone_orders: Vec::new(),
+            zone_holds: Vec::new(),
             offset: 0,
             latest_ns: i64::MIN,
         }
@@ -205,7 +218,7 @@ impl Ledger {
                     state: OrderState::Held,
                     expires_ns: *expires_ns,
                 };
-                for &seat in seats {
+                for &seat in seats.iter() {
                     if let Some(h) = self.holder.get_mut(usize::from(seat)) {
                         *h = Some(*order);
                         self.seat_holds[usize::from(seat)] = Some(hold);
@@ -213,8 +226,9 @@ impl Ledger {
                 }
                 if *zone > 0 {
                     self.zone_orders.push(*order);
+                    self.zone_holds.push((*zone, hold));
                 }
-                self.orders.insert(
+                let replaced = self.orders.insert(
                     *order,
                     Order {
                         user: *user,
@@ -225,6 +239,12 @@ impl Ledger {
                         paying_since_ns: None,
                     },
                 );
+                if replaced.is_some() {
+                    // The same order held twice (a leader judges that
+                    // away, so never in practice): every zone entry of it
+                    // counts the order as it is now.
+                    self.copy_to_zone(*order, *zone, hold);
+                }
             }
             Entry::Paying { order, since_ns } => {
                 self.latest_ns = self.latest_ns.max(*since_ns);
@@ -249,10 +269,23 @@ impl Ledger {
             state,
             expires_ns: o.expires_ns,
         };
-        for &seat in &o.seats {
+        for &seat in o.seats.iter() {
             let seat = usize::from(seat);
             if self.holder.get(seat) == Some(&Some(order)) {
                 self.seat_holds[seat] = Some(hold);
+            }
+        }
+        if o.zone > 0 {
+            let zone = o.zone;
+            self.copy_to_zone(order, zone, hold);
+        }
+    }
+
+    /// Sets every zone entry of `order` to these places, state and expiry.
+    fn copy_to_zone(&mut self, order: OrderId, zone: u32, hold: SeatHold) {
+        for (id, entry) in self.zone_orders.iter().zip(&mut self.zone_holds) {
+            if *id == order {
+                *entry = (zone, hold);
             }
         }
     }
@@ -268,11 +301,10 @@ impl Ledger {
 
     /// Zone places taken at `now_ns`.
     pub fn zone_used(&self, now_ns: i64) -> u32 {
-        self.zone_orders
+        self.zone_holds
             .iter()
-            .filter_map(|id| self.orders.get(id))
-            .filter(|o| o.holds(now_ns, self.margin_ns))
-            .map(|o| o.zone)
+            .filter(|(_, h)| holds(h.state, h.expires_ns, now_ns, self.margin_ns))
+            .map(|(zone, _)| zone)
             .sum()
     }
 
@@ -326,11 +358,10 @@ impl Ledger {
             }
         }
         let zone_used = self
-            .zone_orders
+            .zone_holds
             .iter()
-            .filter_map(|id| self.orders.get(id))
-            .filter(|o| holds_now(o.state, o.expires_ns))
-            .map(|o| o.zone)
+            .filter(|(_, h)| holds_now(h.state, h.expires_ns))
+            .map(|(zone, _)| zone)
             .sum();
         map.zone_used = zone_used;
         map
@@ -338,12 +369,10 @@ impl Ledger {
 
     /// Forgets zone orders that can never count again.
     pub fn prune(&mut self) {
-        let orders = &self.orders;
-        self.zone_orders.retain(|id| {
-            orders
-                .get(id)
-                .is_some_and(|o| !matches!(o.state, OrderState::Released | OrderState::Refunded))
-        });
+        let counts = |(_, h): &(u32, SeatHold)| !matches!(h.state, OrderState::Released | OrderState::Refunded);
+        let mut kept = self.zone_holds.iter().map(counts);
+        self.zone_orders.retain(|_| kept.next().unwrap_or(false));
+        self.zone_holds.retain(counts);
     }
 }
 
@@ -364,47 +393,92 @@ impl SeatMap {
     }
 }
 
-/// The seats a seat map's bits say are free.
-pub fn free_list(bits: &[u64], seats: u16) -> Vec<u16> {
-    // Word by word, one step per free seat (not per seat): a user reads a
-    // 500-seat map on every look.
-    let free = bits.iter().map(|w| w.count_ones() as usize).sum();
-    let mut list = Vec::with_capacity(free);
-    for (index, &word) in bits.iter().enumerate() {
-        let mut rest = word;
-        while rest != 0 {
-            let seat = index * 64 + rest.trailing_zeros() as usize;
-            if seat >= usize::from(seats) {
-                return list;
+/// The seats a seat map's bits say are free, read in place: how many,
+/// and which are at given ranks. A user reads a 500-seat map on every
+/// look and picks a few seats of it, so the free seats are counted a word
+/// at a time and only the picked ones are found, never all listed.
+#[derive(Clone, Copy, Debug)]
+pub struct FreeSeats<'a> {
+    bits: &'a [u64],
+    seats: u16,
+}
+
+impl<'a> FreeSeats<'a> {
+    pub fn new(bits: &'a [u64], seats: u16) -> FreeSeats<'a> {
+        FreeSeats { bits, seats }
+    }
+
+    /// The words, with the bits at or past the seat count cleared.
+    fn words(self) -> impl Iterator<Item = u64> + 'a {
+        let seats = usize::from(self.seats);
+        let whole = (seats / 64).min(self.bits.len());
+        let (full, rest) = self.bits.split_at(whole);
+        let last = rest.first().map(|&word| word & ((1u64 << (seats % 64)) - 1));
+        full.iter().copied().chain(last)
+    }
+
+    pub fn count(self) -> usize {
+        self.words().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Replaces each rank in `ranks` (ascending, each below `count()`) by
+    /// the free seat of that rank: rank 0 is the lowest free seat. One
+    /// pass over the words. A rank past the last free seat is left as it
+    /// is (the caller's ranks are all below the count).
+    pub fn at_ranks(self, ranks: &mut [u16]) {
+        let mut ranks = ranks.iter_mut().peekable();
+        let mut below = 0usize; // free seats in the words before this one
+        for (index, word) in self.words().enumerate() {
+            let here = word.count_ones() as usize;
+            while let Some(rank) = ranks.next_if(|r| usize::from(**r) < below + here) {
+                let mut rest = word;
+                for _ in 0..usize::from(*rank) - below {
+                    rest &= rest - 1;
+                }
+                *rank = (index * 64 + rest.trailing_zeros() as usize) as u16;
             }
-            list.push(seat as u16);
-            rest &= rest - 1;
+            below += here;
         }
     }
-    list
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every free seat, in order: the seats at every rank.
+    fn free_list(bits: &[u64], seats: u16) -> Vec<u16> {
+        let free = FreeSeats::new(bits, seats);
+        let mut list: Vec<u16> = (0..free.count() as u16).collect();
+        free.at_ranks(&mut list);
+        list
+    }
+
     #[test]
-    fn the_free_list_reads_every_set_bit_below_the_seat_count_in_order() {
+    fn the_free_seats_are_every_set_bit_below_the_seat_count_in_order() {
         let bits = [0b1011u64, 0, u64::MAX, 1 << 63 | 1];
-        for seats in [0, 1, 3, 4, 64, 130, 192, 193, 255, 256] {
-            let expected: Vec<u16> = (0..seats)
+        for seats in [0, 1, 3, 4, 64, 130, 192, 193, 255, 256, 300] {
+            let expected: Vec<u16> = (0..seats.min(256))
                 .filter(|&s| bits[usize::from(s) / 64] >> (s % 64) & 1 == 1)
                 .collect();
+            let free = FreeSeats::new(&bits, seats);
+            assert_eq!(free.count(), expected.len(), "{seats} seats");
             assert_eq!(free_list(&bits, seats), expected, "{seats} seats");
+            let mut some = [0, 2, 3];
+            if expected.len() > 3 {
+                free.at_ranks(&mut some);
+                assert_eq!(some, [expected[0], expected[2], expected[3]], "{seats} seats");
+            }
         }
-        assert!(free_list(&[], 10).is_empty());
+        assert_eq!(FreeSeats::new(&[], 10).count(), 0);
+        assert_eq!(FreeSeats::new(&[u64::MAX], 10).count(), 10);
     }
 
     fn hold(order: u64, seats: &[u16], zone: u32, expires_ns: i64) -> Entry {
         Entry::Hold {
             order: OrderId(order),
             user: NodeId(9),
-            seats: seats.to_vec(),
+            seats: seats.into(),
             zone,
             at_ns: 0,
             expires_ns,

@@ -10,13 +10,13 @@
 
 use serde::Serialize;
 
-use super::ledger::{Conflict, Entry, Ledger, OrderId, OrderState};
+use super::ledger::{Conflict, Entry, Ledger, OrderId, OrderState, Seats};
 
 /// What a user holds once it has paid.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct Ticket {
     pub order: OrderId,
-    pub seats: Vec<u16>,
+    pub seats: Seats,
     pub zone: u32,
 }
 
@@ -29,16 +29,16 @@ pub enum Tx {
     Hold {
         order: OrderId,
         user: sim_core::NodeId,
-        seats: Vec<u16>,
+        seats: Seats,
         zone: u32,
     },
     /// `CheckThenWrite`, `ZoneNotAtomic`: are these free now?
-    Check { seats: Vec<u16>, zone: u32 },
+    Check { seats: Seats, zone: u32 },
     /// `CheckThenWrite`, `ZoneNotAtomic`: hold them, no questions asked.
     HoldUnchecked {
         order: OrderId,
         user: sim_core::NodeId,
-        seats: Vec<u16>,
+        seats: Seats,
         zone: u32,
     },
     /// Begin paying for a held order that has not expired.
@@ -67,7 +67,7 @@ pub enum TxOutcome {
     /// The order as it now is.
     Order {
         state: OrderState,
-        seats: Vec<u16>,
+        seats: Seats,
         zone: u32,
         expires_ns: i64,
         paying_since_ns: Option<i64>,
@@ -76,7 +76,7 @@ pub enum TxOutcome {
     /// `StartPaying` moved the order from held to paying: this caller
     /// runs the payment.
     StartedPaying {
-        seats: Vec<u16>,
+        seats: Seats,
         zone: u32,
         expires_ns: i64,
     },
@@ -125,7 +125,7 @@ pub enum Msg {
     Hold {
         request: u64,
         order: OrderId,
-        seats: Vec<u16>,
+        seats: Seats,
         zone: u32,
     },
     /// Held; the user is told it has `hold_ms` to pay.

@@ -70,6 +70,19 @@ struct Leading {
     contact: BTreeMap<NodeId, u64>,
 }
 
+impl Leading {
+    /// Queues an answer. It waits for at least as much of the journal as
+    /// every answer before it (the journal only grows while this node
+    /// leads): `release_answers` relies on that order.
+    fn wait(&mut self, answer: Answer) {
+        debug_assert!(
+            self.waiting.last().is_none_or(|last| last.committed <= answer.committed),
+            "answers queue in the order of the journal"
+        );
+        self.waiting.push(answer);
+    }
+}
+
 impl Store {
     pub fn new(id: NodeId, disk: &StoreDisk) -> Store {
         let config = Arc::clone(&disk.config);
@@ -306,9 +319,12 @@ impl Store {
         };
         let committed = leading.committed;
         let safe = |a: &Answer| a.committed <= committed && a.echoed.is_none_or(|t| vouched.is_some_and(|v| v >= t));
-        // The answers left wait where they are, in order (most calls
-        // release none or a few of many).
-        for Answer { conn, id, outcome, .. } in leading.waiting.extract_if(.., |a| safe(a)) {
+        // What an answer waits to see committed only grows along the
+        // queue (`Leading::wait`), so from the first that waits for more
+        // than is committed, all do: only those before it are looked at. The answers left wait where they
+        // are, in order (most calls release none or a few of many).
+        let ready = leading.waiting.partition_point(|a| a.committed <= committed);
+        for Answer { conn, id, outcome, .. } in leading.waiting.extract_if(..ready, |a| safe(a)) {
             ctx.send_on(conn, Msg::TxDone { id, outcome });
         }
         if leading.read_ping.is_some_and(|p| vouched.is_some_and(|v| v >= p)) {
@@ -440,7 +456,7 @@ impl Store {
         let since = self.lease_clock(ctx);
         match self.leading.as_mut() {
             Some(leading) if self.config.variant != Variant::AsyncReplication => {
-                leading.waiting.push(Answer {
+                leading.wait(Answer {
                     committed: written,
                     echoed: Some(since),
                     conn,
@@ -488,7 +504,7 @@ impl Store {
             // The mistake: answered before any follower has it.
             ctx.send_on(conn, Msg::TxDone { id, outcome });
         } else {
-            leading.waiting.push(Answer {
+            leading.wait(Answer {
                 committed: index + 1,
                 echoed: None,
                 conn,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use sim_core::{Ctx, NodeId, OpId, Outcome, TimerId};
 
 use super::BookingConfig;
-use super::ledger::{OrderId, free_list};
+use super::ledger::{FreeSeats, OrderId, Seats};
 use super::msg::Msg;
 use super::node::{BookingDisk, BookingNode, Timer, UserDisk};
 use super::workload::{Op, Ret};
@@ -29,6 +29,17 @@ pub struct User {
     /// An order held and about to be paid.
     held: Option<OrderId>,
     done: bool,
+    picking: Picking,
+}
+
+/// Room for picking seats, kept between picks so a pick allocates only
+/// the seats it sends.
+#[derive(Debug, Default)]
+struct Picking {
+    /// For `SimRng::shuffled_prefix`.
+    moved: Vec<(usize, usize)>,
+    /// The picked seats' ranks among the free, then the seats.
+    ranks: Vec<u16>,
 }
 
 #[derive(Debug)]
@@ -51,6 +62,7 @@ impl User {
             current: None,
             held: None,
             done: false,
+            picking: Picking::default(),
         }
     }
 
@@ -172,22 +184,23 @@ impl User {
     fn choose(&mut self, ctx: &mut Ctx<'_, BookingNode>, free: &[u64], zone_left: u32) {
         let workload = &self.config.workload;
         let want = 1 + ctx.rng().below(u64::from(workload.max_seats)) as u32;
-        let mut seats = free_list(free, self.config.seats);
-        let zone_first = ctx.rng().chance(workload.zone_per_million) || seats.is_empty();
+        let free = FreeSeats::new(free, self.config.seats);
+        let free_count = free.count();
+        let zone_first = ctx.rng().chance(workload.zone_per_million) || free_count == 0;
         let (seats, zone) = if zone_first && zone_left > 0 {
-            (Vec::new(), want.min(zone_left))
-        } else if seats.is_empty() {
+            (Seats::default(), want.min(zone_left))
+        } else if free_count == 0 {
             self.done = true; // sold out, as far as the map says
             return;
         } else {
-            let take = (want as usize).min(seats.len());
-            for i in 0..take {
-                let j = i + ctx.rng().index(seats.len() - i);
-                seats.swap(i, j);
-            }
-            seats.truncate(take);
-            seats.sort_unstable();
-            (seats, 0)
+            // `want` of the free seats at random, in seat order: their
+            // ranks among the free, then the seats at those ranks.
+            let Picking { moved, ranks } = &mut self.picking;
+            ranks.clear();
+            ctx.rng().shuffled_prefix(want as usize, free_count, moved, |rank| ranks.push(rank as u16));
+            ranks.sort_unstable();
+            free.at_ranks(ranks);
+            (Seats::from(&ranks[..]), 0)
         };
         let boot = Self::boot(ctx);
         let user = self.id.0 - self.layout.user(0).0;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::ConfigError;
 use sim_core::record::ExportOp;
 
-use super::ledger::OrderId;
+use super::ledger::{OrderId, Seats};
 use super::msg::Ticket;
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ impl WorkloadConfig {
 pub enum Op {
     Hold {
         order: OrderId,
-        seats: Vec<u16>,
+        seats: Seats,
         zone: u32,
     },
     Pay { order: OrderId },
