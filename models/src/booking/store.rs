@@ -321,8 +321,9 @@ impl Store {
         let safe = |a: &Answer| a.committed <= committed && a.echoed.is_none_or(|t| vouched.is_some_and(|v| v >= t));
         // What an answer waits to see committed only grows along the
         // queue (`Leading::wait`), so from the first that waits for more
-        // than is committed, all do: only those before it are looked at. The answers left wait where they
-        // are, in order (most calls release none or a few of many).
+        // than is committed, all do: only those before it are looked at.
+        // The answers left wait where they are, in order (most calls
+        // release none or a few of many).
         let ready = leading.waiting.partition_point(|a| a.committed <= committed);
         for Answer { conn, id, outcome, .. } in leading.waiting.extract_if(..ready, |a| safe(a)) {
             ctx.send_on(conn, Msg::TxDone { id, outcome });
