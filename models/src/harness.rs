@@ -188,7 +188,7 @@ impl<M: Model> Design for Harness<M> {
         names.into_iter().map(str::to_owned).collect()
     }
 
-    fn run(&self, config: SimConfig, with_history: bool) -> RunRecord {
+    fn run(&self, config: SimConfig, for_report: bool) -> RunRecord {
         let checks = self.checks();
         let end = config.end();
         let (result, observer) = self.run_typed(config);
@@ -199,12 +199,17 @@ impl<M: Model> Design for Harness<M> {
         };
         let mut metrics = shared_metrics(&result);
         metrics.extend(self.model.metrics(&finished));
-        let series = self.model.series(&finished);
         let notes = self.model.notes(&finished);
+        // Only a report draws series: a sweep's seeds skip them.
+        let (series, plots) = if for_report {
+            (self.model.series(&finished), self.model.plots())
+        } else {
+            Default::default()
+        };
         let mut record =
-            RunRecord::from_result(result, self.names.clone(), checks, metrics, with_history);
+            RunRecord::from_result(result, self.names.clone(), checks, metrics, for_report);
         record.series.extend(series);
-        record.plots = self.model.plots();
+        record.plots = plots;
         record.notes = notes;
         record
     }

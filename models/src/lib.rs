@@ -151,8 +151,9 @@ pub trait Design: Send + Sync {
     /// what it means: the states a pass must have reached to mean much.
     fn labels(&self) -> Vec<(String, String)>;
 
-    /// Runs one seed under `config`. `with_history` exports the history
-    /// and the typed operations into the record (reports, replays);
-    /// sweeps leave them out.
-    fn run(&self, config: SimConfig, with_history: bool) -> RunRecord;
+    /// Runs one seed under `config`. `for_report` puts into the record
+    /// what only reports and replays read: the history, the typed
+    /// operations, the series and the plots. Sweeps, checks and shrinks
+    /// leave them out, and never pay for them.
+    fn run(&self, config: SimConfig, for_report: bool) -> RunRecord;
 }

@@ -18,11 +18,11 @@ pub fn run_seed(
     prepared: &Prepared,
     seed: u64,
     record_trace: bool,
-    with_history: bool,
+    for_report: bool,
 ) -> RunRecord {
     let mut config = prepared.config(seed);
     config.record_trace = record_trace;
-    prepared.design.run(config, with_history)
+    prepared.design.run(config, for_report)
 }
 
 /// Runs `seeds` on `jobs` threads (0 = every core), in seed order, with a

@@ -189,16 +189,17 @@ pub trait ExportOp<R> {
 }
 
 impl RunRecord {
-    /// Erases a run's types. `with_history` exports the history and the
-    /// typed operations (costly for long runs; sweeps leave them out).
+    /// Erases a run's types. `for_report` exports what only a report or a
+    /// replay reads: the history, the typed operations (costly for long
+    /// runs) and the counters' series. Sweeps leave them out.
     pub fn from_result<O: ExportOp<R>, R>(
         result: RunResult<O, R>,
         node_names: Arc<[String]>,
         checks: Vec<String>,
         metrics: BTreeMap<String, f64>,
-        with_history: bool,
+        for_report: bool,
     ) -> RunRecord {
-        let (history, operations) = if with_history {
+        let (history, operations) = if for_report {
             export(&result.history, &node_names)
         } else {
             (Vec::new(), Vec::new())
@@ -216,7 +217,11 @@ impl RunRecord {
             operations,
             fault_windows: result.fault_windows,
             nemesis_plan: result.nemesis_plan,
-            series: result.metrics.series(),
+            series: if for_report {
+                result.metrics.series()
+            } else {
+                Vec::new()
+            },
             reached: result.metrics.reached(),
             plots: Vec::new(),
             notes: Vec::new(),
