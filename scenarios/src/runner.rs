@@ -14,12 +14,7 @@ use crate::load::Prepared;
 use crate::schema::Expect;
 
 /// Runs one seed.
-pub fn run_seed(
-    prepared: &Prepared,
-    seed: u64,
-    record_trace: bool,
-    for_report: bool,
-) -> RunRecord {
+pub fn run_seed(prepared: &Prepared, seed: u64, record_trace: bool, for_report: bool) -> RunRecord {
     let mut config = prepared.config(seed);
     config.record_trace = record_trace;
     prepared.design.run(config, for_report)

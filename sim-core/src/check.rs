@@ -47,6 +47,14 @@ pub trait Invariant<N: Node> {
     /// Checks the world right after `step`. Keep it cheap or incremental:
     /// it runs after every event.
     fn check(&mut self, world: &World<'_, N>, step: &Step<'_>) -> Result<(), Breach>;
+    /// Whether the check judges the history alone: not the nodes, not the
+    /// step (its time, its nodes). The engine then calls it only after
+    /// events that recorded something (an invocation, a completion, a
+    /// show), which most events do not: its verdict cannot change after
+    /// the others.
+    fn reads_only_history(&self) -> bool {
+        false
+    }
 }
 
 /// A design's checks: its invariants and its history checks, in the order

@@ -194,6 +194,12 @@ impl<O, R> History<O, R> {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
+    /// How many entries have been recorded (invocations, completions and
+    /// shows): it grows with every one, so an unchanged count means an
+    /// unchanged history.
+    pub fn recorded(&self) -> u64 {
+        self.next_position
+    }
     /// Operations invoked but not (yet) completed.
     pub fn pending(&self) -> impl Iterator<Item = &Operation<O, R>> {
         self.ops.iter().filter(|op| op.completion.is_none())

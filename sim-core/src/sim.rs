@@ -56,7 +56,11 @@ pub struct Sim<N: Node> {
     pub(crate) config: SimConfig,
     pub(crate) slots: Vec<Slot<N>>,
     pub(crate) kernel: Kernel<N>,
-    pub(crate) invariants: Vec<Box<dyn Invariant<N>>>,
+    /// Each invariant, with whether it reads only the history
+    /// (`Invariant::reads_only_history`, asked once).
+    pub(crate) invariants: Vec<(bool, Box<dyn Invariant<N>>)>,
+    /// The history's `recorded()` count when the invariants last looked.
+    pub(crate) history_checked: u64,
     pub(crate) history_checks: Vec<Box<dyn HistoryCheck<N>>>,
     pub(crate) final_checks: Vec<Box<dyn FinalCheck<N>>>,
     pub(crate) nemesis: Option<Nemesis>,
@@ -155,6 +159,7 @@ impl<N: Node> Sim<N> {
             slots,
             kernel,
             invariants: Vec::new(),
+            history_checked: 0,
             history_checks: Vec::new(),
             final_checks: Vec::new(),
             nemesis,
@@ -205,7 +210,8 @@ impl<N: Node> Sim<N> {
 
     /// Adds a state invariant, checked after every event.
     pub fn add_invariant(&mut self, invariant: impl Invariant<N> + 'static) {
-        self.invariants.push(Box::new(invariant));
+        self.invariants
+            .push((invariant.reads_only_history(), Box::new(invariant)));
     }
 
     /// Adds a check of the finished history.
@@ -215,7 +221,9 @@ impl<N: Node> Sim<N> {
 
     /// Adds every check of a design, in its order.
     pub fn add_checks(&mut self, checks: Checks<N>) {
-        self.invariants.extend(checks.invariants);
+        let invariants = checks.invariants.into_iter();
+        self.invariants
+            .extend(invariants.map(|i| (i.reads_only_history(), i)));
         self.history_checks.extend(checks.history_checks);
         self.final_checks.extend(checks.final_checks);
     }
@@ -481,7 +489,13 @@ impl<N: Node> Sim<N> {
             history: &self.kernel.history,
             now: self.kernel.now,
         };
-        for invariant in &mut self.invariants {
+        let recorded = self.kernel.history.recorded();
+        let history_moved = recorded != self.history_checked;
+        self.history_checked = recorded;
+        for (only_history, invariant) in &mut self.invariants {
+            if *only_history && !history_moved {
+                continue;
+            }
             if let Err(breach) = invariant.check(&world, &step) {
                 return Some(Violation {
                     invariant: invariant.name().to_owned(),

@@ -160,6 +160,10 @@ where
         SHOWN_ONCE
     }
 
+    fn reads_only_history(&self) -> bool {
+        true
+    }
+
     fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
         let history = world.history();
         self.posts.update(history);
@@ -251,6 +255,10 @@ where
 {
     fn name(&self) -> &str {
         SAME_ORDER
+    }
+
+    fn reads_only_history(&self) -> bool {
+        true
     }
 
     fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
@@ -354,6 +362,10 @@ where
 {
     fn name(&self) -> &str {
         SENDER_ORDER
+    }
+
+    fn reads_only_history(&self) -> bool {
+        true
     }
 
     fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {

@@ -252,3 +252,64 @@ fn a_post_acknowledged_too_late_to_judge_is_not_judged() {
     let alice = [(2_800, P(1, Some(true)))];
     assert_eq!(verdict(&alice, &[], &[]), Verdict::Pass);
 }
+
+/// Notes the history's size each time it is called, by event.
+struct Watcher {
+    only_history: bool,
+    calls: std::rc::Rc<std::cell::RefCell<Vec<(u64, u64)>>>,
+}
+
+impl sim_core::Invariant<Client> for Watcher {
+    fn name(&self) -> &str {
+        "watcher"
+    }
+    fn reads_only_history(&self) -> bool {
+        self.only_history
+    }
+    fn check(
+        &mut self,
+        world: &sim_core::World<'_, Client>,
+        step: &sim_core::Step<'_>,
+    ) -> Result<(), sim_core::Breach> {
+        let seen = (step.event, world.history().recorded());
+        self.calls.borrow_mut().push(seen);
+        Ok(())
+    }
+}
+
+#[test]
+fn an_invariant_of_the_history_alone_is_called_only_after_events_that_recorded() {
+    let alice = [(1, P(1, Some(true))), (2, P(2, None)), (10, S(1))];
+    let bob = [(10, S(1)), (12, S(2))];
+    let scripts = [&alice[..], &bob, &[]].map(|s| Script(s.to_vec())).to_vec();
+    let mut config = SimConfig::new(0);
+    config.duration = Duration::from_secs(1);
+    let mut sim = Sim::<Client>::new(config, scripts);
+    let (every, only) = Default::default();
+    for (only_history, calls) in [(false, &every), (true, &only)] {
+        let calls = std::rc::Rc::clone(calls);
+        sim.add_invariant(Watcher {
+            only_history,
+            calls,
+        });
+    }
+    assert_eq!(sim.run().verdict, Verdict::Pass);
+    let every: Vec<(u64, u64)> = every.take();
+    // After each event whose history grew, and never after the others.
+    let mut before = 0;
+    let grew: Vec<(u64, u64)> = every
+        .iter()
+        .copied()
+        .filter(|&(_, recorded)| std::mem::replace(&mut before, recorded) != recorded)
+        .collect();
+    assert_eq!(only.take(), grew);
+    assert_eq!(
+        grew.len(),
+        5,
+        "two posts (one answered at once), three shows"
+    );
+    assert!(
+        every.len() > grew.len(),
+        "the clients' starts recorded nothing"
+    );
+}

@@ -58,7 +58,6 @@ impl Tickets {
     fn each_new(
         &mut self,
         world: &World<'_, BookingNode>,
-        _step: &Step<'_>,
         mut on_ticket: impl FnMut(OpId, NodeId, &super::msg::Ticket) -> Result<(), Breach>,
     ) -> Result<(), Breach> {
         self.feed.for_each_completed(world.history(), |op| match op.ok_value() {
@@ -90,9 +89,13 @@ impl Invariant<BookingNode> for SeatSoldOnce {
         SEAT_SOLD_ONCE
     }
 
-    fn check(&mut self, world: &World<'_, BookingNode>, step: &Step<'_>) -> Result<(), Breach> {
+    fn reads_only_history(&self) -> bool {
+        true
+    }
+
+    fn check(&mut self, world: &World<'_, BookingNode>, _step: &Step<'_>) -> Result<(), Breach> {
         let (sold, names) = (&mut self.sold, &self.names);
-        self.tickets.each_new(world, step, |op, user, ticket| {
+        self.tickets.each_new(world, |op, user, ticket| {
             for &seat in ticket.seats.iter() {
                 if let Some(&(other, other_op, other_user)) = sold.get(&seat)
                     && other != ticket.order
@@ -139,9 +142,13 @@ impl Invariant<BookingNode> for ZoneCapacity {
         ZONE_CAPACITY
     }
 
-    fn check(&mut self, world: &World<'_, BookingNode>, step: &Step<'_>) -> Result<(), Breach> {
+    fn reads_only_history(&self) -> bool {
+        true
+    }
+
+    fn check(&mut self, world: &World<'_, BookingNode>, _step: &Step<'_>) -> Result<(), Breach> {
         let (sold, capacity) = (&mut self.sold, self.capacity);
-        self.tickets.each_new(world, step, |op, _, ticket| {
+        self.tickets.each_new(world, |op, _, ticket| {
             if ticket.zone == 0 {
                 return Ok(());
             }

@@ -37,6 +37,10 @@ impl Invariant<DedupNode> for AtMostOneFalse {
         AT_MOST_ONE_FALSE
     }
 
+    fn reads_only_history(&self) -> bool {
+        true
+    }
+
     fn check(&mut self, world: &World<'_, DedupNode>, _step: &Step<'_>) -> Result<(), Breach> {
         let history = world.history();
         let answers = &mut self.answers;
