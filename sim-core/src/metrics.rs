@@ -82,7 +82,6 @@ pub struct Summary {
     pub count: u64,
     pub min: u64,
     pub p50: u64,
-    pub p90: u64,
     pub p99: u64,
     pub max: u64,
 }
@@ -200,7 +199,6 @@ pub fn summarize(h: &Histogram<u64>) -> Summary {
         count: h.len(),
         min: h.min(),
         p50: h.value_at_quantile(0.5),
-        p90: h.value_at_quantile(0.9),
         p99: h.value_at_quantile(0.99),
         max: h.max(),
     }

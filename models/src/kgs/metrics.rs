@@ -89,7 +89,7 @@ pub fn compute(config: &KgsConfig, run: &Finished<'_, KgsDesign>) -> BTreeMap<St
     );
     let served = counters.counter("requests_served");
     if served > 0 {
-        let stalled = counters.summaries().get("stall_us").map_or(0, |s| s.count);
+        let stalled = counters.distribution("stall_us").map_or(0, |h| h.len());
         metrics.insert("stalled_fraction".to_owned(), stalled as f64 / served as f64);
     }
     let leased: u64 = run.observer.book.grants.iter().map(|(_, r)| r.len()).sum();
