@@ -44,13 +44,19 @@ pub struct Observations {
     owed: FxHashMap<u64, Vec<NodeId>>,
     /// Shows that came before their acknowledgement.
     early: FxHashMap<u64, Vec<NodeId>>,
-    push_per_server: FxHashMap<NodeId, usize>,
+    /// Push connections each server held when last looked at, by node
+    /// index.
+    push_per_server: Vec<usize>,
     push_open: usize,
     in_flight_max: usize,
-    /// Time integrals: (push connections × ns, in flight × ns), and when
-    /// they were last advanced.
-    integral: (f64, f64),
+    /// Time integrals, exact: (push connections × ns, in flight × ns)
+    /// up to `last`, the last time either count changed. Between changes
+    /// the counts are constant, so an event that changes neither is
+    /// passed over.
+    integral: (u128, u128),
     last: SimTime,
+    /// The history's size (`History::recorded`) when last looked at.
+    recorded: u64,
 }
 
 impl Observations {
@@ -62,29 +68,49 @@ impl Observations {
             shown_read: 0,
             owed: FxHashMap::default(),
             early: FxHashMap::default(),
-            push_per_server: FxHashMap::default(),
+            push_per_server: Vec::new(),
             push_open: 0,
             in_flight_max: 0,
-            integral: (0.0, 0.0),
+            integral: (0, 0),
             last: SimTime::ZERO,
+            recorded: 0,
         }
+    }
+
+    /// The time integrals up to `now`, at the counts held since `last`.
+    fn integrals_until(&self, now: SimTime) -> (u128, u128) {
+        let elapsed = u128::from(now.as_nanos().saturating_sub(self.last.as_nanos()));
+        (
+            self.integral.0 + self.push_open as u128 * elapsed,
+            self.integral.1 + self.owed.len() as u128 * elapsed,
+        )
     }
 }
 
 impl Observer<ChatNode> for Observations {
     fn observe(&mut self, world: &World<'_, ChatNode>, step: &Step<'_>) {
-        let elapsed = step.time.as_nanos().saturating_sub(self.last.as_nanos()) as f64;
-        self.integral.0 += self.push_open as f64 * elapsed;
-        self.integral.1 += self.owed.len() as f64 * elapsed;
-        self.last = step.time;
+        // What moves the counts: a server's push connections, and the
+        // history (acknowledgements and shows move what is in flight).
+        let mut push_open = self.push_open;
         for &node in step.nodes.iter().filter(|&&n| self.layout.is_server(n)) {
             let open = match world.node(node) {
                 Some(ChatNode::Server(server)) => server.push_connections(),
                 _ => 0,
             };
-            let before = self.push_per_server.insert(node, open).unwrap_or(0);
-            self.push_open = self.push_open + open - before;
+            if self.push_per_server.len() <= node.index() {
+                self.push_per_server.resize(node.index() + 1, 0);
+            }
+            let before = std::mem::replace(&mut self.push_per_server[node.index()], open);
+            push_open = push_open + open - before;
         }
+        let recorded = world.history().recorded();
+        if push_open == self.push_open && recorded == self.recorded {
+            return;
+        }
+        self.integral = self.integrals_until(step.time);
+        self.last = step.time;
+        self.push_open = push_open;
+        self.recorded = recorded;
         let history = world.history();
         let (owed, early) = (&mut self.owed, &mut self.early);
         let (layout, workload) = (self.layout, &self.config.workload);
@@ -161,8 +187,9 @@ pub fn compute(_config: &ChatConfig, run: &Finished<'_, ChatDesign>) -> BTreeMap
     }
     let span = (result.stats.end_time.as_nanos() as f64).max(1.0);
     let observed = run.observer;
-    metrics.insert("push_connections_mean".to_owned(), observed.integral.0 / span);
-    metrics.insert("in_flight_mean".to_owned(), observed.integral.1 / span);
+    let (push, in_flight) = observed.integrals_until(result.stats.end_time);
+    metrics.insert("push_connections_mean".to_owned(), push as f64 / span);
+    metrics.insert("in_flight_mean".to_owned(), in_flight as f64 / span);
     metrics.insert("in_flight_max".to_owned(), observed.in_flight_max as f64);
     metrics
 }
