@@ -126,8 +126,12 @@ pub struct Harness<M: Model> {
 impl<M: Model> Harness<M> {
     pub fn new(model: M) -> Harness<M> {
         let (names, durables): (Vec<String>, _) = model.nodes().into_iter().unzip();
-        let names = Arc::from(names);
-        let check_names = model.checks().names();
+        let names: Arc<[String]> = Arc::from(names);
+        // The checks of a run given the names just made: `checks()` may
+        // name every node again (5,000 users in booking's crowd).
+        let mut named = SimConfig::new(0);
+        named.node_names = Arc::clone(&names);
+        let check_names = model.checks_for(&named).names();
         Harness {
             model,
             names,

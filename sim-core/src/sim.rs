@@ -59,8 +59,10 @@ pub struct Sim<N: Node> {
     /// Each invariant, with whether it reads only the history
     /// (`Invariant::reads_only_history`, asked once).
     pub(crate) invariants: Vec<(bool, Box<dyn Invariant<N>>)>,
-    /// The history's `recorded()` count when the invariants last looked.
-    pub(crate) history_checked: u64,
+    /// The history's `recorded()` count when the invariants last looked;
+    /// `None` while no invariant reads only the history (nothing to skip,
+    /// and nothing to count).
+    pub(crate) history_checked: Option<u64>,
     pub(crate) history_checks: Vec<Box<dyn HistoryCheck<N>>>,
     pub(crate) final_checks: Vec<Box<dyn FinalCheck<N>>>,
     pub(crate) nemesis: Option<Nemesis>,
@@ -159,7 +161,7 @@ impl<N: Node> Sim<N> {
             slots,
             kernel,
             invariants: Vec::new(),
-            history_checked: 0,
+            history_checked: None,
             history_checks: Vec::new(),
             final_checks: Vec::new(),
             nemesis,
@@ -210,8 +212,7 @@ impl<N: Node> Sim<N> {
 
     /// Adds a state invariant, checked after every event.
     pub fn add_invariant(&mut self, invariant: impl Invariant<N> + 'static) {
-        self.invariants
-            .push((invariant.reads_only_history(), Box::new(invariant)));
+        self.watch(Box::new(invariant));
     }
 
     /// Adds a check of the finished history.
@@ -221,11 +222,20 @@ impl<N: Node> Sim<N> {
 
     /// Adds every check of a design, in its order.
     pub fn add_checks(&mut self, checks: Checks<N>) {
-        let invariants = checks.invariants.into_iter();
-        self.invariants
-            .extend(invariants.map(|i| (i.reads_only_history(), i)));
+        for invariant in checks.invariants {
+            self.watch(invariant);
+        }
         self.history_checks.extend(checks.history_checks);
         self.final_checks.extend(checks.final_checks);
+    }
+
+    /// Adds an invariant, noting once whether it reads only the history.
+    fn watch(&mut self, invariant: Box<dyn Invariant<N>>) {
+        let only_history = invariant.reads_only_history();
+        if only_history {
+            self.history_checked.get_or_insert(0);
+        }
+        self.invariants.push((only_history, invariant));
     }
 
     /// The god's-eye view: after `run`, the final state (its history is
@@ -489,11 +499,12 @@ impl<N: Node> Sim<N> {
             history: &self.kernel.history,
             now: self.kernel.now,
         };
-        let recorded = self.kernel.history.recorded();
-        let history_moved = recorded != self.history_checked;
-        self.history_checked = recorded;
+        let history_still = self.history_checked.as_mut().is_some_and(|checked| {
+            let recorded = self.kernel.history.recorded();
+            recorded == std::mem::replace(checked, recorded)
+        });
         for (only_history, invariant) in &mut self.invariants {
-            if *only_history && !history_moved {
+            if history_still && *only_history {
                 continue;
             }
             if let Err(breach) = invariant.check(&world, &step) {
