@@ -323,6 +323,9 @@ where
 pub struct SenderOrder {
     streams: Arc<Streams>,
     posts: Posts,
+    /// Only its cursor: what a shower showed before, needed only to name
+    /// a breach (and to check `latest_invoked` in debug builds), is read
+    /// from the history.
     views: Views,
     /// (stream, shower, sender) → the latest invocation, by history
     /// position, of the sender's items the shower has shown. An
@@ -352,7 +355,6 @@ impl SenderOrder {
                 .or_insert(invoked);
             *latest = (*latest).max(invoked);
         }
-        self.views.add(show);
     }
 }
 
@@ -371,7 +373,9 @@ where
     fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
         let history = world.history();
         self.posts.update(history);
-        for show in self.views.new_shows(history) {
+        let new = self.views.new_shows(history);
+        let first_new = history.shown().len() - new.len();
+        for (at, show) in (first_new..).zip(new) {
             let stream = show.stream;
             let Some(&(x_op, sender)) = self.posts.by_item.get(&(stream, show.item)) else {
                 self.add(show, history);
@@ -387,13 +391,18 @@ where
                         .is_some_and(|&invoked| done.stamp.position < invoked)
                 });
             let later = |this: &Self| {
-                let before = this.views.shown(stream, show.node);
-                before.iter().find_map(|&y| {
-                    let &(y_op, y_sender) = this.posts.by_item.get(&(stream, y))?;
-                    let y_post = history.get(y_op);
-                    (y_sender == sender && x_post.ok_value().is_some() && x_post.precedes(y_post))
+                history.shown()[..at]
+                    .iter()
+                    .filter(|earlier| earlier.stream == stream && earlier.node == show.node)
+                    .find_map(|earlier| {
+                        let y = earlier.item;
+                        let &(y_op, y_sender) = this.posts.by_item.get(&(stream, y))?;
+                        let y_post = history.get(y_op);
+                        (y_sender == sender
+                            && x_post.ok_value().is_some()
+                            && x_post.precedes(y_post))
                         .then_some((y, y_op))
-                })
+                    })
             };
             debug_assert_eq!(
                 too_late,
