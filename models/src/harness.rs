@@ -132,6 +132,11 @@ impl<M: Model> Harness<M> {
         let mut named = SimConfig::new(0);
         named.node_names = Arc::clone(&names);
         let check_names = model.checks_for(&named).names();
+        debug_assert_eq!(
+            check_names,
+            model.checks().names(),
+            "checks_for names checks()'s checks"
+        );
         Harness {
             model,
             names,

@@ -103,22 +103,29 @@ impl Posts {
     }
 }
 
-/// What each participant has shown of each stream, in order.
+/// A check's place in the history's shows.
 #[derive(Debug, Default)]
-struct Views {
+struct ShowFeed {
     read: usize,
-    /// (stream, node) → items in the order shown.
-    order: FxHashMap<(u64, NodeId), Vec<u64>>,
 }
 
-impl Views {
+impl ShowFeed {
     /// The shows recorded since the last call.
     fn new_shows<'h, O, R>(&mut self, history: &'h History<O, R>) -> &'h [Shown] {
         let shown = &history.shown()[self.read..];
         self.read = history.shown().len();
         shown
     }
+}
 
+/// What each participant has shown of each stream, in order.
+#[derive(Debug, Default)]
+struct Views {
+    /// (stream, node) → items in the order shown.
+    order: FxHashMap<(u64, NodeId), Vec<u64>>,
+}
+
+impl Views {
     /// Notes `show` as shown; returns its place in its shower's order.
     fn add(&mut self, show: &Shown) -> usize {
         let order = self.order.entry((show.stream, show.node)).or_default();
@@ -137,7 +144,7 @@ impl Views {
 pub struct ShownOnce {
     streams: Arc<Streams>,
     posts: Posts,
-    views: Views,
+    shows: ShowFeed,
     seen: FxHashSet<(u64, NodeId, u64)>,
 }
 
@@ -146,7 +153,7 @@ impl ShownOnce {
         ShownOnce {
             streams,
             posts: Posts::default(),
-            views: Views::default(),
+            shows: ShowFeed::default(),
             seen: FxHashSet::default(),
         }
     }
@@ -167,7 +174,7 @@ where
     fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
         let history = world.history();
         self.posts.update(history);
-        for show in self.views.new_shows(history) {
+        for show in self.shows.new_shows(history) {
             let who = self.streams.name(show.node);
             let Some(&(op, sender)) = self.posts.by_item.get(&(show.stream, show.item)) else {
                 return Err(Breach::new(format!(
@@ -196,6 +203,7 @@ where
 pub struct SameOrder {
     streams: Arc<Streams>,
     posts: Posts,
+    shows: ShowFeed,
     views: Views,
     /// (stream, item) → who has shown it, at which place in their order,
     /// by node.
@@ -217,6 +225,7 @@ impl SameOrder {
         SameOrder {
             streams,
             posts: Posts::default(),
+            shows: ShowFeed::default(),
             views: Views::default(),
             showers: FxHashMap::default(),
             latest: FxHashMap::default(),
@@ -264,7 +273,7 @@ where
     fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
         let history = world.history();
         self.posts.update(history);
-        for show in self.views.new_shows(history) {
+        for show in self.shows.new_shows(history) {
             let (stream, x, node) = (show.stream, show.item, show.node);
             // Every other participant that shows x must show, before x,
             // whatever of what `node` showed before it shows at all.
@@ -323,10 +332,10 @@ where
 pub struct SenderOrder {
     streams: Arc<Streams>,
     posts: Posts,
-    /// Only its cursor: what a shower showed before, needed only to name
-    /// a breach (and to check `latest_invoked` in debug builds), is read
-    /// from the history.
-    views: Views,
+    /// No views of its own: what a shower showed before, needed only to
+    /// name a breach (and to check `latest_invoked` in debug builds), is
+    /// read from the history.
+    shows: ShowFeed,
     /// (stream, shower, sender) → the latest invocation, by history
     /// position, of the sender's items the shower has shown. An
     /// acknowledged x comes too late exactly when this is past x's
@@ -340,7 +349,7 @@ impl SenderOrder {
         SenderOrder {
             streams,
             posts: Posts::default(),
-            views: Views::default(),
+            shows: ShowFeed::default(),
             latest_invoked: FxHashMap::default(),
         }
     }
@@ -373,7 +382,7 @@ where
     fn check(&mut self, world: &World<'_, N>, _step: &Step<'_>) -> Result<(), Breach> {
         let history = world.history();
         self.posts.update(history);
-        let new = self.views.new_shows(history);
+        let new = self.shows.new_shows(history);
         let first_new = history.shown().len() - new.len();
         for (at, show) in (first_new..).zip(new) {
             let stream = show.stream;
