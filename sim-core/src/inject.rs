@@ -87,7 +87,7 @@ impl<N: Node> Sim<N> {
             }
             Fault::Shutdown { node, grace_ms } => {
                 let slot = &self.slots[node.index()];
-                if slot.node.is_none() || slot.paused || slot.stop.is_some() {
+                if slot.node.is_none() || self.pauses.is_paused(*node) || slot.stop.is_some() {
                     return;
                 }
                 self.record_fault(TraceKind::Shutdown, Some(*node), &fault);
@@ -108,22 +108,19 @@ impl<N: Node> Sim<N> {
                 return;
             }
             Fault::Pause(id) => {
-                let slot = &mut self.slots[id.index()];
-                if slot.node.is_none() || slot.paused {
+                if self.slots[id.index()].node.is_none() || self.pauses.is_paused(*id) {
                     return;
                 }
-                slot.paused = true;
+                self.pauses.pause(*id);
                 self.record_fault(TraceKind::Pause, Some(*id), &fault);
                 self.touch(*id);
                 Some(Undo::With(Fault::Resume(*id)))
             }
             Fault::Resume(id) => {
-                let slot = &mut self.slots[id.index()];
-                if !slot.paused {
+                if !self.pauses.is_paused(*id) {
                     return;
                 }
-                slot.paused = false;
-                for key in slot.held.drain(..) {
+                for key in self.pauses.unpause(*id) {
                     self.kernel.queue.release(key, now);
                 }
                 self.record_fault(TraceKind::Resume, Some(*id), &fault);
@@ -254,11 +251,11 @@ impl<N: Node> Sim<N> {
         let Some(nemesis) = &mut self.nemesis else {
             return false;
         };
-        let slots = &self.slots;
+        let (slots, pauses) = (&self.slots, &self.pauses);
         let strike = nemesis.strike(
             |n| {
                 let slot = &slots[n.index()];
-                slot.node.is_none() || slot.paused || slot.stop.is_some()
+                slot.node.is_none() || pauses.is_paused(n) || slot.stop.is_some()
             },
             node_count,
         );
@@ -328,7 +325,7 @@ impl<N: Node> Sim<N> {
         }
         for i in 0..self.slots.len() {
             let id = NodeId(i as u32);
-            if self.slots[i].paused {
+            if self.pauses.is_paused(id) {
                 self.apply_fault(Fault::Resume(id), None);
             }
             if self.slots[i].node.is_none() {
@@ -407,11 +404,10 @@ impl<N: Node> Sim<N> {
     /// What a crash and a stop share: the engine forgets the node's
     /// pending work and starts a new incarnation.
     fn take_down(&mut self, id: NodeId) {
-        let slot = &mut self.slots[id.index()];
-        slot.paused = false;
-        for key in slot.held.drain(..) {
+        for key in self.pauses.unpause(id) {
             self.kernel.queue.remove(key);
         }
+        let slot = &mut self.slots[id.index()];
         if let Some(stop) = slot.stop.take() {
             self.kernel.queue.remove(stop);
         }

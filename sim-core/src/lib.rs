@@ -32,6 +32,7 @@ pub mod nemesis;
 pub mod network;
 pub mod node;
 pub mod partition;
+mod pauses;
 pub mod queue;
 pub mod record;
 pub mod result;

@@ -39,7 +39,10 @@ pub struct EventQueue<E> {
     live: usize,
 }
 
+/// `repr(C)`, the sequence first: a peek compares it and reads the
+/// event's tag, and so finds both in one cache line.
 #[derive(Debug)]
+#[repr(C)]
 struct Slot<E> {
     seq: u64,
     event: Option<E>,

@@ -23,6 +23,7 @@ use crate::metrics::Metrics;
 use crate::nemesis::Nemesis;
 use crate::network::{DropReason, Network, Topology};
 use crate::node::{Node, NodeId};
+use crate::pauses::Pauses;
 use crate::queue::{EventKey, EventQueue};
 use crate::result::{RunResult, RunStats};
 use crate::rng::{LazyRng, SimRng, Stream};
@@ -39,9 +40,6 @@ pub(crate) struct Slot<N: Node> {
     /// The durable state the node sees, including unsynced writes.
     pub(crate) durable: N::Durable,
     pub(crate) disk: Disk<N::Durable>,
-    pub(crate) paused: bool,
-    /// Events that came due while paused, in order; released on resume.
-    pub(crate) held: Vec<EventKey>,
     pub(crate) clock: Clock,
     /// The oscillator's count when the node last booted: its monotonic
     /// reading counts from there.
@@ -76,6 +74,7 @@ pub struct Sim<N: Node> {
     pub(crate) next_undo: u64,
     /// The nodes the current event may have changed.
     pub(crate) touched: Touched,
+    pub(crate) pauses: Pauses,
     /// When each fault was in force.
     pub(crate) fault_log: FaultLog,
     pub(crate) faults_active: bool,
@@ -124,8 +123,6 @@ impl<N: Node> Sim<N> {
                     node: Some(N::boot(id, &durable)),
                     disk: Disk::new(disk_config, &durable, disk_rng),
                     durable,
-                    paused: false,
-                    held: Vec::new(),
                     clock: Clock::new(config.clocks.get(i).copied().unwrap_or_default()),
                     booted_at: 0,
                     stop: None,
@@ -170,6 +167,7 @@ impl<N: Node> Sim<N> {
             pending_undos: Vec::new(),
             next_undo: 0,
             touched: Touched::new(slots_len),
+            pauses: Pauses::new(slots_len),
             fault_log: FaultLog::default(),
             faults_active: true,
             finished: false,
@@ -243,6 +241,7 @@ impl<N: Node> Sim<N> {
     pub fn world(&self) -> World<'_, N> {
         World {
             slots: &self.slots,
+            paused: self.pauses.flags(),
             history: &self.kernel.history,
             now: self.kernel.now,
         }
@@ -272,6 +271,7 @@ impl<N: Node> Sim<N> {
         let verdict = self.final_verdict(stopped);
         observer.finish(&World {
             slots: &self.slots,
+            paused: self.pauses.flags(),
             history: &self.kernel.history,
             now: self.kernel.now,
         });
@@ -306,10 +306,10 @@ impl<N: Node> Sim<N> {
                 return None;
             }
             if let Some(target) = event.paused_target()
-                && self.slots[target.index()].paused
+                && self.pauses.is_paused(target)
             {
                 self.kernel.queue.hold_next();
-                self.slots[target.index()].held.push(key);
+                self.pauses.hold(target, key);
                 continue;
             }
             if let Some(conn) = event.on_connection()
@@ -496,6 +496,7 @@ impl<N: Node> Sim<N> {
         };
         let world = World {
             slots: &self.slots,
+            paused: self.pauses.flags(),
             history: &self.kernel.history,
             now: self.kernel.now,
         };
@@ -528,6 +529,7 @@ impl<N: Node> Sim<N> {
         if !matches!(stopped, Some(Verdict::LimitReached { .. })) {
             let world = World {
                 slots: &self.slots,
+                paused: self.pauses.flags(),
                 history: &self.kernel.history,
                 now: self.kernel.now,
             };

@@ -8,6 +8,7 @@ use crate::time::SimTime;
 
 pub struct World<'a, N: Node> {
     pub(crate) slots: &'a [Slot<N>],
+    pub(crate) paused: &'a [bool],
     pub(crate) history: &'a History<N::Op, N::Ret>,
     pub(crate) now: SimTime,
 }
@@ -37,7 +38,7 @@ impl<'a, N: Node> World<'a, N> {
         &self.slots[id.index()].durable
     }
     pub fn is_paused(&self, id: NodeId) -> bool {
-        self.slots[id.index()].paused
+        self.paused[id.index()]
     }
     /// Every node: id, volatile state (if up), durable state.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, Option<&'a N>, &'a N::Durable)> + 'a {
