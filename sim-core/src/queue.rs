@@ -80,10 +80,11 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Slot {
-                    seq,
-                    event: Some(event),
-                };
+                // Field by field: a whole new `Slot` was built aside and
+                // then copied in.
+                let entry = &mut self.slots[slot as usize];
+                entry.seq = seq;
+                entry.event = Some(event);
                 slot
             }
             None => {
