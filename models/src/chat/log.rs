@@ -20,12 +20,27 @@ const CHUNK: usize = 64;
 
 /// A conversation's messages, in order. (Atomic counts: a run's state is
 /// made on one thread and may run on another.)
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct MessageLog {
     /// Full chunks of `CHUNK` messages, shared with copies.
     sealed: Vector<Vec<Message>, ArcTK>,
     /// The newest messages, fewer than `CHUNK`.
     tail: Vec<Message>,
+}
+
+/// A copy's tail has room for a whole chunk. The live log is copied
+/// when a write finds it shared with a disk's copy, and the write then
+/// pushes: a tail cloned to its length grew (a new block, and every
+/// message copied again) on nearly every message stored.
+impl Clone for MessageLog {
+    fn clone(&self) -> MessageLog {
+        let mut tail = Vec::with_capacity(CHUNK);
+        tail.extend_from_slice(&self.tail);
+        MessageLog {
+            sealed: self.sealed.clone(),
+            tail,
+        }
+    }
 }
 
 impl MessageLog {
