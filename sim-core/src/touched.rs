@@ -9,9 +9,16 @@ use crate::node::NodeId;
 /// comparisons.
 #[derive(Debug)]
 pub(crate) struct Touched {
-    nodes: Vec<NodeId>,
+    /// Room for every node, as each is listed at most once a step; the
+    /// first `len` are this step's. A fixed slice and a count of its own,
+    /// not a `Vec`: the checks' view of the list was read as one 16-byte
+    /// load of a vector's pointer and length just after a push had stored
+    /// the length alone, and a load the processor cannot take from one
+    /// pending store waits for the store to reach the cache.
+    nodes: Box<[NodeId]>,
     /// Per node: the epoch it was last touched in.
     mark: Vec<u64>,
+    len: usize,
     /// Bumped by every `clear`, so clearing costs nothing per node.
     epoch: u64,
 }
@@ -19,14 +26,15 @@ pub(crate) struct Touched {
 impl Touched {
     pub(crate) fn new(node_count: usize) -> Touched {
         Touched {
-            nodes: Vec::new(),
+            nodes: vec![NodeId(0); node_count].into_boxed_slice(),
             mark: vec![0; node_count],
+            len: 0,
             epoch: 1,
         }
     }
 
     pub(crate) fn clear(&mut self) {
-        self.nodes.clear();
+        self.len = 0;
         self.epoch += 1;
     }
 
@@ -35,12 +43,13 @@ impl Touched {
         let mark = &mut self.mark[id.index()];
         if *mark != self.epoch {
             *mark = self.epoch;
-            self.nodes.push(id);
+            self.nodes[self.len] = id;
+            self.len += 1;
         }
     }
 
     pub(crate) fn nodes(&self) -> &[NodeId] {
-        &self.nodes
+        &self.nodes[..self.len]
     }
 }
 
