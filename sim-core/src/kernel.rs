@@ -17,7 +17,17 @@ use crate::time::SimTime;
 use crate::trace::{Trace, TraceKind};
 
 /// Something scheduled to happen.
+///
+/// `repr(u64)`: the tag takes a whole word, so every variant's fields
+/// start eight bytes in. An event is moved in and out of its queue slot
+/// in 16-byte pieces of everything past the tag; with a one-byte tag
+/// those pieces began at an odd offset, and reading an eight-byte field
+/// back that straddled two of them waited for both stores to reach the
+/// cache (perf: the run loop's and `set_timer`'s hottest instructions).
+/// It costs a word per pending event: the deep-queue benchmark's
+/// 1,000,000 timers peak at 121 MB instead of 108 MB.
 #[derive(Debug)]
+#[repr(u64)]
 pub(crate) enum Event<N: Node> {
     Start(NodeId),
     /// `incarnation` is the receiver's when the message was sent: a message
