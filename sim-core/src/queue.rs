@@ -80,8 +80,9 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
-                // Field by field: a whole new `Slot` was built aside and
-                // then copied in.
+                // Field by field: assigning a whole new `Slot` built it
+                // aside and copied it in, and the copy read the event
+                // back in pieces wider than the stores just made.
                 let entry = &mut self.slots[slot as usize];
                 entry.seq = seq;
                 entry.event = Some(event);

@@ -239,12 +239,7 @@ impl<N: Node> Sim<N> {
     /// The god's-eye view: after `run`, the final state (its history is
     /// empty: `run` hands the history to its result).
     pub fn world(&self) -> World<'_, N> {
-        World {
-            slots: &self.slots,
-            paused: self.pauses.flags(),
-            history: &self.kernel.history,
-            now: self.kernel.now,
-        }
+        World::of(&self.slots, &self.pauses, &self.kernel)
     }
 
     /// Runs to the end, the first violation, or a limit.
@@ -269,12 +264,7 @@ impl<N: Node> Sim<N> {
         self.kernel.stats.events = self.kernel.event;
         self.kernel.stats.trace_events = self.kernel.trace.len();
         let verdict = self.final_verdict(stopped);
-        observer.finish(&World {
-            slots: &self.slots,
-            paused: self.pauses.flags(),
-            history: &self.kernel.history,
-            now: self.kernel.now,
-        });
+        observer.finish(&World::of(&self.slots, &self.pauses, &self.kernel));
         RunResult {
             seed: self.config.seed,
             verdict,
@@ -494,12 +484,7 @@ impl<N: Node> Sim<N> {
             time: self.kernel.now,
             nodes: self.touched.nodes(),
         };
-        let world = World {
-            slots: &self.slots,
-            paused: self.pauses.flags(),
-            history: &self.kernel.history,
-            now: self.kernel.now,
-        };
+        let world = World::of(&self.slots, &self.pauses, &self.kernel);
         let history_still = self.history_checked.as_mut().is_some_and(|checked| {
             let recorded = self.kernel.history.recorded();
             recorded == std::mem::replace(checked, recorded)
@@ -527,12 +512,7 @@ impl<N: Node> Sim<N> {
             return v;
         }
         if !matches!(stopped, Some(Verdict::LimitReached { .. })) {
-            let world = World {
-                slots: &self.slots,
-                paused: self.pauses.flags(),
-                history: &self.kernel.history,
-                now: self.kernel.now,
-            };
+            let world = World::of(&self.slots, &self.pauses, &self.kernel);
             for check in &mut self.final_checks {
                 if let Err(breach) = check.check(&world) {
                     return Verdict::Violated(Violation {

@@ -2,7 +2,9 @@
 //! `None` while crashed), its durable state, and the history so far.
 
 use crate::history::History;
+use crate::kernel::Kernel;
 use crate::node::{Node, NodeId};
+use crate::pauses::Pauses;
 use crate::sim::Slot;
 use crate::time::SimTime;
 
@@ -23,6 +25,17 @@ impl<N: Node> std::fmt::Debug for World<'_, N> {
 }
 
 impl<'a, N: Node> World<'a, N> {
+    /// The view of a run from its parts, borrowed one by one so that the
+    /// run's checks can be borrowed mutably beside it.
+    pub(crate) fn of(slots: &'a [Slot<N>], pauses: &'a Pauses, kernel: &'a Kernel<N>) -> Self {
+        World {
+            slots,
+            paused: pauses.flags(),
+            history: &kernel.history,
+            now: kernel.now,
+        }
+    }
+
     /// True time (checkers may know it; nodes may not).
     pub fn now(&self) -> SimTime {
         self.now
