@@ -122,7 +122,7 @@ impl<N: Node> Ctx<'_, N> {
 
     /// Cancels a pending timer; a timer that already fired is ignored.
     pub fn cancel_timer(&mut self, timer: TimerId) {
-        self.kernel.queue.remove(timer.0);
+        self.kernel.queue.cancel(timer.0);
     }
 
     /// This node's own random stream.

@@ -292,7 +292,7 @@ impl<N: Node> Sim<N> {
         k.trace
             .push(k.event, k.now, TraceKind::LivenessPhase, None, None, &());
         if let Some(tick) = self.nemesis_tick.take() {
-            self.kernel.queue.remove(tick);
+            self.kernel.queue.cancel(tick);
         }
         // Every fault still in force is undone now, in the order its undo
         // was due; the network and the clocks first, so nodes that come
@@ -319,7 +319,7 @@ impl<N: Node> Sim<N> {
         }
         for i in 0..self.slots.len() {
             if let Some(stop) = self.slots[i].stop.take() {
-                self.kernel.queue.remove(stop);
+                self.kernel.queue.cancel(stop);
                 self.stop(NodeId(i as u32));
             }
         }
@@ -405,11 +405,11 @@ impl<N: Node> Sim<N> {
     /// pending work and starts a new incarnation.
     fn take_down(&mut self, id: NodeId) {
         for key in self.pauses.unpause(id) {
-            self.kernel.queue.remove(key);
+            self.kernel.queue.cancel(key);
         }
         let slot = &mut self.slots[id.index()];
         if let Some(stop) = slot.stop.take() {
-            self.kernel.queue.remove(stop);
+            self.kernel.queue.cancel(stop);
         }
         self.kernel.incarnation[id.index()] += 1;
         // Its connections die with it; the other ends notice in time.
