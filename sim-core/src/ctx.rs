@@ -12,7 +12,7 @@ use crate::disk::Disk;
 use crate::history::{OpId, Outcome};
 use crate::kernel::{Event, Kernel};
 use crate::node::{Node, NodeId};
-use crate::queue::EventKey;
+use crate::queue::{EventKey, LAST_CLASS};
 use crate::rng::SimRng;
 use crate::time::{LocalTime, MonotonicTime};
 use crate::trace::{Ending, TraceKind};
@@ -112,12 +112,14 @@ impl<N: Node> Ctx<'_, N> {
     /// clock (so a fast clock fires early in true time). Lost on a crash.
     pub fn set_timer(&mut self, after: Duration, timer: N::Timer) -> TimerId {
         let at = self.kernel.now + self.clock.true_duration(after);
-        let event = Event::Timer {
-            node: self.id,
-            incarnation: self.incarnation,
+        let (node, incarnation) = (self.id, self.incarnation);
+        let make = || Event::Timer {
+            node,
+            incarnation,
             timer,
         };
-        TimerId(self.kernel.schedule(at, event))
+        // A timer is an ordinary event (`Event::class`).
+        TimerId(self.kernel.schedule_made(at, LAST_CLASS, make))
     }
 
     /// Cancels a pending timer; a timer that already fired is ignored.

@@ -172,11 +172,26 @@ pub(crate) struct Kernel<N: Node> {
 impl<N: Node> Kernel<N> {
     #[inline]
     pub(crate) fn schedule(&mut self, at: SimTime, event: Event<N>) -> EventKey {
+        let class = event.class();
+        self.schedule_made(at, class, || event)
+    }
+
+    /// Schedules the event `make` builds, of class `class` (what
+    /// `Event::class` says of it), built in its queue slot: an event built
+    /// aside and then moved in is copied in pieces wider than the stores
+    /// that built it, and the copy waits for them (a timer's, set on every
+    /// request of a run, most of all).
+    #[inline(always)]
+    pub(crate) fn schedule_made(
+        &mut self,
+        at: SimTime,
+        class: u8,
+        make: impl FnOnce() -> Event<N>,
+    ) -> EventKey {
         if self.queue.len() >= self.max_pending {
             self.pending_overflow = true;
         }
-        let class = event.class();
-        self.queue.push_in_class(at, class, event)
+        self.queue.push_made(at, class, make)
     }
 
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {

@@ -76,6 +76,13 @@ impl<E> EventQueue<E> {
     /// of a higher class there.
     #[inline(always)]
     pub fn push_in_class(&mut self, time: SimTime, class: u8, event: E) -> EventKey {
+        self.push_made(time, class, || event)
+    }
+
+    /// As `push_in_class`, the event made by `make` once its slot is
+    /// chosen, so that it is built where it stays.
+    #[inline(always)]
+    pub fn push_made(&mut self, time: SimTime, class: u8, make: impl FnOnce() -> E) -> EventKey {
         let seq = (u64::from(class.min(LAST_CLASS)) << CLASS_SHIFT) | self.next_seq;
         self.next_seq += 1;
         let slot = match self.free.pop() {
@@ -85,14 +92,14 @@ impl<E> EventQueue<E> {
                 // back in pieces wider than the stores just made.
                 let entry = &mut self.slots[slot as usize];
                 entry.seq = seq;
-                entry.event = Some(event);
+                entry.event = Some(make());
                 slot
             }
             None => {
                 let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
                 self.slots.push(Slot {
                     seq,
-                    event: Some(event),
+                    event: Some(make()),
                 });
                 slot
             }
