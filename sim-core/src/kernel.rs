@@ -191,7 +191,13 @@ impl<N: Node> Kernel<N> {
         if self.queue.len() >= self.max_pending {
             self.pending_overflow = true;
         }
-        self.queue.push_made(at, class, make)
+        let key = self.queue.push_made(at, class, make);
+        debug_assert_eq!(
+            self.queue.get(key).map(Event::class),
+            Some(class),
+            "an event scheduled in another class than its own"
+        );
+        key
     }
 
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {

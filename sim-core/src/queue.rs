@@ -161,8 +161,7 @@ impl<E> EventQueue<E> {
     /// Schedules a held event again, at `time`. Events released together
     /// keep their original relative order (their sequence numbers).
     pub fn release(&mut self, key: EventKey, time: SimTime) {
-        let entry = &self.slots[key.slot as usize];
-        if entry.seq == key.seq && entry.event.is_some() {
+        if self.get(key).is_some() {
             self.order.push((time, key.seq, key.slot));
         }
     }
@@ -170,13 +169,9 @@ impl<E> EventQueue<E> {
     /// Removes a scheduled event. Returns it, or `None` if it already ran or
     /// was removed.
     pub fn remove(&mut self, key: EventKey) -> Option<E> {
-        let entry = self.slots.get_mut(key.slot as usize)?;
-        if entry.seq != key.seq {
-            return None;
-        }
-        let event = entry.event.take()?;
+        let event = self.pending(key)?.event.take();
         self.freed(key.slot);
-        Some(event)
+        event
     }
 
     /// Removes a scheduled event and drops it where it lies; false if it
@@ -184,15 +179,26 @@ impl<E> EventQueue<E> {
     /// moves the whole event out to hand it back, a copy a cancel throws
     /// away.
     pub fn cancel(&mut self, key: EventKey) -> bool {
-        let Some(entry) = self.slots.get_mut(key.slot as usize) else {
+        let Some(entry) = self.pending(key) else {
             return false;
         };
-        if entry.seq != key.seq || entry.event.is_none() {
-            return false;
-        }
         entry.event = None;
         self.freed(key.slot);
         true
+    }
+
+    /// `key`'s event, if it is still scheduled.
+    pub fn get(&self, key: EventKey) -> Option<&E> {
+        let entry = self.slots.get(key.slot as usize)?;
+        (entry.seq == key.seq)
+            .then_some(entry.event.as_ref())
+            .flatten()
+    }
+
+    /// The slot of `key`'s event, if that event is still scheduled.
+    fn pending(&mut self, key: EventKey) -> Option<&mut Slot<E>> {
+        let entry = self.slots.get_mut(key.slot as usize)?;
+        (entry.seq == key.seq && entry.event.is_some()).then_some(entry)
     }
 
     /// A slot's event is gone: the slot is free for the next push.
