@@ -51,7 +51,7 @@ struct TrailerLine {
 /// The XXH3-64 hash of a scenario file's text, as 16 hex digits: which
 /// file a sweep ran, so shards of different files never merge.
 pub fn scenario_digest(source: &str) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(source.as_bytes()))
+    format!("{:016x}", twox_hash::XxHash3_64::oneshot(source.as_bytes()))
 }
 
 /// The JSON-lines text of a sweep output: seed lines, then the trailer.
