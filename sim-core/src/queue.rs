@@ -48,6 +48,15 @@ struct Slot<E> {
     event: Option<E>,
 }
 
+impl<E> Slot<E> {
+    /// Whether this slot still holds the event pushed with `seq`: not
+    /// run or removed since, and the slot not reused by a later push.
+    #[inline(always)]
+    fn holds(&self, seq: u64) -> bool {
+        self.seq == seq && self.event.is_some()
+    }
+}
+
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
@@ -113,7 +122,7 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         while let Some((time, seq, slot)) = self.order.pop() {
             let entry = &mut self.slots[slot as usize];
-            if entry.seq != seq || entry.event.is_none() {
+            if !entry.holds(seq) {
                 continue; // removed earlier; its slot may since have been reused
             }
             let event = entry.event.take().expect("checked above");
@@ -129,7 +138,7 @@ impl<E> EventQueue<E> {
     pub fn peek(&mut self) -> Option<(SimTime, EventKey, &E)> {
         while let Some((time, seq, slot)) = self.order.peek() {
             let entry = &self.slots[slot as usize];
-            if entry.seq == seq && entry.event.is_some() {
+            if entry.holds(seq) {
                 let event = self.slots[slot as usize]
                     .event
                     .as_ref()
@@ -190,7 +199,8 @@ impl<E> EventQueue<E> {
     /// `key`'s event, if it is still scheduled.
     pub fn get(&self, key: EventKey) -> Option<&E> {
         let entry = self.slots.get(key.slot as usize)?;
-        (entry.seq == key.seq)
+        entry
+            .holds(key.seq)
             .then_some(entry.event.as_ref())
             .flatten()
     }
@@ -198,7 +208,7 @@ impl<E> EventQueue<E> {
     /// The slot of `key`'s event, if that event is still scheduled.
     fn pending(&mut self, key: EventKey) -> Option<&mut Slot<E>> {
         let entry = self.slots.get_mut(key.slot as usize)?;
-        (entry.seq == key.seq && entry.event.is_some()).then_some(entry)
+        entry.holds(key.seq).then_some(entry)
     }
 
     /// A slot's event is gone: the slot is free for the next push.
@@ -221,10 +231,8 @@ impl<E> EventQueue<E> {
     #[inline(never)]
     fn compact(&mut self) {
         let slots = &self.slots;
-        self.order.retain(|(_, seq, slot)| {
-            let entry = &slots[slot as usize];
-            entry.seq == seq && entry.event.is_some()
-        });
+        self.order
+            .retain(|(_, seq, slot)| slots[slot as usize].holds(seq));
     }
 
     /// Number of events still scheduled.
