@@ -106,6 +106,10 @@ impl<'a> Budget<'a> {
         self.memory_bytes_peak
     }
 
+    pub(super) fn max_steps_per_key(&self) -> u64 {
+        self.max_steps_per_key
+    }
+
     pub fn max_memory_bytes(&self) -> u64 {
         self.max_memory_bytes
     }
