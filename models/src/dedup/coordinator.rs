@@ -39,7 +39,7 @@ use super::Seen;
 use super::msg::{Msg, RequestNumber};
 use super::node::{DedupNode, Timer};
 use super::ownership::{self, Owner};
-use super::placement::{Placement, Targets};
+use super::placement::{Few, Placement, Targets};
 use super::store::Adder;
 use super::workload::Finished;
 use super::WriteFanOut;
@@ -73,7 +73,9 @@ pub struct Coordinator {
     /// numbers.
     boot: u32,
     counter: u32,
-    requests: BTreeMap<RequestNumber, Request>,
+    /// Boxed: a request holds its replicas' answers inline (`Few`), and
+    /// the map moves its values as it grows and shrinks.
+    requests: BTreeMap<RequestNumber, Box<Request>>,
     /// Every read phase that ended, in order (read by the metrics observer).
     read_phases: Vec<ReadPhase>,
 }
@@ -97,19 +99,22 @@ struct Request {
     helper: Option<TimerId>,
 }
 
+// The whole request is boxed (`Coordinator::requests`), so the size of
+// its largest phase costs nothing to move, and phases change in place.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Phase {
     Read {
-        answered: Vec<NodeId>,
+        answered: Few<NodeId>,
     },
     /// X is somewhere: make W replicas hold it before answering `true`.
     Repair {
-        holders: Vec<NodeId>,
+        holders: Few<NodeId>,
         stand_ins_asked: usize,
     },
     /// Nobody asked had X: test-and-set it, and hear whose it is.
     Write {
-        owners: Vec<(NodeId, Owner)>,
+        owners: Few<(NodeId, Owner)>,
         /// How many of the write order have been asked.
         asked: usize,
         stand_ins_asked: usize,
@@ -165,12 +170,12 @@ impl Coordinator {
             targets,
             asked,
             phase: Phase::Read {
-                answered: Vec::new(),
+                answered: Few::new(),
             },
             deadline,
             helper,
         };
-        self.requests.insert(number, request);
+        self.requests.insert(number, Box::new(request));
     }
 
     pub fn on_query_reply(
@@ -198,12 +203,12 @@ impl Coordinator {
         }
         let next = if present {
             Phase::Repair {
-                holders: vec![from],
+                holders: smallvec::smallvec![from],
                 stand_ins_asked: 0,
             }
         } else if answered.len() >= protocol.read_quorum {
             Phase::Write {
-                owners: Vec::new(),
+                owners: Few::new(),
                 asked: 0,
                 stand_ins_asked: 0,
             }

@@ -11,6 +11,7 @@
 //! replicas per request".
 
 use sim_core::{NodeId, SimRng};
+use smallvec::SmallVec;
 
 use super::store::mix64;
 
@@ -24,12 +25,17 @@ pub enum ReplicaChoice {
     ConsistentHash,
 }
 
+/// A few of a request's replicas, or what it heard from each: held
+/// inline up to 8 (every library scenario's cluster), so that a request
+/// allocates nothing; a larger cluster spills to the heap.
+pub type Few<T> = SmallVec<[T; 10]>;
+
 /// The replicas a request may ask, in the order it asks them. One
-/// vector, made once per request: the read order (X's preference list,
+/// list, made once per request: the read order (X's preference list,
 /// then the stand-ins), then the write order.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Targets {
-    replicas: Vec<NodeId>,
+    replicas: Few<NodeId>,
     /// How many replicas the preference list has (and so the write order).
     preferred: usize,
 }
@@ -86,9 +92,11 @@ impl Placement {
             0
         };
         let write_from = factor + stand_ins;
-        let mut replicas = Vec::with_capacity(write_from + factor);
+        let mut replicas = Few::with_capacity(write_from + factor);
         replicas.extend(self.ring_from(x).take(write_from));
-        replicas.extend_from_within(..factor);
+        for i in 0..factor {
+            replicas.push(replicas[i]);
+        }
         if self.choice == ReplicaChoice::Random {
             // The read order first, then the write order: the draws' order.
             shuffle(&mut replicas[..factor], rng);
