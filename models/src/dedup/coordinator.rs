@@ -201,25 +201,27 @@ impl Coordinator {
         if let Some(Owner::Request(found)) = owner {
             request.claim = found;
         }
-        let next = if present {
+        if !present && answered.len() < protocol.read_quorum {
+            return None;
+        }
+        // Set in place: a phase holds its replies inline.
+        request.phase = if present {
             Phase::Repair {
                 holders: smallvec::smallvec![from],
                 stand_ins_asked: 0,
             }
-        } else if answered.len() >= protocol.read_quorum {
+        } else {
             Phase::Write {
                 owners: Few::new(),
                 asked: 0,
                 stand_ins_asked: 0,
             }
-        } else {
-            return None;
         };
         self.read_phases.push(ReadPhase {
             op: request.op,
             found: present,
         });
-        request.begin_adding(ctx, &protocol, next, number);
+        request.begin_adding(ctx, &protocol, number);
         self.finish_if_done(ctx, number)
     }
 
@@ -413,31 +415,22 @@ impl Request {
         );
     }
 
-    /// Moves to a repair phase (adds X on every replica of the preference
-    /// list not already known to hold it) or a write phase (adds X on the
-    /// first replicas of the write order: W of them, or all).
-    fn begin_adding(
-        &mut self,
-        ctx: &mut Ctx<'_, DedupNode>,
-        protocol: &Protocol,
-        phase: Phase,
-        number: RequestNumber,
-    ) {
+    /// Starts the phase just set: a repair adds X on every replica of the
+    /// preference list not already known to hold it, a write phase on the
+    /// first replicas of the write order (W of them, or all).
+    fn begin_adding(&mut self, ctx: &mut Ctx<'_, DedupNode>, protocol: &Protocol, number: RequestNumber) {
         if let Some(helper) = self.helper.take() {
             ctx.cancel_timer(helper);
         }
-        let writing = matches!(phase, Phase::Write { .. });
-        if matches!(phase, Phase::Repair { .. }) {
+        let writing = matches!(self.phase, Phase::Write { .. });
+        if let Phase::Repair { holders, .. } = &self.phase {
             ctx.reached(super::READ_REPAIR);
-        }
-        if let Phase::Repair { holders, .. } = &phase {
             for &replica in self.targets.preferred() {
                 if !holders.contains(&replica) {
                     self.add_to(ctx, number, replica);
                 }
             }
         }
-        self.phase = phase;
         if writing {
             let first = match protocol.write_fan_out {
                 WriteFanOut::Quorum => protocol.write_quorum,
