@@ -2,10 +2,9 @@
 //! before the next was invoked, so real time allows exactly one order,
 //! and the key is linearizable if and only if the spec accepts that order
 //! with every result the clients saw. Replaying it needs no lists, memo
-//! or stack, so it allocates nothing. Most keys of a real run are like
-//! this (an X asked about a few times, seconds apart), and a check of
-//! thousands of such keys spent most of its time building searches for
-//! them.
+//! or stack, so it allocates nothing. Many keys of a dedup run are like
+//! this (an X asked about a few times, well apart), and each had a search
+//! built for it: lists, a memo and a stack.
 //!
 //! It decides only what the search would: it charges the budget the steps
 //! the search takes on such a key (two per operation: one to find the
