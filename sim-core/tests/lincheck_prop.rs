@@ -256,3 +256,33 @@ proptest! {
         prop_assert_eq!(verdict == Verdict::Linearizable, expected, "{:?}", verdict);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Operations one after another, each invoked after the last returned:
+    /// the checker replays these in their one order (`in_order.rs`) unless
+    /// one with an unknown result could change the state, and must still
+    /// agree with the definition.
+    #[test]
+    fn agrees_with_brute_force_on_operations_one_after_another(
+        timed in prop::collection::vec(arbitrary_register_operation(), 1..9),
+    ) {
+        let timed = timed
+            .into_iter()
+            .zip(0u64..)
+            .map(|(op, i)| Timed {
+                invoke_ns: 100 * i,
+                complete_ns: 100 * i + op.complete_ns - op.invoke_ns,
+                ..op
+            })
+            .collect();
+        let history = assemble(timed);
+        let spec = RegisterSpec::new(0);
+        let expected = linearizable_by_brute_force(&spec, &0, history.operations());
+        let verdict = check(&spec, &history, &mut Budget::unlimited());
+        let decided = !matches!(verdict, Verdict::Unknown { .. });
+        prop_assert!(decided);
+        prop_assert_eq!(verdict == Verdict::Linearizable, expected, "{:?}", verdict);
+    }
+}
