@@ -240,6 +240,20 @@ fn arbitrary_register_operation() -> impl Strategy<Value = Timed<RegisterOp<u8, 
     )
 }
 
+/// The checker decides a register history of key 0 as the definition does.
+fn agrees_with_brute_force(
+    timed: Vec<Timed<RegisterOp<u8, u32>, u32>>,
+) -> Result<(), TestCaseError> {
+    let history = assemble(timed);
+    let spec = RegisterSpec::new(0);
+    let expected = linearizable_by_brute_force(&spec, &0, history.operations());
+    let verdict = check(&spec, &history, &mut Budget::unlimited());
+    let decided = !matches!(verdict, Verdict::Unknown { .. });
+    prop_assert!(decided);
+    prop_assert_eq!(verdict == Verdict::Linearizable, expected, "{:?}", verdict);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -247,13 +261,7 @@ proptest! {
     fn agrees_with_brute_force_on_small_arbitrary_histories(
         timed in prop::collection::vec(arbitrary_register_operation(), 1..7),
     ) {
-        let history = assemble(timed);
-        let spec = RegisterSpec::new(0);
-        let expected = linearizable_by_brute_force(&spec, &0, history.operations());
-        let verdict = check(&spec, &history, &mut Budget::unlimited());
-        let decided = !matches!(verdict, Verdict::Unknown { .. });
-        prop_assert!(decided);
-        prop_assert_eq!(verdict == Verdict::Linearizable, expected, "{:?}", verdict);
+        agrees_with_brute_force(timed)?;
     }
 }
 
@@ -277,12 +285,6 @@ proptest! {
                 ..op
             })
             .collect();
-        let history = assemble(timed);
-        let spec = RegisterSpec::new(0);
-        let expected = linearizable_by_brute_force(&spec, &0, history.operations());
-        let verdict = check(&spec, &history, &mut Budget::unlimited());
-        let decided = !matches!(verdict, Verdict::Unknown { .. });
-        prop_assert!(decided);
-        prop_assert_eq!(verdict == Verdict::Linearizable, expected, "{:?}", verdict);
+        agrees_with_brute_force(timed)?;
     }
 }
