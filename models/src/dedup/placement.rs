@@ -26,8 +26,9 @@ pub enum ReplicaChoice {
 }
 
 /// A few of a request's replicas, or what it heard from each: held
-/// inline up to 8 (every library scenario's cluster), so that a request
-/// allocates nothing; a larger cluster spills to the heap.
+/// inline up to 10 (a cluster of 5, in its read order then its write
+/// order: every library scenario's), so that a request allocates nothing
+/// but its box; a larger cluster spills to the heap.
 pub type Few<T> = SmallVec<[T; 10]>;
 
 /// The replicas a request may ask, in the order it asks them. One
