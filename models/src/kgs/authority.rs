@@ -62,7 +62,7 @@ struct Round {
 #[derive(Debug)]
 enum Phase {
     Preparing {
-        promises: Vec<(NodeId, Option<(Ballot, AuthorityState)>)>,
+        promises: Vec<(NodeId, Option<(Ballot, Box<AuthorityState>)>)>,
     },
     Accepting {
         acks: Vec<NodeId>,
@@ -117,7 +117,7 @@ impl Authority {
                 let disk = disk(ctx);
                 let mine = disk.accepted.as_ref().map_or(0, |(_, s)| s.next_free);
                 if state.next_free > mine {
-                    disk.accepted = Some((Ballot::default(), state));
+                    disk.accepted = Some((Ballot::default(), *state));
                     ctx.sync(Timer::Flushed);
                 }
             }
@@ -147,11 +147,11 @@ impl Authority {
             return;
         }
         disk.promised = ballot;
-        let accepted = disk.accepted.clone();
+        let accepted = disk.accepted.clone().map(|(ballot, state)| (ballot, Box::new(state)));
         self.answer_once_on_disk(ctx, from, Msg::Promise { ballot, accepted });
     }
 
-    fn on_accept(&mut self, ctx: &mut Ctx<'_, KgsNode>, from: NodeId, ballot: Ballot, state: AuthorityState) {
+    fn on_accept(&mut self, ctx: &mut Ctx<'_, KgsNode>, from: NodeId, ballot: Ballot, state: Box<AuthorityState>) {
         self.highest = self.highest.max(ballot);
         let disk = disk(ctx);
         if ballot < disk.promised {
@@ -160,7 +160,7 @@ impl Authority {
             return;
         }
         disk.promised = ballot;
-        disk.accepted = Some((ballot, state));
+        disk.accepted = Some((ballot, *state));
         self.answer_once_on_disk(ctx, from, Msg::Accepted { ballot });
     }
 
@@ -203,7 +203,7 @@ impl Authority {
         ctx: &mut Ctx<'_, KgsNode>,
         from: NodeId,
         ballot: Ballot,
-        accepted: Option<(Ballot, AuthorityState)>,
+        accepted: Option<(Ballot, Box<AuthorityState>)>,
     ) {
         let majority = self.config.majority();
         let Some(round) = self.round.as_mut().filter(|r| r.ballot == ballot) else {
@@ -229,7 +229,7 @@ impl Authority {
             .iter()
             .filter_map(|(_, accepted)| accepted.as_ref())
             .max_by_key(|(ballot, _)| *ballot)
-            .map(|(_, state)| state.clone())
+            .map(|(_, state)| AuthorityState::clone(state))
             .unwrap_or_default();
         let now_ns = ctx.now().as_nanos();
         let (state, answers) = apply(&self.config, current, &self.queue, now_ns);
@@ -238,7 +238,13 @@ impl Authority {
             answers,
         };
         let layout = Layout::of(&self.config);
-        ctx.broadcast(layout.authority_nodes(), &Msg::Accept { ballot, state });
+        ctx.broadcast(
+            layout.authority_nodes(),
+            &Msg::Accept {
+                ballot,
+                state: Box::new(state),
+            },
+        );
     }
 
     fn on_accepted(&mut self, ctx: &mut Ctx<'_, KgsNode>, from: NodeId, ballot: Ballot) {
@@ -295,7 +301,7 @@ impl Authority {
         let others = Layout::of(&self.config)
             .authority_nodes()
             .filter(|&node| node != self.id);
-        ctx.broadcast(others, &Msg::Replicate { state });
+        ctx.broadcast(others, &Msg::Replicate { state: Box::new(state) });
     }
 }
 
