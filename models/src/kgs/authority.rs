@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use sim_core::{Ctx, NodeId, TimerId};
 
-use super::msg::{AuthorityState, Ballot, Lease, Msg, Range};
+use super::msg::{Accepted, AuthorityState, Ballot, Lease, Msg, Range};
 use super::node::{AuthorityDisk, KgsDisk, KgsNode, Timer};
 use super::{KgsConfig, Layout, Variant};
 
@@ -62,7 +62,7 @@ struct Round {
 #[derive(Debug)]
 enum Phase {
     Preparing {
-        promises: Vec<(NodeId, Option<(Ballot, Box<AuthorityState>)>)>,
+        promises: Vec<(NodeId, Option<Accepted>)>,
     },
     Accepting {
         acks: Vec<NodeId>,
@@ -103,7 +103,7 @@ impl Authority {
                 }
             }
             Msg::Prepare { ballot } => self.on_prepare(ctx, from, ballot),
-            Msg::Accept { ballot, state } => self.on_accept(ctx, from, ballot, state),
+            Msg::Accept { ballot, state } => self.on_accept(ctx, from, ballot, *state),
             Msg::Promise { ballot, accepted } => self.on_promise(ctx, from, ballot, accepted),
             Msg::Accepted { ballot } => self.on_accepted(ctx, from, ballot),
             Msg::Nack { ballot, promised } => {
@@ -151,7 +151,7 @@ impl Authority {
         self.answer_once_on_disk(ctx, from, Msg::Promise { ballot, accepted });
     }
 
-    fn on_accept(&mut self, ctx: &mut Ctx<'_, KgsNode>, from: NodeId, ballot: Ballot, state: Box<AuthorityState>) {
+    fn on_accept(&mut self, ctx: &mut Ctx<'_, KgsNode>, from: NodeId, ballot: Ballot, state: AuthorityState) {
         self.highest = self.highest.max(ballot);
         let disk = disk(ctx);
         if ballot < disk.promised {
@@ -160,7 +160,7 @@ impl Authority {
             return;
         }
         disk.promised = ballot;
-        disk.accepted = Some((ballot, *state));
+        disk.accepted = Some((ballot, state));
         self.answer_once_on_disk(ctx, from, Msg::Accepted { ballot });
     }
 
@@ -203,7 +203,7 @@ impl Authority {
         ctx: &mut Ctx<'_, KgsNode>,
         from: NodeId,
         ballot: Ballot,
-        accepted: Option<(Ballot, Box<AuthorityState>)>,
+        accepted: Option<Accepted>,
     ) {
         let majority = self.config.majority();
         let Some(round) = self.round.as_mut().filter(|r| r.ballot == ballot) else {

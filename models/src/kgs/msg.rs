@@ -60,6 +60,9 @@ pub struct Lease {
     pub expires_ns: i64,
 }
 
+/// What an acceptor last accepted, as its promise carries it.
+pub type Accepted = (Ballot, Box<AuthorityState>);
+
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub enum Msg {
     // Clients and ID servers.
@@ -85,7 +88,7 @@ pub enum Msg {
     Prepare { ballot: Ballot },
     Promise {
         ballot: Ballot,
-        accepted: Option<(Ballot, Box<AuthorityState>)>,
+        accepted: Option<Accepted>,
     },
     Accept { ballot: Ballot, state: Box<AuthorityState> },
     Accepted { ballot: Ballot },
