@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 use sim_core::history::CompletionFeed;
 use sim_core::metrics::{Series, nearest_rank};
 use sim_core::record::PlotSpec;
@@ -30,6 +31,10 @@ use super::node::ChatNode;
 use super::workload::{Op, Ret};
 use super::{ChatConfig, ChatDesign, Layout};
 use crate::harness::Finished;
+
+/// Some members of a conversation, inline for groups of up to eight: a
+/// set is made for every message acknowledged.
+type Members = SmallVec<[NodeId; 8]>;
 
 /// What the observer saw over time.
 #[derive(Debug)]
@@ -41,9 +46,9 @@ pub struct Observations {
     /// Acknowledged messages: item → members still to show it. (These
     /// maps are only looked up and counted, never walked in order: Fx
     /// hash maps, updated on every event.)
-    owed: FxHashMap<u64, Vec<NodeId>>,
+    owed: FxHashMap<u64, Members>,
     /// Shows that came before their acknowledgement.
-    early: FxHashMap<u64, Vec<NodeId>>,
+    early: FxHashMap<u64, Members>,
     /// Push connections each server held when last looked at, by node
     /// index.
     push_per_server: Vec<usize>,
@@ -114,12 +119,12 @@ impl Observer<ChatNode> for Observations {
         let history = world.history();
         let (owed, early) = (&mut self.owed, &mut self.early);
         let (layout, workload) = (self.layout, &self.config.workload);
-        let members = |conv: u32| -> Vec<NodeId> {
-            workload.members(conv).into_iter().map(|i| layout.client(i)).collect()
+        let members = |conv: u32| -> Members {
+            workload.member_indices(conv).map(|i| layout.client(i)).collect()
         };
         let _ = self.feed.for_each_completed(history, |op| {
             if op.ok_value().is_some() {
-                let mut still: Vec<NodeId> = members(op.op.conv);
+                let mut still = members(op.op.conv);
                 if let Some(seen) = early.remove(&op.op.item) {
                     still.retain(|n| !seen.contains(n));
                 }
@@ -132,7 +137,7 @@ impl Observer<ChatNode> for Observations {
         for show in &history.shown()[self.shown_read..] {
             match self.owed.get_mut(&show.item) {
                 Some(still) => {
-                    still.retain(|&n| n != show.node);
+                    still.retain(|n| *n != show.node);
                     if still.is_empty() {
                         self.owed.remove(&show.item);
                     }

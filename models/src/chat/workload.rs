@@ -76,7 +76,13 @@ impl WorkloadConfig {
 
     /// The members of conversation `conv`, by client index.
     pub fn members(&self, conv: u32) -> Vec<u32> {
-        (0..self.group_size).map(|j| (conv + j) % self.clients).collect()
+        self.member_indices(conv).collect()
+    }
+
+    /// [`members`](Self::members), one by one, collected nowhere.
+    pub fn member_indices(&self, conv: u32) -> impl Iterator<Item = u32> + use<> {
+        let clients = self.clients;
+        (0..self.group_size).map(move |j| (conv + j) % clients)
     }
 
     /// The conversations client `index` is in, in order. Conversation `c`
