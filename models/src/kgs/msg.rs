@@ -82,7 +82,7 @@ pub enum Msg {
 
     // Among the authority's nodes (CAS-Paxos). The state is boxed: these
     // are a few messages a lease, and unboxed the state made every message
-    // 96 bytes instead of 40, and every pending event with it (each is
+    // 96 bytes instead of 48, and every pending event with it (each is
     // moved in and out of the queue whole). Serialized and printed, a box
     // is what it holds, so digests and traces do not see it.
     Prepare { ballot: Ballot },
