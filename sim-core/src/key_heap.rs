@@ -13,6 +13,7 @@
 //! seq)` (the queue numbers every push), so any heap pops them in one
 //! order, this one included: every seed's digest is unchanged.
 
+use crate::time::SimTime;
 use crate::timeline::Key;
 
 /// Where a key sorts: its time, then its sequence number, as one integer
@@ -81,7 +82,7 @@ impl KeyHeap {
     /// wider than the store it reads; perf: half of this function in
     /// booking, two thirds in quorum-bench).
     #[inline(never)]
-    fn push_parts(&mut self, time: crate::time::SimTime, seq: u64, slot: u32) {
+    fn push_parts(&mut self, time: SimTime, seq: u64, slot: u32) {
         let key = (time, seq, slot);
         let mut hole = self.keys.len();
         self.keys.push(key);
@@ -166,7 +167,6 @@ impl KeyHeap {
 mod tests {
     use super::*;
     use crate::rng::{SimRng, Stream};
-    use crate::time::SimTime;
 
     fn key(time: u64, seq: u64) -> Key {
         (SimTime::from_nanos(time), seq, seq as u32)
